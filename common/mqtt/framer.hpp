@@ -1,0 +1,57 @@
+// Incremental framer: splits a byte stream into MQTT control packets.
+//
+// Reads the fixed header (type/flags byte + variable-length "remaining
+// length") and checks the length against the current limit *before* any
+// buffer for the body is reserved. The limit can be lowered before a client
+// has authenticated and raised afterwards.
+//
+// Owned by one connection; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/system/error_code.hpp>
+
+namespace mqtt {
+
+// One complete packet as it came off the wire: first byte and body.
+struct raw_packet {
+    std::uint8_t header = 0;  // packet type (high nibble) and flags (low nibble)
+    std::string body;         // the remaining-length bytes
+};
+
+class framer {
+public:
+    // max_packet_size bounds the whole packet (fixed header + body).
+    explicit framer(std::size_t max_packet_size) : max_packet_size_(max_packet_size) {}
+
+    void set_max_packet_size(std::size_t n) { max_packet_size_ = n; }
+    std::size_t max_packet_size() const { return max_packet_size_; }
+
+    // Appends bytes received from the peer.
+    void feed(std::string_view bytes);
+
+    // The next complete packet, or nullopt when more bytes are needed or on
+    // error (ec set: malformed_remaining_length, packet_too_large,
+    // invalid_packet_type). After an error the stream is unusable.
+    std::optional<raw_packet> next(boost::system::error_code& ec);
+
+    // Bytes buffered but not yet returned as a packet.
+    std::size_t buffered() const { return buffer_.size() - read_pos_; }
+
+private:
+    std::string buffer_;
+    std::size_t read_pos_ = 0;
+    std::size_t max_packet_size_;
+};
+
+// Parses the remaining-length varint at the start of `bytes`. Returns the
+// number of bytes it used (1..4), 0 if more bytes are needed, or sets ec.
+std::size_t decode_remaining_length(std::string_view bytes, std::uint32_t& value,
+                                    boost::system::error_code& ec);
+
+}  // namespace mqtt

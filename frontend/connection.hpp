@@ -1,0 +1,107 @@
+// The sans-I/O MQTT connection state machine: one per client connection.
+//
+// It is fed peer bytes, router events, timer expiries and "transport closed",
+// and answers with actions collected in an `output` the I/O glue drains after
+// every call: bytes to write to the client, events to forward to the router,
+// whether to close, and when to call on_timer() next. It owns the MQTT rules
+// of the frontend tier: CONNECT validation and authentication, the connect
+// deadline, keep-alive (1.5 x), packet ordering (first packet CONNECT, no
+// second CONNECT), the packet-size limits, and translating packets <-> events.
+// Session state (subscriptions, QoS state, queues) lives in the router.
+//
+// Owned and touched by exactly one I/O strand (frontend/net/session.hpp); no
+// locking inside. Tests drive it directly without sockets.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/events/events.hpp"
+#include "common/mqtt/framer.hpp"
+#include "common/mqtt/packet.hpp"
+#include "frontend/auth/authenticator.hpp"
+
+namespace frontend {
+
+using clock = std::chrono::steady_clock;
+
+struct connection_settings {
+    std::size_t max_packet_size = 16 * 1024 * 1024;              // after CONNECT was accepted
+    std::size_t max_packet_size_before_connect = 256 * 1024;    // until then
+    std::chrono::milliseconds connect_timeout{10'000};           // CONNECT must arrive by then
+    std::string frontend_id = "fe";                              // used in assigned client ids
+};
+
+enum class connection_state {
+    awaiting_connect,   // no CONNECT yet
+    awaiting_connack,   // CONNECT forwarded, waiting for the router's connack
+    connected,          // CONNACK 0 sent
+    closing,            // close requested; no more input is processed
+    closed,
+};
+
+class connection {
+public:
+    // What the glue must do after each call. Cleared by take_output().
+    struct output {
+        std::string bytes;                   // write these to the client, in order
+        std::vector<events::event> events;   // forward these to the router, in order
+        bool close = false;                  // close the transport after writing `bytes`
+    };
+
+    connection(events::conn_id id, const connection_settings& settings,
+               const auth::authenticator& auth, clock::time_point now);
+
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    // Bytes read from the client.
+    void on_bytes(std::string_view bytes, clock::time_point now);
+    // An event the router sent for this connection.
+    void on_router_event(const events::event& e, clock::time_point now);
+    // Called at (or after) deadline(): enforces the connect deadline and keep-alive.
+    void on_timer(clock::time_point now);
+    // The transport failed or the peer closed it.
+    void on_transport_closed();
+    // The frontend is stopping.
+    void on_shutdown();
+
+    output take_output();
+    const output& peek_output() const { return out_; }
+
+    // When on_timer() must be called next (nullopt: no timer needed).
+    std::optional<clock::time_point> deadline() const;
+
+    events::conn_id id() const { return id_; }
+    connection_state state() const { return state_; }
+    const std::string& client_id() const { return client_id_; }
+    // Why the connection was closed, for logs and stats (empty while open).
+    const std::string& close_reason() const { return close_reason_; }
+
+private:
+    void handle_packet(mqtt::packet&& p, clock::time_point now);
+    void handle_connect(mqtt::connect&& c);
+    void send(const mqtt::packet& p);
+    void forward(events::event e);
+    // Closes: forwards client_disconnect{reason} if the router knew us.
+    void close(events::disconnect_reason reason, std::string why);
+
+    events::conn_id id_;
+    const connection_settings& settings_;
+    const auth::authenticator& auth_;
+    mqtt::framer framer_;
+    connection_state state_ = connection_state::awaiting_connect;
+    clock::time_point connect_deadline_;
+    clock::time_point last_packet_;
+    std::uint16_t keep_alive_ = 0;
+    bool router_knows_ = false;  // client_connect was forwarded, client_disconnect not yet
+    std::string client_id_;
+    std::string close_reason_;
+    output out_;
+};
+
+}  // namespace frontend
