@@ -30,27 +30,29 @@ namespace frontend {
 using clock = std::chrono::steady_clock;
 
 struct connection_settings {
-    std::size_t max_packet_size = 16 * 1024 * 1024;              // after CONNECT was accepted
-    std::size_t max_packet_size_before_connect = 256 * 1024;    // until then
-    std::chrono::milliseconds connect_timeout{10'000};           // CONNECT must arrive by then
-    std::string frontend_id = "fe";                              // used in assigned client ids
+    std::size_t max_packet_size = 16 * 1024 * 1024;           // after CONNECT was accepted
+    std::size_t max_packet_size_before_connect = 256 * 1024;  // until then
+    // CONNECT must arrive this long after accept, and the router's connack this
+    // long after CONNECT was forwarded (else CONNACK 3 "server unavailable").
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::string frontend_id = "fe";  // used in assigned client ids
 };
 
 enum class connection_state {
-    awaiting_connect,   // no CONNECT yet
-    awaiting_connack,   // CONNECT forwarded, waiting for the router's connack
-    connected,          // CONNACK 0 sent
-    closing,            // close requested; no more input is processed
+    awaiting_connect,  // no CONNECT yet
+    awaiting_connack,  // CONNECT forwarded, waiting for the router's connack
+    connected,         // CONNACK 0 sent
+    closing,           // close requested; no more input is processed
     closed,
 };
 
 class connection {
-public:
+  public:
     // What the glue must do after each call. Cleared by take_output().
     struct output {
-        std::string bytes;                   // write these to the client, in order
-        std::vector<events::event> events;   // forward these to the router, in order
-        bool close = false;                  // close the transport after writing `bytes`
+        std::string bytes;                  // write these to the client, in order
+        std::vector<events::event> events;  // forward these to the router, in order
+        bool close = false;                 // close the transport after writing `bytes`
     };
 
     connection(events::conn_id id, const connection_settings& settings,
@@ -63,7 +65,7 @@ public:
     void on_bytes(std::string_view bytes, clock::time_point now);
     // An event the router sent for this connection.
     void on_router_event(const events::event& e, clock::time_point now);
-    // Called at (or after) deadline(): enforces the connect deadline and keep-alive.
+    // Called at (or after) deadline(): enforces the connect/connack deadlines and keep-alive.
     void on_timer(clock::time_point now);
     // The transport failed or the peer closed it.
     void on_transport_closed();
@@ -82,9 +84,17 @@ public:
     // Why the connection was closed, for logs and stats (empty while open).
     const std::string& close_reason() const { return close_reason_; }
 
-private:
+  private:
+    bool open() const { return state_ < connection_state::closing; }
+    // Checks one framed packet against the ordering rules, decodes and handles it.
+    void handle_raw(mqtt::raw_packet&& raw, clock::time_point now);
     void handle_packet(mqtt::packet&& p, clock::time_point now);
-    void handle_connect(mqtt::connect&& c);
+    void handle_connect(mqtt::connect&& c, clock::time_point now);
+    void handle_connack(const events::connack& e);
+    // Sends CONNACK with a refusal code and closes; the router never hears of the client.
+    void refuse(mqtt::connect_return_code rc, std::string why);
+    std::string assign_client_id() const;
+    std::optional<clock::time_point> keep_alive_deadline() const;
     void send(const mqtt::packet& p);
     void forward(events::event e);
     // Closes: forwards client_disconnect{reason} if the router knew us.
@@ -95,10 +105,12 @@ private:
     const auth::authenticator& auth_;
     mqtt::framer framer_;
     connection_state state_ = connection_state::awaiting_connect;
-    clock::time_point connect_deadline_;
-    clock::time_point last_packet_;
-    std::uint16_t keep_alive_ = 0;
-    bool router_knows_ = false;  // client_connect was forwarded, client_disconnect not yet
+    clock::time_point connect_deadline_;  // awaiting_connect: CONNECT must arrive by then
+    clock::time_point connack_deadline_;  // awaiting_connack: the router must answer by then
+    clock::time_point last_packet_;       // when the last complete packet was received
+    std::uint16_t keep_alive_ = 0;        // seconds; 0 = disabled
+    std::size_t pending_pingresps_ = 0;   // PINGREQs received before CONNACK was sent
+    bool router_knows_ = false;           // client_connect was forwarded, client_disconnect not yet
     std::string client_id_;
     std::string close_reason_;
     output out_;

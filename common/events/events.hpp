@@ -150,6 +150,8 @@ struct close_connection {
     disconnect_reason reason = disconnect_reason::taken_over;
 };
 
+// The kind number on the wire is the index of the alternative below, so this
+// order is part of the protocol: append new events at the end only.
 using event = std::variant<hello, client_connect, client_publish, client_ack, client_subscribe,
                            client_unsubscribe, client_disconnect, connack, deliver, send_ack,
                            suback, unsuback, close_connection>;

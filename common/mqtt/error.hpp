@@ -11,8 +11,8 @@ namespace mqtt {
 
 enum class errc {
     ok = 0,
-    malformed_remaining_length = 1,  // more than 4 length bytes, or a non-minimal encoding
-    packet_too_large,                // remaining length above the configured maximum
+    malformed_remaining_length = 1,  // more than 4 length bytes (non-minimal encodings are accepted)
+    packet_too_large,                // whole packet (header + body) above the configured maximum
     invalid_packet_type,             // reserved type 0 or 15
     invalid_fixed_header_flags,      // reserved flag bits not as the spec requires
     truncated_packet,                // body shorter than its fields need

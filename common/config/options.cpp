@@ -1,0 +1,233 @@
+#include "common/config/options.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+#include "common/config/sources.hpp"
+
+namespace config {
+namespace {
+
+using detail::layer;
+using detail::raw_value;
+
+bool is_id_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+
+constexpr std::size_t max_id_length = 64;
+
+// HOSTNAME-PID, with characters that are not allowed in ids replaced by '-'.
+std::string default_id() {
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0')
+        std::strcpy(host.data(), "localhost");
+    std::string id;
+    for (const char* p = host.data(); *p && id.size() < max_id_length - 11; ++p)
+        id += is_id_char(*p) ? *p : '-';
+    return id + "-" + std::to_string(getpid());
+}
+
+// Converts and checks the merged raw values; the first problem found is kept
+// in `error` and makes every method return false.
+class converter {
+  public:
+    explicit converter(const layer& merged) : merged_(merged) {}
+
+    std::string error;
+
+    const std::vector<raw_value>* find(std::string_view name) const {
+        auto it = merged_.find(name);
+        return it == merged_.end() || it->second.empty() ? nullptr : &it->second;
+    }
+
+    bool fail(std::string message) {
+        if (error.empty()) error = std::move(message);
+        return false;
+    }
+
+    template <class T>
+    bool number(std::string_view name, std::uint64_t lo, std::uint64_t hi, T& out) {
+        const auto* values = find(name);
+        if (!values) return true;
+        const auto& v = values->front();
+        std::uint64_t value = 0;
+        auto [end, ec] = std::from_chars(v.value.data(), v.value.data() + v.value.size(), value);
+        if (ec == std::errc::invalid_argument || end != v.value.data() + v.value.size())
+            return fail(v.where + ": '" + v.value + "' is not a number");
+        if (ec == std::errc::result_out_of_range || value < lo || value > hi)
+            return fail(v.where + ": " + v.value + " is out of range (" + std::to_string(lo) +
+                        ".." + std::to_string(hi) + ")");
+        out = static_cast<T>(value);
+        return true;
+    }
+
+    bool readable_file(std::string_view name, std::string& out) {
+        const auto* values = find(name);
+        if (!values) return true;
+        const auto& v = values->front();
+        if (auto why = detail::unreadable_because(v.value); !why.empty())
+            return fail(v.where + " " + v.value + ": " + why);
+        out = v.value;
+        return true;
+    }
+
+    bool id(std::string_view name, std::string& out) {
+        const auto* values = find(name);
+        if (!values) {
+            out = default_id();
+            return true;
+        }
+        const auto& v = values->front();
+        if (v.value.size() > max_id_length ||
+            !std::all_of(v.value.begin(), v.value.end(), is_id_char))
+            return fail(v.where + ": '" + v.value +
+                        "' must be 1 to 64 letters, digits, '.', '_' or '-'");
+        out = v.value;
+        return true;
+    }
+
+    bool log_level(std::string& out) {
+        const auto* values = find("log-level");
+        if (!values) return true;
+        const auto& v = values->front();
+        static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error"};
+        if (std::find(std::begin(levels), std::end(levels), v.value) == std::end(levels))
+            return fail(v.where + ": '" + v.value + "' must be trace, debug, info, warn or error");
+        out = v.value;
+        return true;
+    }
+
+    bool listeners(std::vector<listener_url>& out) {
+        const auto* values = find("listen");
+        if (!values) {
+            std::string ignored;
+            out.push_back(*parse_listener("tls://0.0.0.0:8885", ignored));
+            return true;
+        }
+        for (const auto& v : *values) {
+            std::string why;
+            auto url = parse_listener(v.value, why);
+            if (!url) return fail(v.where + " " + v.value + ": " + why);
+            for (const auto& other : out)
+                if (other.host == url->host && other.port == url->port)
+                    return fail(v.where + " " + v.value + ": same address as " + other.text);
+            out.push_back(std::move(*url));
+        }
+        return true;
+    }
+
+    bool endpoints(std::string_view name, bool bind, std::vector<std::string>& out) {
+        const auto* values = find(name);
+        if (!values) return true;
+        for (const auto& v : *values) {
+            std::string why;
+            if (!check_zmq_endpoint(v.value, bind, why))
+                return fail(v.where + " " + v.value + ": " + why);
+            if (std::find(out.begin(), out.end(), v.value) != out.end())
+                return fail(v.where + " " + v.value + ": given twice");
+            out.push_back(v.value);
+        }
+        return true;
+    }
+
+  private:
+    const layer& merged_;
+};
+
+bool convert_frontend(converter& c, program which, frontend_options& fe) {
+    if (!c.listeners(fe.listeners)) return false;
+    if (!c.readable_file("tls-cert", fe.tls_cert) || !c.readable_file("tls-key", fe.tls_key) ||
+        !c.readable_file("password-file", fe.password_file) ||
+        !c.readable_file("rsa-key", fe.rsa_key))
+        return false;
+    for (const auto& url : fe.listeners) {
+        if (url.scheme != "tls" || (!fe.tls_cert.empty() && !fe.tls_key.empty())) continue;
+        std::string missing = fe.tls_cert.empty() && fe.tls_key.empty() ? "--tls-cert and --tls-key"
+                              : fe.tls_cert.empty()                     ? "--tls-cert"
+                                                                        : "--tls-key";
+        return c.fail("tls listener " + url.text + " needs " + missing);
+    }
+    if (fe.password_file.empty() && fe.rsa_key.empty())
+        return c.fail("no credentials configured: give --password-file or --rsa-key");
+
+    if (!c.number("max-packet-size", 1, max_mqtt_packet_size, fe.max_packet_size) ||
+        !c.number("max-connect-packet-size", 1, max_mqtt_packet_size, fe.max_connect_packet_size))
+        return false;
+    if (const auto* given = c.find("max-connect-packet-size")) {
+        if (fe.max_connect_packet_size > fe.max_packet_size)
+            return c.fail(given->front().where + ": " + given->front().value +
+                          " is larger than the maximum packet size (" +
+                          std::to_string(fe.max_packet_size) + ")");
+    } else {
+        fe.max_connect_packet_size = std::min(fe.max_connect_packet_size, fe.max_packet_size);
+    }
+    if (!c.number("connect-timeout", 1, 86'400, fe.connect_timeout_s)) return false;
+    if (!c.id("frontend-id", fe.frontend_id)) return false;
+
+    if (which == program::frontend) {
+        if (!c.endpoints("routers", false, fe.routers)) return false;
+        if (fe.routers.empty())
+            return c.fail("no routers configured: give --routers tcp://HOST:PORT");
+    }
+    return true;
+}
+
+bool convert_router(converter& c, program which, router_options& rt) {
+    if (which == program::router) {
+        std::vector<std::string> bind;
+        if (!c.endpoints("bind", true, bind)) return false;
+        if (!bind.empty()) rt.bind = bind.front();
+    }
+    return c.number("max-queued-messages", 1, std::numeric_limits<std::uint32_t>::max(),
+                    rt.max_queued_messages) &&
+           c.number("max-inflight-messages", 1, 65'535, rt.max_inflight_messages) &&
+           c.id("router-id", rt.router_id);
+}
+
+parse_result failure(std::string message) {
+    return {std::nullopt, std::move(message), 2};
+}
+
+}  // namespace
+
+parse_result parse(program which, int argc, const char* const argv[], const char* const* envp) {
+    std::string error;
+    layer command_line, environment, config_file;
+    if (!detail::read_command_line(which, argc, argv, command_line, error)) return failure(error);
+    if (command_line.contains("help")) {
+        auto text = detail::help_text(which);
+        while (text.ends_with('\n')) text.pop_back();
+        return {std::nullopt, text, 0};
+    }
+    if (command_line.contains("version"))
+        return {std::nullopt, std::string(detail::program_name(which)) + " " + std::string(version),
+                0};
+    if (!detail::read_environment(which, envp, environment, error)) return failure(error);
+
+    const layer* config_source = command_line.contains("config")  ? &command_line
+                                 : environment.contains("config") ? &environment
+                                                                  : nullptr;
+    if (config_source) {
+        const auto& path = config_source->find("config")->second.front().value;
+        if (!detail::read_config_file(which, path, config_file, error)) return failure(error);
+    }
+
+    auto merged = detail::merge({&command_line, &environment, &config_file});
+    converter c(merged);
+    options opts;
+    bool ok = c.log_level(opts.common.log_level);
+    if (ok && which != program::router) ok = convert_frontend(c, which, opts.frontend);
+    if (ok && which != program::frontend) ok = convert_router(c, which, opts.router);
+    if (!ok) return failure(c.error);
+    return {std::move(opts), {}, 0};
+}
+
+}  // namespace config

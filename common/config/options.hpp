@@ -1,0 +1,78 @@
+// The options of the three programs (mqtt-frontend, mqtt-router, mqtt-broker)
+// and their parser. Options come from the command line, MQTT_* environment
+// variables (option name upper-cased, '-' -> '_': MQTT_TLS_CERT) and a config
+// file (--config FILE or MQTT_CONFIG; one "name = value" per line, '#'
+// comments, repeatable names for repeatable options). Precedence: command line
+// > environment > config file > defaults; a repeatable option takes all its
+// values from the one source with the highest precedence that sets it.
+//
+// parse() checks types, ranges and cross-option rules and that the files
+// named exist and are readable; it does not read their contents. It returns
+// a value and never throws; main() prints `message` and exits with
+// `exit_code` when `opts` is empty. Pure code apart from reading the config
+// file, stat-ing the named files and gethostname(); safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config/listener_url.hpp"
+
+namespace config {
+
+inline constexpr std::string_view version = "0.1.0";
+
+// Largest MQTT packet: 268435455 bytes of body + 1 type byte + 4 length bytes.
+inline constexpr std::size_t max_mqtt_packet_size = 268'435'460;
+
+struct frontend_options {
+    std::vector<listener_url> listeners;  // --listen URL (repeatable); default tls://0.0.0.0:8885
+    std::string tls_cert, tls_key;  // --tls-cert/--tls-key FILE (required with a tls listener)
+    std::string password_file;      // --password-file FILE
+    std::string rsa_key;            // --rsa-key FILE (at least one of the two is required)
+    std::size_t max_packet_size = 16 * 1024 * 1024;    // --max-packet-size BYTES
+    std::size_t max_connect_packet_size = 256 * 1024;  // --max-connect-packet-size BYTES
+    std::uint32_t connect_timeout_s = 10;              // --connect-timeout SECONDS
+    std::string frontend_id;                           // --frontend-id (default: HOSTNAME-PID)
+    std::vector<std::string> routers;  // --routers tcp://HOST:PORT,... (mqtt-frontend only)
+};
+
+struct router_options {
+    std::string bind = "tcp://0.0.0.0:7000";  // --bind ENDPOINT (mqtt-router only)
+    std::size_t max_queued_messages = 1000;   // --max-queued-messages N (>= 1)
+    std::size_t max_inflight_messages = 20;   // --max-inflight-messages N (1..65535)
+    std::string router_id;                    // --router-id (default: HOSTNAME-PID)
+};
+
+struct common_options {
+    std::string log_level = "info";  // --log-level trace|debug|info|warn|error
+};
+
+// broker = frontend and router options, without --routers and --bind (the
+// tiers talk over inproc://). Options of other programs are rejected on the
+// command line and in the config file, and ignored in the environment.
+// Only the option sets of `which` are filled; the others keep their defaults
+// (frontend listeners stay empty for the router).
+enum class program { frontend, router, broker };
+
+struct options {
+    common_options common;
+    frontend_options frontend;
+    router_options router;
+};
+
+struct parse_result {
+    std::optional<options> opts;  // set when parsed and valid
+    std::string message;          // help or version text, or one error line; no final '\n'
+    int exit_code = 0;            // 0 for options, help and version; 2 for errors
+};
+
+// `envp`: null-terminated "NAME=value" array, as main's third argument or
+// `environ`; may be null.
+parse_result parse(program which, int argc, const char* const argv[], const char* const* envp);
+
+}  // namespace config

@@ -1,0 +1,310 @@
+#include "common/config/sources.hpp"
+
+#include <algorithm>
+#include <boost/program_options/errors.hpp>
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/parsers.hpp>
+#include <boost/program_options/value_semantic.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace config::detail {
+namespace {
+
+constexpr unsigned fe = 1u << static_cast<unsigned>(program::frontend);
+constexpr unsigned rt = 1u << static_cast<unsigned>(program::router);
+constexpr unsigned bk = 1u << static_cast<unsigned>(program::broker);
+constexpr unsigned all = fe | rt | bk;
+
+// clang-format off
+constexpr option_spec table[] = {
+    {"help", 'h', arity::flag, all, "", "print this help and exit"},
+    {"version", 0, arity::flag, all, "", "print the version and exit"},
+    {"config", 'c', arity::one, all, "FILE", "read options from FILE: one 'name = value' per line"},
+    {"log-level", 0, arity::one, all, "LEVEL", "trace, debug, info, warn or error (default: info)"},
+    {"listen", 0, arity::many, fe | bk, "URL",
+     "MQTT listener, tls://HOST:PORT or tcp://HOST:PORT; repeatable (default: tls://0.0.0.0:8885)"},
+    {"tls-cert", 0, arity::one, fe | bk, "FILE", "PEM certificate chain (required with a tls listener)"},
+    {"tls-key", 0, arity::one, fe | bk, "FILE", "PEM private key (required with a tls listener)"},
+    {"password-file", 0, arity::one, fe | bk, "FILE", "Mosquitto-format password file"},
+    {"rsa-key", 0, arity::one, fe | bk, "FILE",
+     "PEM RSA private key: password = hex RSA encryption of the user name"},
+    {"max-packet-size", 0, arity::one, fe | bk, "BYTES",
+     "largest accepted packet, 1..268435460 (default: 16777216)"},
+    {"max-connect-packet-size", 0, arity::one, fe | bk, "BYTES",
+     "largest packet before CONNECT is accepted (default: 262144)"},
+    {"connect-timeout", 0, arity::one, fe | bk, "SECONDS",
+     "close connections that send no CONNECT in time, 1..86400 (default: 10)"},
+    {"frontend-id", 0, arity::one, fe | bk, "ID", "name of this frontend (default: HOSTNAME-PID)"},
+    {"routers", 0, arity::many, fe, "ENDPOINTS",
+     "routers to connect to, tcp://HOST:PORT; comma-separated or repeated (required)"},
+    {"bind", 0, arity::one, rt, "ENDPOINT",
+     "ZeroMQ endpoint frontends connect to (default: tcp://0.0.0.0:7000)"},
+    {"max-queued-messages", 0, arity::one, rt | bk, "N",
+     "messages queued per offline or slow session, 1..4294967295 (default: 1000)"},
+    {"max-inflight-messages", 0, arity::one, rt | bk, "N",
+     "unacknowledged QoS 1/2 messages per session, 1..65535 (default: 20)"},
+    {"router-id", 0, arity::one, rt | bk, "ID", "name of this router (default: HOSTNAME-PID)"},
+};
+// clang-format on
+
+std::string trim(std::string_view s) {
+    auto is_space = [](unsigned char c) { return std::isspace(c) != 0; };
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return std::string(s);
+}
+
+// Adds `value` (split at commas for repeatable options) to `out`.
+bool add_value(layer& out, const option_spec& spec, std::string_view value,
+               const std::string& where, std::string& error) {
+    auto& values = out[std::string(spec.name)];
+    if (spec.kind == arity::flag) {
+        values.push_back({"", where});
+        return true;
+    }
+    if (spec.kind == arity::one && !values.empty()) {
+        error = where + ": given more than once";
+        return false;
+    }
+    std::size_t added = 0;
+    std::size_t start = 0;
+    while (start <= value.size()) {
+        auto end = spec.kind == arity::many ? value.find(',', start) : std::string_view::npos;
+        if (end == std::string_view::npos) end = value.size();
+        auto piece = trim(value.substr(start, end - start));
+        if (!piece.empty()) {
+            values.push_back({piece, where});
+            ++added;
+        }
+        start = end + 1;
+    }
+    if (added == 0) {
+        error = where + ": needs a value";
+        return false;
+    }
+    return true;
+}
+
+po::options_description make_description(program which, bool only_applicable) {
+    po::options_description desc("Options", 100, 50);
+    for (const auto& spec : table) {
+        if (only_applicable && !applies(spec, which)) continue;
+        std::string names(spec.name);
+        if (spec.short_name) names += std::string(",") + spec.short_name;
+        std::string help(spec.help);
+        if (spec.kind == arity::flag) {
+            desc.add_options()(names.c_str(), help.c_str());
+        } else {
+            auto* semantic = po::value<std::string>();
+            semantic->value_name(std::string(spec.value_name));
+            desc.add_options()(names.c_str(), semantic, help.c_str());
+        }
+    }
+    return desc;
+}
+
+}  // namespace
+
+std::span<const option_spec> option_table() {
+    return table;
+}
+
+std::string unreadable_because(const std::string& path) {
+    std::error_code ec;
+    auto status = std::filesystem::status(path, ec);
+    if (status.type() == std::filesystem::file_type::not_found) return "no such file";
+    if (ec) return "cannot be read: " + ec.message();
+    if (std::filesystem::is_directory(status)) return "is a directory";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::string("cannot be read: ") + std::strerror(errno);
+    return {};
+}
+
+const option_spec* find_option(std::string_view name) {
+    for (const auto& spec : table)
+        if (spec.name == name) return &spec;
+    return nullptr;
+}
+
+bool applies(const option_spec& spec, program which) {
+    return (spec.programs & (1u << static_cast<unsigned>(which))) != 0;
+}
+
+std::string_view program_name(program which) {
+    switch (which) {
+        case program::frontend:
+            return "mqtt-frontend";
+        case program::router:
+            return "mqtt-router";
+        case program::broker:
+            return "mqtt-broker";
+    }
+    return "mqtt";
+}
+
+std::string env_name(std::string_view option_name) {
+    std::string name = "MQTT_";
+    for (char c : option_name)
+        name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+bool read_command_line(program which, int argc, const char* const argv[], layer& out,
+                       std::string& error) {
+    // Every option is known to the parser so that an option of another
+    // program gets a precise message instead of "unknown option".
+    auto desc = make_description(which, false);
+    po::parsed_options parsed(&desc);
+    try {
+        // No prefix guessing: "--list" must not silently mean "--listen".
+        auto style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+        parsed = po::command_line_parser(argc, argv).options(desc).style(style).run();
+    } catch (const po::unknown_option& e) {
+        error = "unknown option '" + e.get_option_name() + "'";
+        return false;
+    } catch (const po::invalid_command_line_syntax& e) {
+        auto name = e.get_option_name();
+        switch (e.kind()) {
+            case po::invalid_syntax::missing_parameter:
+                error = name + ": needs a value";
+                break;
+            case po::invalid_syntax::extra_parameter:
+                error = name + ": takes no value";
+                break;
+            default:
+                error = e.what();
+                break;
+        }
+        return false;
+    } catch (const po::error& e) {
+        error = e.what();
+        return false;
+    }
+    for (const auto& option : parsed.options) {
+        if (option.string_key.empty()) {
+            auto token = option.original_tokens.empty() ? std::string() : option.original_tokens[0];
+            error = "unexpected argument '" + token + "'";
+            return false;
+        }
+        const auto* spec = find_option(option.string_key);
+        std::string where = "--" + option.string_key;
+        if (!applies(*spec, which)) {
+            error = where + ": not an option of " + std::string(program_name(which));
+            return false;
+        }
+        auto value = option.value.empty() ? std::string() : option.value.front();
+        if (!add_value(out, *spec, value, where, error)) return false;
+    }
+    return true;
+}
+
+bool read_environment(program which, const char* const* envp, layer& out, std::string& error) {
+    if (!envp) return true;
+    for (; *envp; ++envp) {
+        std::string_view entry(*envp);
+        if (!entry.starts_with("MQTT_")) continue;
+        auto eq = entry.find('=');
+        if (eq == std::string_view::npos) continue;
+        auto name = entry.substr(0, eq);
+        auto value = entry.substr(eq + 1);
+        for (const auto& spec : table) {
+            if (spec.kind == arity::flag || !applies(spec, which) || env_name(spec.name) != name)
+                continue;
+            if (trim(value).empty()) break;  // set but empty: treated as unset
+            if (!add_value(out, spec, value, std::string(name), error)) return false;
+            break;
+        }
+    }
+    return true;
+}
+
+bool read_config_file(program which, const std::string& path, layer& out, std::string& error) {
+    std::string prefix = "config file " + path + ": ";
+    if (auto why = unreadable_because(path); !why.empty()) {
+        error = prefix + why;
+        return false;
+    }
+    std::ifstream in(path);
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 BOM
+        std::string at = prefix + "line " + std::to_string(number) + ": ";
+        // '#' starts a comment at the start of a line or after white space.
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            if (line[i] == '#' &&
+                (i == 0 || std::isspace(static_cast<unsigned char>(line[i - 1])))) {
+                line.erase(i);
+                break;
+            }
+        }
+        auto text = trim(line);
+        if (text.empty()) continue;
+        auto eq = text.find('=');
+        auto key = trim(std::string_view(text).substr(0, eq == std::string::npos ? 0 : eq));
+        if (key.empty()) {
+            error = at + "expected 'name = value', got '" + text + "'";
+            return false;
+        }
+        auto value = trim(std::string_view(text).substr(eq + 1));
+        const auto* spec = find_option(key);
+        if (!spec) {
+            error = at + "unknown option '" + key + "'";
+            return false;
+        }
+        if (spec->kind == arity::flag || spec->name == "config") {
+            error = at + "'" + key + "' cannot be used in a config file";
+            return false;
+        }
+        if (!applies(*spec, which)) {
+            error = at + "'" + key + "' is not an option of " + std::string(program_name(which));
+            return false;
+        }
+        if (!add_value(out, *spec, value, at + key, error)) return false;
+    }
+    if (in.bad()) {
+        error = prefix + "cannot be read: " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+layer merge(std::initializer_list<const layer*> by_precedence) {
+    layer merged;
+    for (const auto* source : by_precedence)
+        for (const auto& [name, values] : *source) merged.try_emplace(name, values);
+    return merged;
+}
+
+std::string help_text(program which) {
+    std::ostringstream out;
+    out << "Usage: " << program_name(which) << " [OPTIONS]\n";
+    switch (which) {
+        case program::frontend:
+            out << "MQTT frontend: terminates TLS, parses MQTT, authenticates clients and "
+                   "forwards\n"
+                   "their traffic to routers over ZeroMQ.\n";
+            break;
+        case program::router:
+            out << "MQTT router: holds subscriptions, sessions, retained messages and wills for "
+                   "the\n"
+                   "frontends connected to it over ZeroMQ.\n";
+            break;
+        case program::broker:
+            out << "MQTT broker: a frontend and a router in one process.\n";
+            break;
+    }
+    out << "\n" << make_description(which, true) << "\n";
+    out << "Every option except --help and --version can also be given as a line 'name = value'\n"
+           "in the --config file (or MQTT_CONFIG) and as an environment variable MQTT_NAME\n"
+           "(e.g. MQTT_TLS_CERT). Precedence: command line, environment, config file, defaults.\n";
+    return out.str();
+}
+
+}  // namespace config::detail

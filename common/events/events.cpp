@@ -1,0 +1,475 @@
+// msgpack codec for the inter-tier events (see events.hpp, docs/wire-protocol.md).
+//
+// Envelope: [protocol_version, kind, body]; kind is the index of the event's
+// alternative in events::event. Each body is an array of the struct's fields in
+// declaration order. Integers are packed in their smallest msgpack form; topics,
+// ids and names are str; payloads are bin; optional<will> is nil or an array.
+// decode() accepts exactly those types, checks every array's size, and maps
+// any failure (including msgpack exceptions) to an errc; it never throws.
+#include "common/events/events.hpp"
+
+#include <array>
+#include <cstddef>
+#include <exception>
+#include <limits>
+#include <msgpack.hpp>
+#include <type_traits>
+#include <utility>
+
+namespace events {
+namespace {
+
+// ---- encoding -------------------------------------------------------------
+
+// Lets msgpack::packer append straight into a std::string.
+struct string_sink {
+    std::string& out;
+    void write(const char* data, std::size_t size) { out.append(data, size); }
+};
+
+class writer {
+  public:
+    explicit writer(std::string& out) : sink_{out}, pk_(sink_) {}
+
+    writer& array(std::size_t n) {
+        pk_.pack_array(static_cast<std::uint32_t>(n));
+        return *this;
+    }
+    writer& uint(std::uint64_t v) {
+        pk_.pack_uint64(v);  // smallest form: fixint, uint8, uint16, ...
+        return *this;
+    }
+    writer& boolean(bool v) {
+        if (v) {
+            pk_.pack_true();
+        } else {
+            pk_.pack_false();
+        }
+        return *this;
+    }
+    writer& str(std::string_view s) {
+        pk_.pack_str(static_cast<std::uint32_t>(s.size()));
+        pk_.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+        return *this;
+    }
+    writer& bin(std::string_view s) {
+        pk_.pack_bin(static_cast<std::uint32_t>(s.size()));
+        pk_.pack_bin_body(s.data(), static_cast<std::uint32_t>(s.size()));
+        return *this;
+    }
+    writer& nil() {
+        pk_.pack_nil();
+        return *this;
+    }
+
+  private:
+    string_sink sink_;
+    msgpack::packer<string_sink> pk_;
+};
+
+template <typename E>
+constexpr std::uint64_t raw(E e) {
+    return static_cast<std::uint64_t>(static_cast<std::underlying_type_t<E>>(e));
+}
+
+void write(writer& w, const hello& e) {
+    w.array(2).str(e.frontend_id).uint(e.protocol_version);
+}
+
+void write(writer& w, const will& e) {
+    w.array(4).str(e.topic).bin(e.payload).uint(e.qos).boolean(e.retain);
+}
+
+void write(writer& w, const client_connect& e) {
+    w.array(7).uint(e.conn).str(e.client_id).boolean(e.clean_session).uint(e.protocol_level);
+    w.uint(e.keep_alive).str(e.username);
+    if (e.will_message) {
+        write(w, *e.will_message);
+    } else {
+        w.nil();
+    }
+}
+
+template <typename Publish>  // client_publish and deliver share their layout
+void write_publish(writer& w, const Publish& e) {
+    w.array(7).uint(e.conn).str(e.topic).bin(e.payload).uint(e.qos).boolean(e.retain);
+    w.boolean(e.dup).uint(e.packet_id);
+}
+
+void write(writer& w, const client_publish& e) {
+    write_publish(w, e);
+}
+void write(writer& w, const deliver& e) {
+    write_publish(w, e);
+}
+
+void write(writer& w, const client_ack& e) {
+    w.array(3).uint(e.conn).uint(raw(e.kind)).uint(e.packet_id);
+}
+
+void write(writer& w, const client_subscribe& e) {
+    w.array(3).uint(e.conn).uint(e.packet_id).array(e.subscriptions.size());
+    for (const auto& s : e.subscriptions) w.array(2).str(s.filter).uint(s.qos);
+}
+
+void write(writer& w, const client_unsubscribe& e) {
+    w.array(3).uint(e.conn).uint(e.packet_id).array(e.filters.size());
+    for (const auto& f : e.filters) w.str(f);
+}
+
+void write(writer& w, const client_disconnect& e) {
+    w.array(2).uint(e.conn).uint(raw(e.reason));
+}
+
+void write(writer& w, const connack& e) {
+    w.array(3).uint(e.conn).boolean(e.session_present).uint(e.return_code);
+}
+
+void write(writer& w, const send_ack& e) {
+    w.array(3).uint(e.conn).uint(raw(e.kind)).uint(e.packet_id);
+}
+
+void write(writer& w, const suback& e) {
+    w.array(3).uint(e.conn).uint(e.packet_id).array(e.return_codes.size());
+    for (auto rc : e.return_codes) w.uint(rc);
+}
+
+void write(writer& w, const unsuback& e) {
+    w.array(2).uint(e.conn).uint(e.packet_id);
+}
+
+void write(writer& w, const close_connection& e) {
+    w.array(2).uint(e.conn).uint(raw(e.reason));
+}
+
+std::size_t size_hint(const client_publish& e) {
+    return 32 + e.topic.size() + e.payload.size();
+}
+std::size_t size_hint(const deliver& e) {
+    return 32 + e.topic.size() + e.payload.size();
+}
+template <typename T>
+std::size_t size_hint(const T&) {
+    return 64;
+}
+
+// ---- decoding -------------------------------------------------------------
+
+// Reads the fields of one msgpack array in order. The first mismatch (wrong
+// arity, wrong type, out-of-range value) latches ok() to false; later reads
+// are no-ops.
+class fields {
+  public:
+    fields(const msgpack::object& o, std::uint32_t arity)
+        : ok_(o.type == msgpack::type::ARRAY && o.via.array.size == arity),
+          items_(ok_ ? o.via.array.ptr : nullptr) {}
+
+    bool ok() const { return ok_; }
+
+    // The next raw element (nullptr once failed).
+    const msgpack::object* next() {
+        if (!ok_) return nullptr;
+        return &items_[index_++];
+    }
+
+    template <typename UInt>
+    fields& uint(UInt& out, std::uint64_t max = std::numeric_limits<UInt>::max()) {
+        const auto* o = next();
+        if (o == nullptr) return *this;
+        if (o->type != msgpack::type::POSITIVE_INTEGER || o->via.u64 > max) return fail();
+        out = static_cast<UInt>(o->via.u64);
+        return *this;
+    }
+    template <typename E>
+    fields& enumeration(E& out, std::uint64_t min, std::uint64_t max) {
+        std::underlying_type_t<E> v{};
+        uint(v, max);
+        if (ok_ && v < min) return fail();
+        out = static_cast<E>(v);
+        return *this;
+    }
+    fields& qos(std::uint8_t& out) { return uint(out, 2); }
+    fields& boolean(bool& out) {
+        const auto* o = next();
+        if (o == nullptr) return *this;
+        if (o->type != msgpack::type::BOOLEAN) return fail();
+        out = o->via.boolean;
+        return *this;
+    }
+    fields& str(std::string& out) {
+        const auto* o = next();
+        if (o == nullptr) return *this;
+        if (o->type != msgpack::type::STR) return fail();
+        out.assign(o->via.str.ptr, o->via.str.size);
+        return *this;
+    }
+    fields& bin(std::string& out) {
+        const auto* o = next();
+        if (o == nullptr) return *this;
+        if (o->type != msgpack::type::BIN) return fail();
+        out.assign(o->via.bin.ptr, o->via.bin.size);
+        return *this;
+    }
+    // A nested array: calls f(element) for each, f returns false on failure.
+    template <typename F>
+    fields& each(F&& f) {
+        const auto* o = next();
+        if (o == nullptr) return *this;
+        if (o->type != msgpack::type::ARRAY) return fail();
+        for (std::uint32_t i = 0; i < o->via.array.size; ++i) {
+            if (!f(o->via.array.ptr[i])) return fail();
+        }
+        return *this;
+    }
+
+    fields& fail() {
+        ok_ = false;
+        return *this;
+    }
+
+  private:
+    bool ok_;
+    const msgpack::object* items_;
+    std::uint32_t index_ = 0;
+};
+
+constexpr std::uint64_t min_ack = raw(ack_kind::puback);
+constexpr std::uint64_t max_ack = raw(ack_kind::pubcomp);
+// Keep in step with the last disconnect_reason (append only).
+constexpr std::uint64_t max_reason = raw(disconnect_reason::server_shutdown);
+
+bool read(const msgpack::object& o, hello& e) {
+    return fields(o, 2).str(e.frontend_id).uint(e.protocol_version).ok();
+}
+
+bool read(const msgpack::object& o, will& e) {
+    return fields(o, 4).str(e.topic).bin(e.payload).qos(e.qos).boolean(e.retain).ok();
+}
+
+bool read(const msgpack::object& o, client_connect& e) {
+    fields f(o, 7);
+    f.uint(e.conn).str(e.client_id).boolean(e.clean_session).uint(e.protocol_level);
+    f.uint(e.keep_alive).str(e.username);
+    if (const auto* w = f.next()) {
+        if (w->type == msgpack::type::NIL) {
+            e.will_message.reset();
+        } else if (!read(*w, e.will_message.emplace())) {
+            f.fail();
+        }
+    }
+    return f.ok();
+}
+
+template <typename Publish>
+bool read_publish(const msgpack::object& o, Publish& e) {
+    return fields(o, 7)
+        .uint(e.conn)
+        .str(e.topic)
+        .bin(e.payload)
+        .qos(e.qos)
+        .boolean(e.retain)
+        .boolean(e.dup)
+        .uint(e.packet_id)
+        .ok();
+}
+
+bool read(const msgpack::object& o, client_publish& e) {
+    return read_publish(o, e);
+}
+bool read(const msgpack::object& o, deliver& e) {
+    return read_publish(o, e);
+}
+
+bool read(const msgpack::object& o, client_ack& e) {
+    return fields(o, 3).uint(e.conn).enumeration(e.kind, min_ack, max_ack).uint(e.packet_id).ok();
+}
+
+bool read(const msgpack::object& o, client_subscribe& e) {
+    return fields(o, 3)
+        .uint(e.conn)
+        .uint(e.packet_id)
+        .each([&](const msgpack::object& item) {
+            auto& s = e.subscriptions.emplace_back();
+            return fields(item, 2).str(s.filter).qos(s.qos).ok();
+        })
+        .ok();
+}
+
+bool read(const msgpack::object& o, client_unsubscribe& e) {
+    return fields(o, 3)
+        .uint(e.conn)
+        .uint(e.packet_id)
+        .each([&](const msgpack::object& item) {
+            if (item.type != msgpack::type::STR) return false;
+            e.filters.emplace_back(item.via.str.ptr, item.via.str.size);
+            return true;
+        })
+        .ok();
+}
+
+bool read(const msgpack::object& o, client_disconnect& e) {
+    return fields(o, 2).uint(e.conn).enumeration(e.reason, 0, max_reason).ok();
+}
+
+bool read(const msgpack::object& o, connack& e) {
+    return fields(o, 3).uint(e.conn).boolean(e.session_present).uint(e.return_code).ok();
+}
+
+bool read(const msgpack::object& o, send_ack& e) {
+    return fields(o, 3).uint(e.conn).enumeration(e.kind, min_ack, max_ack).uint(e.packet_id).ok();
+}
+
+bool read(const msgpack::object& o, suback& e) {
+    return fields(o, 3)
+        .uint(e.conn)
+        .uint(e.packet_id)
+        .each([&](const msgpack::object& item) {
+            if (item.type != msgpack::type::POSITIVE_INTEGER || item.via.u64 > 0xff) return false;
+            e.return_codes.push_back(static_cast<std::uint8_t>(item.via.u64));
+            return true;
+        })
+        .ok();
+}
+
+bool read(const msgpack::object& o, unsuback& e) {
+    return fields(o, 2).uint(e.conn).uint(e.packet_id).ok();
+}
+
+bool read(const msgpack::object& o, close_connection& e) {
+    return fields(o, 2).uint(e.conn).enumeration(e.reason, 0, max_reason).ok();
+}
+
+// One decoder per kind, indexed by the kind number.
+using body_reader = bool (*)(const msgpack::object&, event&);
+
+template <std::size_t I>
+bool read_alternative(const msgpack::object& body, event& out) {
+    std::variant_alternative_t<I, event> e{};
+    if (!read(body, e)) return false;
+    out.emplace<I>(std::move(e));
+    return true;
+}
+
+template <std::size_t... I>
+constexpr std::array<body_reader, sizeof...(I)> make_readers(std::index_sequence<I...>) {
+    return {&read_alternative<I>...};
+}
+
+constexpr auto readers = make_readers(std::make_index_sequence<std::variant_size_v<event>>{});
+
+// Reference str/bin bodies in the input instead of copying them into the
+// zone: decode copies into the event's own strings right away.
+bool reference_input(msgpack::type::object_type, std::size_t, void*) {
+    return true;
+}
+
+constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
+                                                                       "client_connect",
+                                                                       "client_publish",
+                                                                       "client_ack",
+                                                                       "client_subscribe",
+                                                                       "client_unsubscribe",
+                                                                       "client_disconnect",
+                                                                       "connack",
+                                                                       "deliver",
+                                                                       "send_ack",
+                                                                       "suback",
+                                                                       "unsuback",
+                                                                       "close_connection"};
+
+class category : public boost::system::error_category {
+  public:
+    const char* name() const noexcept override { return "events"; }
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::ok:
+                return "success";
+            case errc::malformed:
+                return "malformed event envelope";
+            case errc::version_mismatch:
+                return "event protocol version mismatch";
+            case errc::unknown_kind:
+                return "unknown event kind";
+        }
+        return "unknown events error";
+    }
+};
+
+}  // namespace
+
+std::string encode(const event& e) {
+    std::string out;
+    std::visit(
+        [&](const auto& body) {
+            out.reserve(size_hint(body));
+            writer w(out);
+            w.array(3).uint(protocol_version).uint(e.index());
+            write(w, body);
+        },
+        e);
+    return out;
+}
+
+std::optional<event> decode(std::string_view bytes, boost::system::error_code& ec) {
+    ec = errc::malformed;
+    try {
+        // Every element takes at least one input byte, so no honest array or
+        // string is longer than the input: this bounds what unpack allocates.
+        const msgpack::unpack_limit limit(/*array=*/bytes.size(), /*map=*/0,
+                                          /*str=*/bytes.size(), /*bin=*/bytes.size(),
+                                          /*ext=*/0, /*depth=*/8);
+        std::size_t offset = 0;
+        const msgpack::object_handle handle =
+            msgpack::unpack(bytes.data(), bytes.size(), offset, &reference_input, nullptr, limit);
+        if (offset != bytes.size()) return std::nullopt;  // trailing bytes
+        const msgpack::object& envelope = handle.get();
+        if (envelope.type != msgpack::type::ARRAY || envelope.via.array.size == 0) {
+            return std::nullopt;
+        }
+        const msgpack::object& version = envelope.via.array.ptr[0];
+        if (version.type != msgpack::type::POSITIVE_INTEGER) return std::nullopt;
+        if (version.via.u64 != protocol_version) {
+            ec = errc::version_mismatch;
+            return std::nullopt;
+        }
+        if (envelope.via.array.size != 3) return std::nullopt;
+        const msgpack::object& kind = envelope.via.array.ptr[1];
+        if (kind.type != msgpack::type::POSITIVE_INTEGER) return std::nullopt;
+        if (kind.via.u64 >= readers.size()) {
+            ec = errc::unknown_kind;
+            return std::nullopt;
+        }
+        event out;
+        if (!readers[kind.via.u64](envelope.via.array.ptr[2], out)) return std::nullopt;
+        ec.clear();
+        return out;
+    } catch (const std::exception&) {
+        ec = errc::malformed;  // msgpack parse/size errors, bad_alloc
+    } catch (...) {
+        ec = errc::malformed;
+    }
+    return std::nullopt;
+}
+
+const boost::system::error_category& events_category() {
+    static const category instance;
+    return instance;
+}
+
+conn_id conn_of(const event& e) {
+    return std::visit(
+        [](const auto& body) -> conn_id {
+            if constexpr (std::is_same_v<std::decay_t<decltype(body)>, hello>) {
+                return 0;
+            } else {
+                return body.conn;
+            }
+        },
+        e);
+}
+
+const char* name_of(const event& e) {
+    return names[e.index()];
+}
+
+}  // namespace events

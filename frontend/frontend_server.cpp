@@ -1,0 +1,85 @@
+#include "frontend/frontend_server.hpp"
+
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include "frontend/net/listener.hpp"
+#include "frontend/net/session_base.hpp"
+
+namespace frontend {
+
+namespace {
+
+boost::asio::ssl::context make_tls_context(const config::frontend_options& o) {
+    boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_server);
+    // TLS 1.2 or newer only.
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ctx.set_options(boost::asio::ssl::context::default_workarounds |
+                    boost::asio::ssl::context::single_dh_use);
+    bool needs_tls = false;
+    for (const auto& l : o.listeners) needs_tls |= l.scheme == "tls";
+    if (!needs_tls) return ctx;
+    boost::system::error_code ec;
+    ctx.use_certificate_chain_file(o.tls_cert, ec);
+    if (ec) throw std::runtime_error("--tls-cert " + o.tls_cert + ": " + ec.message());
+    ctx.use_private_key_file(o.tls_key, boost::asio::ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("--tls-key " + o.tls_key + ": " + ec.message());
+    if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
+        throw std::runtime_error("--tls-key " + o.tls_key + ": does not match --tls-cert " +
+                                 o.tls_cert);
+    return ctx;
+}
+
+}  // namespace
+
+frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zctx,
+                                 const config::frontend_options& options,
+                                 std::unique_ptr<auth::authenticator> auth)
+    : io_(io),
+      options_(options),
+      auth_(std::move(auth)),
+      tls_(make_tls_context(options_)),
+      link_(io, zctx, options_.frontend_id, options_.routers,
+            [this](events::event&& e) { on_router_event(std::move(e)); }) {
+    settings_.max_packet_size = options_.max_packet_size;
+    settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
+    settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
+    settings_.frontend_id = options_.frontend_id;
+}
+
+frontend_server::~frontend_server() = default;
+
+void frontend_server::start() {
+    for (const auto& url : options_.listeners)
+        listeners_.push_back(std::make_unique<listener>(io_, url, *this));
+    link_.start();
+    for (auto& l : listeners_) l->start();
+}
+
+void frontend_server::stop() {
+    for (auto& l : listeners_) l->stop();
+    // Copy: shutdown() unregisters sessions from the map.
+    std::vector<std::shared_ptr<session_base>> live;
+    for (auto& [id, weak] : sessions_)
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (auto& s : live) s->shutdown();
+}
+
+std::uint16_t frontend_server::listener_port(std::size_t i) const {
+    return listeners_.at(i)->port();
+}
+
+void frontend_server::register_session(events::conn_id id, const std::shared_ptr<session_base>& s) {
+    sessions_[id] = s;
+}
+
+void frontend_server::unregister_session(events::conn_id id) { sessions_.erase(id); }
+
+void frontend_server::on_router_event(events::event&& e) {
+    const auto id = events::conn_of(e);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;  // the client is gone; the router hears of it
+    if (auto s = it->second.lock()) s->on_router_event(e);
+}
+
+}  // namespace frontend

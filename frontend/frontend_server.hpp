@@ -1,0 +1,71 @@
+// One frontend: its listeners, the TLS context, the authenticator, the link
+// to the router tier, and the table of live sessions by connection id (used
+// to hand router events to the right session).
+//
+// Everything here runs on one io_context thread (the caller's run()); the
+// class is not thread-safe. mqtt-frontend and mqtt-broker own one each.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <zmq.hpp>
+
+#include "common/config/options.hpp"
+#include "frontend/auth/authenticator.hpp"
+#include "frontend/connection.hpp"
+#include "frontend/router_link.hpp"
+
+namespace frontend {
+
+class listener;
+class session_base;
+
+class frontend_server {
+public:
+    // Throws std::runtime_error with a one-line reason if the TLS files cannot
+    // be loaded.
+    frontend_server(boost::asio::io_context& io, zmq::context_t& zctx,
+                    const config::frontend_options& options,
+                    std::unique_ptr<auth::authenticator> auth);
+    ~frontend_server();
+
+    // Binds every listener (throws naming the listener on failure) and
+    // connects to the router.
+    void start();
+    // Stops accepting and closes every session as a server shutdown.
+    void stop();
+
+    // For sessions.
+    const connection_settings& settings() const { return settings_; }
+    const auth::authenticator& authenticator() const { return *auth_; }
+    router_link& link() { return link_; }
+    boost::asio::ssl::context& tls_context() { return tls_; }
+    events::conn_id allocate_conn_id() { return next_conn_++; }
+    void register_session(events::conn_id id, const std::shared_ptr<session_base>& s);
+    void unregister_session(events::conn_id id);
+
+    std::size_t session_count() const { return sessions_.size(); }
+    // Port of the i-th listener (useful when it was given as port 0).
+    std::uint16_t listener_port(std::size_t i) const;
+
+private:
+    void on_router_event(events::event&& e);
+
+    boost::asio::io_context& io_;
+    config::frontend_options options_;
+    connection_settings settings_;
+    std::unique_ptr<auth::authenticator> auth_;
+    boost::asio::ssl::context tls_;
+    router_link link_;
+    std::vector<std::unique_ptr<listener>> listeners_;
+    std::unordered_map<events::conn_id, std::weak_ptr<session_base>> sessions_;
+    events::conn_id next_conn_ = 1;
+};
+
+}  // namespace frontend

@@ -1,0 +1,19 @@
+// mqtt-frontend: one frontend process (TLS termination, MQTT parsing,
+// authentication) connected to the router tier over ZeroMQ.
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "common/config/options.hpp"
+#include "frontend/run.hpp"
+
+int main(int argc, char** argv, char** envp) {
+    auto parsed = config::parse(config::program::frontend, argc, argv, envp);
+    if (!parsed.opts) {
+        (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message << "\n";
+        return parsed.exit_code;
+    }
+    spdlog::set_level(spdlog::level::from_str(parsed.opts->common.log_level));
+    zmq::context_t zctx(1);
+    return frontend::run(zctx, parsed.opts->frontend);
+}

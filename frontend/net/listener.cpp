@@ -1,0 +1,76 @@
+#include "frontend/net/listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "frontend/frontend_server.hpp"
+#include "frontend/net/session.hpp"
+
+namespace frontend {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+listener::listener(asio::io_context& io, const config::listener_url& url, frontend_server& server)
+    : url_(url), server_(server), acceptor_(io), retry_(io), tls_(url.scheme == "tls") {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(url.host, ec);
+    if (ec) throw std::runtime_error("--listen " + url.text + ": bad address: " + ec.message());
+    tcp::endpoint ep(address, url.port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("--listen " + url.text + ": " + ec.message());
+}
+
+void listener::start() {
+    if (tls_)
+        spdlog::info("listening on {} (MQTT over TLS)", url_.text);
+    else
+        spdlog::warn(
+            "listening on {} WITHOUT ENCRYPTION: plain tcp:// is for local development and "
+            "benchmarks only; credentials cross the network in clear text",
+            url_.text);
+    accept();
+}
+
+void listener::stop() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    retry_.cancel();
+}
+
+void listener::accept() {
+    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+            boost::system::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            auto remote = socket.remote_endpoint(ignored);
+            std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+            const auto id = server_.allocate_conn_id();
+            std::shared_ptr<session_base> s;
+            if (tls_) {
+                using stream = asio::ssl::stream<tcp::socket>;
+                s = std::make_shared<session<stream>>(
+                    server_, id, stream(std::move(socket), server_.tls_context()), std::move(peer));
+            } else {
+                s = std::make_shared<session<tcp::socket>>(server_, id, std::move(socket),
+                                                           std::move(peer));
+            }
+            server_.register_session(id, s);
+            s->start();
+        } else if (acceptor_.is_open()) {
+            // EMFILE and friends: keep accepting, but do not spin.
+            spdlog::warn("accept on {} failed: {}", url_.text, ec.message());
+            retry_.expires_after(std::chrono::milliseconds(100));
+            retry_.async_wait([this](const boost::system::error_code& e) {
+                if (!e && acceptor_.is_open()) accept();
+            });
+            return;
+        }
+        if (acceptor_.is_open()) accept();
+    });
+}
+
+}  // namespace frontend

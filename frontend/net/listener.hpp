@@ -1,0 +1,35 @@
+// Accepts client connections on one listener URL (tls:// or tcp://) and
+// starts a session for each.
+//
+// Owned by frontend_server; runs on its io_context thread.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/config/options.hpp"
+
+namespace frontend {
+
+class frontend_server;
+
+class listener {
+public:
+    // Binds; throws std::runtime_error naming the URL when that fails.
+    listener(boost::asio::io_context& io, const config::listener_url& url, frontend_server& server);
+
+    void start();
+    void stop();
+    std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+private:
+    void accept();
+
+    config::listener_url url_;
+    frontend_server& server_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retry_;
+    bool tls_;
+};
+
+}  // namespace frontend

@@ -1,0 +1,211 @@
+// The Asio glue around one client connection: reads bytes into the sans-I/O
+// `connection`, writes what it produces, forwards its events to the router
+// link, arms its timer, and closes the transport when it says so.
+//
+// One template for every stream type: Stream is a TCP socket or an
+// ssl::stream over one (WebSocket streams will plug in the same way).
+// One write in flight at a time; further output accumulates in a second
+// buffer and goes out in the next write (many packets per syscall).
+//
+// Lives on the frontend's io_context thread; kept alive by its pending
+// handlers (shared_from_this) and registered in frontend_server by conn id.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "frontend/connection.hpp"
+#include "frontend/frontend_server.hpp"
+#include "frontend/net/session_base.hpp"
+
+namespace frontend {
+
+template <class Stream>
+class session final : public session_base {
+    static constexpr bool is_tls =
+        std::is_same_v<Stream, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>;
+
+public:
+    session(frontend_server& server, events::conn_id id, Stream stream, std::string peer)
+        : server_(server),
+          stream_(std::move(stream)),
+          timer_(stream_.get_executor()),
+          conn_(id, server.settings(), server.authenticator(), clock::now()),
+          peer_(std::move(peer)) {}
+
+    void start() override {
+        arm_timer();
+        if constexpr (is_tls) {
+            stream_.async_handshake(
+                boost::asio::ssl::stream_base::server,
+                [self = shared_self()](const boost::system::error_code& ec) {
+                    if (ec) {
+                        spdlog::debug("conn {} ({}): TLS handshake failed: {}", self->conn_.id(),
+                                      self->peer_, ec.message());
+                        self->fail();
+                        return;
+                    }
+                    self->read();
+                });
+        } else {
+            read();
+        }
+    }
+
+    void on_router_event(const events::event& e) override {
+        if (closed_) return;
+        conn_.on_router_event(e, clock::now());
+        apply();
+    }
+
+    void shutdown() override {
+        if (closed_) return;
+        conn_.on_shutdown();
+        apply();
+    }
+
+private:
+    std::shared_ptr<session> shared_self() {
+        return std::static_pointer_cast<session>(shared_from_this());
+    }
+
+    auto& socket() {
+        if constexpr (is_tls)
+            return stream_.lowest_layer();
+        else
+            return stream_;
+    }
+
+    void read() {
+        stream_.async_read_some(
+            boost::asio::buffer(read_buf_),
+            [self = shared_self()](const boost::system::error_code& ec, std::size_t n) {
+                if (self->closed_) return;
+                if (ec) {
+                    self->conn_.on_transport_closed();
+                    self->apply();
+                    self->fail();
+                    return;
+                }
+                self->conn_.on_bytes(std::string_view(self->read_buf_.data(), n), clock::now());
+                self->apply();
+                if (!self->closing_) self->read();
+            });
+    }
+
+    // Carries out what the connection asked for.
+    void apply() {
+        auto out = conn_.take_output();
+        for (const auto& e : out.events) server_.link().send(e);
+        if (!out.bytes.empty()) {
+            pending_ += out.bytes;
+            write();
+        }
+        if (out.close && !closing_) {
+            closing_ = true;
+            server_.unregister_session(conn_.id());
+            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, conn_.close_reason());
+            if (!writing_) finish();
+        }
+        arm_timer();
+    }
+
+    void write() {
+        if (writing_ || pending_.empty() || closed_) return;
+        writing_ = true;
+        in_flight_.swap(pending_);
+        pending_.clear();
+        boost::asio::async_write(
+            stream_, boost::asio::buffer(in_flight_),
+            [self = shared_self()](const boost::system::error_code& ec, std::size_t) {
+                self->writing_ = false;
+                self->in_flight_.clear();
+                if (self->closed_) return;
+                if (ec) {
+                    self->conn_.on_transport_closed();
+                    self->apply();
+                    self->fail();
+                    return;
+                }
+                if (!self->pending_.empty())
+                    self->write();
+                else if (self->closing_)
+                    self->finish();
+            });
+    }
+
+    void arm_timer() {
+        auto deadline = conn_.deadline();
+        if (closed_) return;
+        if (closing_) deadline = clock::now() + std::chrono::seconds(5);  // bound the flush
+        if (!deadline || (timer_armed_ && *deadline >= armed_at_)) return;
+        timer_armed_ = true;
+        armed_at_ = *deadline;
+        timer_.expires_at(*deadline);
+        timer_.async_wait([self = shared_self()](const boost::system::error_code& ec) {
+            if (ec) return;  // re-armed or cancelled
+            self->timer_armed_ = false;
+            if (self->closed_) return;
+            if (self->closing_) {
+                self->fail();  // the peer does not read: give up the flush
+                return;
+            }
+            self->conn_.on_timer(clock::now());
+            self->apply();
+        });
+    }
+
+    // Graceful end after the last write: TLS close_notify (bounded by the
+    // timer), then the socket.
+    void finish() {
+        if constexpr (is_tls) {
+            if (!shutdown_started_) {
+                shutdown_started_ = true;
+                stream_.async_shutdown(
+                    [self = shared_self()](const boost::system::error_code&) { self->fail(); });
+                return;
+            }
+        }
+        fail();
+    }
+
+    // Hard close; idempotent.
+    void fail() {
+        if (closed_) return;
+        if (!closing_) {
+            closing_ = true;
+            server_.unregister_session(conn_.id());
+        }
+        closed_ = true;
+        boost::system::error_code ignored;
+        timer_.cancel();
+        socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        socket().close(ignored);
+    }
+
+    frontend_server& server_;
+    Stream stream_;
+    boost::asio::steady_timer timer_;
+    connection conn_;
+    std::string peer_;
+    std::array<char, 16 * 1024> read_buf_;
+    std::string pending_;
+    std::string in_flight_;
+    clock::time_point armed_at_{};
+    bool timer_armed_ = false;
+    bool writing_ = false;
+    bool closing_ = false;
+    bool closed_ = false;
+    bool shutdown_started_ = false;
+};
+
+}  // namespace frontend

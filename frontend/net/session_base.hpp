@@ -1,0 +1,23 @@
+// What the frontend server knows of a client session, whatever its transport.
+//
+// Sessions are created by a listener, registered with the frontend_server
+// under their connection id, and run on the frontend's io_context thread.
+#pragma once
+
+#include <memory>
+
+#include "common/events/events.hpp"
+
+namespace frontend {
+
+class session_base : public std::enable_shared_from_this<session_base> {
+public:
+    virtual ~session_base() = default;
+    virtual void start() = 0;
+    // An event the router sent for this session's connection.
+    virtual void on_router_event(const events::event& e) = 0;
+    // The frontend is stopping: close as a server shutdown.
+    virtual void shutdown() = 0;
+};
+
+}  // namespace frontend

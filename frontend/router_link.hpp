@@ -1,0 +1,58 @@
+// The frontend's link to the router tier: a ZeroMQ DEALER socket driven by the
+// frontend's Asio io_context (the socket's ZMQ_FD is watched by Asio, then
+// ZMQ_EVENTS is drained, as libzmq requires for edge-triggered use).
+//
+// The link's routing id is the frontend id, so a router addresses this
+// frontend stably. For now a frontend talks to one router (the first
+// endpoint); spreading sessions over several routers is the cluster issue's.
+//
+// Owned by frontend_server; used only on the io_context's thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <zmq.hpp>
+
+#include "common/events/events.hpp"
+
+namespace frontend {
+
+class router_link {
+public:
+    using event_handler = std::function<void(events::event&&)>;
+
+    router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
+                std::vector<std::string> endpoints, event_handler on_event);
+    ~router_link();
+    router_link(const router_link&) = delete;
+    router_link& operator=(const router_link&) = delete;
+
+    // Connects and sends hello.
+    void start();
+    // Sends one event to the router (never drops: the send queue is unbounded for now).
+    void send(const events::event& e);
+    void stop();
+
+    std::uint64_t malformed_events() const { return malformed_; }
+
+private:
+    void wait_readable();
+    void drain();
+    void schedule_drain();
+
+    boost::asio::io_context& io_;
+    zmq::socket_t socket_;
+    boost::asio::posix::stream_descriptor fd_;
+    std::string frontend_id_;
+    std::vector<std::string> endpoints_;
+    event_handler on_event_;
+    bool drain_scheduled_ = false;
+    bool stopped_ = false;
+    std::uint64_t malformed_ = 0;
+};
+
+}  // namespace frontend

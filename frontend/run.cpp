@@ -1,0 +1,47 @@
+#include "frontend/run.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "frontend/auth/from_options.hpp"
+#include "frontend/frontend_server.hpp"
+
+namespace frontend {
+
+int run(zmq::context_t& zctx, const config::frontend_options& options,
+        const std::function<void()>& on_stopped) {
+    boost::asio::io_context io(1);
+    std::unique_ptr<frontend_server> server;
+    try {
+        server = std::make_unique<frontend_server>(io, zctx, options, auth::from_options(options));
+        server->start();
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        if (on_stopped) on_stopped();
+        return 2;
+    }
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::steady_timer grace(io);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        spdlog::info("signal {}: stopping", sig);
+        server->stop();
+        // Let close_notify and the disconnect events go out, then end.
+        grace.expires_after(std::chrono::milliseconds(300));
+        grace.async_wait([&](const boost::system::error_code&) {
+            server->link().stop();
+            io.stop();
+        });
+    });
+    io.run();
+    server.reset();
+    if (on_stopped) on_stopped();
+    spdlog::info("frontend stopped");
+    return 0;
+}
+
+}  // namespace frontend

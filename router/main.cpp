@@ -1,0 +1,41 @@
+// mqtt-router: one router process (the routing tier) on a ZeroMQ endpoint.
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/config/options.hpp"
+#include "router/router_loop.hpp"
+
+namespace {
+router::router_loop* g_loop = nullptr;
+extern "C" void on_signal(int) {
+    if (g_loop) g_loop->stop();
+}
+}  // namespace
+
+int main(int argc, char** argv, char** envp) {
+    auto parsed = config::parse(config::program::router, argc, argv, envp);
+    if (!parsed.opts) {
+        (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message << "\n";
+        return parsed.exit_code;
+    }
+    const auto& o = *parsed.opts;
+    spdlog::set_level(spdlog::level::from_str(o.common.log_level));
+    try {
+        zmq::context_t ctx(1);
+        router::router_loop loop(ctx, o.router.bind,
+                                 {o.router.max_queued_messages, o.router.max_inflight_messages});
+        g_loop = &loop;
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        spdlog::info("mqtt-router {} listening on {}", o.router.router_id, o.router.bind);
+        loop.run();
+        spdlog::info("mqtt-router stopped");
+    } catch (const std::exception& e) {
+        std::cerr << "mqtt-router: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,22 @@
+// An application message as the router keeps it: one payload buffer shared by
+// every session that queues or delivers it (never copied per receiver).
+//
+// Immutable once built; owned by the router thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace router {
+
+struct message {
+    std::string topic;
+    std::shared_ptr<const std::string> payload;
+    std::uint8_t qos = 0;  // QoS it is published with (for a session: the delivery QoS)
+    bool retain = false;
+};
+
+using message_ptr = std::shared_ptr<const message>;
+
+}  // namespace router

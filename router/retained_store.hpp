@@ -1,0 +1,32 @@
+// Retained messages, one per topic (MQTT 3.1.1 section 3.3.1.3).
+//
+// A retained PUBLISH replaces the topic's message; one with an empty payload
+// deletes it. New subscriptions read the messages matching their filter.
+// In memory for now; the durable store (store/) will sit behind the same calls.
+//
+// Owned by router_core on the router thread; no locking.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "router/message.hpp"
+
+namespace router {
+
+class retained_store {
+public:
+    // Stores (or, for an empty payload, deletes) the topic's retained message.
+    void set(const message_ptr& msg);
+    // Calls visit for every retained message whose topic matches `filter`.
+    void match(std::string_view filter, const std::function<void(const message_ptr&)>& visit) const;
+    std::size_t size() const { return messages_.size(); }
+
+private:
+    std::unordered_map<std::string, message_ptr> messages_;
+};
+
+}  // namespace router

@@ -1,0 +1,315 @@
+#include "router/router_core.hpp"
+
+#include <algorithm>
+
+#include "common/topic/topic.hpp"
+
+namespace router {
+
+namespace {
+
+message_ptr make_message(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+    auto m = std::make_shared<message>();
+    m->topic = std::move(topic);
+    m->payload = std::make_shared<const std::string>(std::move(payload));
+    m->qos = qos;
+    m->retain = retain;
+    return m;
+}
+
+}  // namespace
+
+void router_core::handle(const std::string& frontend, events::event&& e,
+                         std::vector<outgoing>& out) {
+    out_ = &out;
+    const conn_ref from{frontend, events::conn_of(e)};
+    std::visit(
+        [&](auto&& ev) {
+            using T = std::decay_t<decltype(ev)>;
+            if constexpr (std::is_same_v<T, events::client_connect>)
+                on_connect(frontend, std::move(ev));
+            else if constexpr (std::is_same_v<T, events::client_publish>)
+                on_publish(from, std::move(ev));
+            else if constexpr (std::is_same_v<T, events::client_ack>)
+                on_ack(from, ev);
+            else if constexpr (std::is_same_v<T, events::client_subscribe>)
+                on_subscribe(from, std::move(ev));
+            else if constexpr (std::is_same_v<T, events::client_unsubscribe>)
+                on_unsubscribe(from, std::move(ev));
+            else if constexpr (std::is_same_v<T, events::client_disconnect>)
+                on_disconnect(from, ev);
+            // hello and router->frontend kinds carry nothing for the core.
+        },
+        std::move(e));
+    out_ = nullptr;
+}
+
+const session* router_core::find_session(std::string_view client_id) const {
+    auto it = sessions_.find(std::string(client_id));
+    return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+session* router_core::session_of(const conn_ref& c) {
+    auto it = conns_.find(c);
+    return it == conns_.end() ? nullptr : it->second;
+}
+
+void router_core::emit(const conn_ref& to, events::event e) {
+    out_->push_back({to.frontend, std::move(e)});
+}
+
+// ---- CONNECT --------------------------------------------------------------
+
+void router_core::on_connect(const std::string& frontend, events::client_connect&& e) {
+    const conn_ref me{frontend, e.conn};
+    if (conns_.contains(me)) return;  // duplicate connect for a live conn: ignore
+
+    session* s = nullptr;
+    if (auto it = sessions_.find(e.client_id); it != sessions_.end()) {
+        s = it->second.get();
+        if (s->conn) {
+            // Takeover (MQTT-3.1.4-2): close the old connection, fire its will,
+            // and forget it; its later client_disconnect is then ignored.
+            ++counters_.sessions_taken_over;
+            emit(*s->conn, events::close_connection{s->conn->conn,
+                                                    events::disconnect_reason::taken_over});
+            conns_[*s->conn] = nullptr;
+            s->conn.reset();
+            publish_will(*s);
+        }
+        // A session that was clean lives only as long as its connection;
+        // clean_session=1 discards any state (MQTT-3.1.2-6).
+        if (s->clean || e.clean_session) {
+            destroy_session(*s);
+            s = nullptr;
+        }
+    }
+
+    const bool session_present = s != nullptr;  // MQTT-3.2.2-2
+    if (!s) {
+        auto fresh = std::make_unique<session>();
+        fresh->client_id = e.client_id;
+        fresh->id = next_id_++;
+        s = fresh.get();
+        by_id_[s->id] = s;
+        sessions_.emplace(e.client_id, std::move(fresh));
+    }
+    s->clean = e.clean_session;
+    s->conn = me;
+    s->will = std::move(e.will_message);
+    conns_[me] = s;
+
+    emit(me, events::connack{e.conn, session_present, 0});
+    if (session_present) {
+        resend_inflight(*s);
+        pump(*s);
+    }
+}
+
+// ---- PUBLISH from a client -------------------------------------------------
+
+void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
+    auto it = conns_.find(from);
+    if (it == conns_.end()) return;  // unknown connection: nothing to acknowledge to
+    session* s = it->second;         // may be null after takeover; the message still counts
+
+    ++counters_.messages_received;
+    const auto qos = e.qos;
+    const auto packet_id = e.packet_id;
+    if (qos == 2 && s) {
+        // Exactly once (MQTT-4.3.3-2): a re-sent PUBLISH whose id still awaits
+        // PUBREL was already routed; only acknowledge it again.
+        if (!s->inbound_qos2.insert(packet_id).second) {
+            ++counters_.duplicate_qos2;
+            emit(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id});
+            return;
+        }
+    }
+
+    auto msg = make_message(std::move(e.topic), std::move(e.payload), qos, e.retain);
+    if (msg->retain) retained_.set(msg);
+    route(msg);
+
+    if (qos == 1)
+        emit(from, events::send_ack{from.conn, events::ack_kind::puback, packet_id});
+    else if (qos == 2)
+        emit(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id});
+}
+
+void router_core::route(const message_ptr& msg) {
+    tree_.match(msg->topic, match_scratch_);
+    for (const auto& [id, sub_qos] : match_scratch_) {
+        auto it = by_id_.find(id);
+        if (it == by_id_.end()) continue;
+        deliver(*it->second, msg, std::min(msg->qos, sub_qos), false);  // MQTT-3.3.1-9
+    }
+}
+
+void router_core::deliver(session& s, const message_ptr& msg, std::uint8_t qos, bool retain) {
+    if (qos == 0) {
+        if (s.online())
+            send_publish(s, msg, 0, retain);
+        else
+            ++counters_.dropped_qos0_offline;
+        return;
+    }
+    if (s.online() && s.queue.empty() && s.inflight.size() < settings_.max_inflight_messages) {
+        send_publish(s, msg, qos, retain);
+        return;
+    }
+    if (s.queue.size() >= settings_.max_queued_messages) {
+        ++counters_.dropped_queue_full;
+        return;
+    }
+    ++counters_.messages_queued;
+    s.queue.push_back({msg, qos, retain});
+}
+
+void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t qos, bool retain) {
+    std::uint16_t packet_id = 0;
+    if (qos > 0) {
+        packet_id = s.next_packet_id();
+        s.inflight.push_back({packet_id,
+                              qos == 1 ? outbound_state::awaiting_puback
+                                       : outbound_state::awaiting_pubrec,
+                              qos, retain, msg});
+    }
+    ++counters_.messages_delivered;
+    emit(*s.conn, events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false,
+                                  packet_id});
+}
+
+void router_core::pump(session& s) {
+    while (s.online() && !s.queue.empty() && s.inflight.size() < settings_.max_inflight_messages) {
+        auto q = std::move(s.queue.front());
+        s.queue.pop_front();
+        send_publish(s, q.msg, q.qos, q.retain);
+    }
+}
+
+void router_core::resend_inflight(session& s) {
+    // MQTT-4.4.0-1: re-send unacknowledged PUBLISH (DUP=1) and PUBREL, in order.
+    for (const auto& f : s.inflight) {
+        if (f.state == outbound_state::awaiting_pubcomp)
+            emit(*s.conn, events::send_ack{s.conn->conn, events::ack_kind::pubrel, f.packet_id});
+        else
+            emit(*s.conn, events::deliver{s.conn->conn, f.msg->topic, *f.msg->payload, f.qos,
+                                          f.retain, true, f.packet_id});
+    }
+}
+
+// ---- acknowledgements from a client ------------------------------------------
+
+void router_core::on_ack(const conn_ref& from, const events::client_ack& e) {
+    session* s = session_of(from);
+    if (!s) return;
+    using events::ack_kind;
+    switch (e.kind) {
+        case ack_kind::pubrel:
+            // Inbound QoS 2 completes; PUBCOMP is sent even for an unknown id
+            // (MQTT-4.3.3-2: the sender may re-send PUBREL after a reconnect).
+            s->inbound_qos2.erase(e.packet_id);
+            emit(from, events::send_ack{from.conn, ack_kind::pubcomp, e.packet_id});
+            return;
+        case ack_kind::puback: {
+            auto it = s->find_inflight(e.packet_id);
+            if (it == s->inflight.end() || it->state != outbound_state::awaiting_puback) return;
+            s->inflight.erase(it);
+            pump(*s);
+            return;
+        }
+        case ack_kind::pubrec: {
+            auto it = s->find_inflight(e.packet_id);
+            if (it == s->inflight.end()) return;
+            if (it->state == outbound_state::awaiting_pubrec) {
+                it->state = outbound_state::awaiting_pubcomp;
+                it->msg.reset();  // the payload is no longer needed
+            }
+            if (it->state == outbound_state::awaiting_pubcomp)
+                emit(from, events::send_ack{from.conn, ack_kind::pubrel, e.packet_id});
+            return;
+        }
+        case ack_kind::pubcomp: {
+            auto it = s->find_inflight(e.packet_id);
+            if (it == s->inflight.end() || it->state != outbound_state::awaiting_pubcomp) return;
+            s->inflight.erase(it);
+            pump(*s);
+            return;
+        }
+    }
+}
+
+// ---- SUBSCRIBE / UNSUBSCRIBE ---------------------------------------------------
+
+void router_core::on_subscribe(const conn_ref& from, events::client_subscribe&& e) {
+    session* s = session_of(from);
+    if (!s) return;
+    events::suback ack{from.conn, e.packet_id, {}};
+    ack.return_codes.reserve(e.subscriptions.size());
+    for (const auto& sub : e.subscriptions) {
+        if (!mqtt::topic::valid_filter(sub.filter) || sub.qos > 2) {
+            ack.return_codes.push_back(0x80);
+            continue;
+        }
+        tree_.subscribe(sub.filter, s->id, sub.qos);  // replaces an existing QoS (MQTT-3.8.4-3)
+        s->subscriptions[sub.filter] = sub.qos;
+        ack.return_codes.push_back(sub.qos);
+    }
+    emit(from, std::move(ack));
+
+    // Retained messages for every accepted filter, RETAIN=1 (MQTT-3.3.1-6).
+    for (std::size_t i = 0; i < e.subscriptions.size(); ++i) {
+        const auto& sub = e.subscriptions[i];
+        if (!mqtt::topic::valid_filter(sub.filter) || sub.qos > 2) continue;
+        retained_.match(sub.filter, [&](const message_ptr& m) {
+            deliver(*s, m, std::min(m->qos, sub.qos), true);
+        });
+    }
+}
+
+void router_core::on_unsubscribe(const conn_ref& from, events::client_unsubscribe&& e) {
+    session* s = session_of(from);
+    if (!s) return;
+    for (const auto& f : e.filters) {
+        if (auto it = s->subscriptions.find(f); it != s->subscriptions.end()) {
+            tree_.unsubscribe(f, s->id);
+            s->subscriptions.erase(it);
+        }
+    }
+    emit(from, events::unsuback{from.conn, e.packet_id});  // MQTT-3.10.4-4, even if none existed
+}
+
+// ---- connection end ------------------------------------------------------------
+
+void router_core::on_disconnect(const conn_ref& from, const events::client_disconnect& e) {
+    auto it = conns_.find(from);
+    if (it == conns_.end()) return;
+    session* s = it->second;
+    conns_.erase(it);
+    if (!s) return;  // taken over earlier: its will already fired
+
+    s->conn.reset();
+    if (e.reason != events::disconnect_reason::graceful)
+        publish_will(*s);  // MQTT-3.1.2-8
+    s->will.reset();       // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
+    if (s->clean) destroy_session(*s);
+}
+
+void router_core::publish_will(session& s) {
+    if (!s.will) return;
+    auto w = std::move(*s.will);
+    s.will.reset();
+    ++counters_.wills_published;
+    ++counters_.messages_received;
+    auto msg = make_message(std::move(w.topic), std::move(w.payload), w.qos, w.retain);
+    if (msg->retain) retained_.set(msg);
+    route(msg);
+}
+
+void router_core::destroy_session(session& s) {
+    for (const auto& [filter, qos] : s.subscriptions) tree_.unsubscribe(filter, s.id);
+    by_id_.erase(s.id);
+    sessions_.erase(s.client_id);  // destroys s
+}
+
+}  // namespace router

@@ -1,0 +1,73 @@
+#include "router/router_loop.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace router {
+
+router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint,
+                         router_settings settings)
+    : socket_(ctx, zmq::socket_type::router), core_(settings) {
+    // No silent drops: unbounded queues for now (back-pressure comes with the
+    // cluster work), and an error instead of a drop for an unknown peer.
+    socket_.set(zmq::sockopt::sndhwm, 0);
+    socket_.set(zmq::sockopt::rcvhwm, 0);
+    socket_.set(zmq::sockopt::router_mandatory, 1);
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.bind(endpoint);
+}
+
+void router_loop::run() {
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+    while (!stopping_.load(std::memory_order_relaxed)) {
+        zmq::poll(items, 1, std::chrono::milliseconds(100));
+        if (!(items[0].revents & ZMQ_POLLIN)) continue;
+        // Drain what is ready, then flush the replies in one go.
+        for (int n = 0; n < 1024; ++n) {
+            zmq::message_t identity, body;
+            if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
+            if (!identity.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
+            while (body.more()) {  // ignore unexpected extra frames
+                zmq::message_t extra;
+                (void)socket_.recv(extra, zmq::recv_flags::none);
+                if (!extra.more()) break;
+            }
+            handle_message(identity, body);
+        }
+        flush();
+    }
+}
+
+void router_loop::stop() { stopping_.store(true); }
+
+void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body) {
+    boost::system::error_code ec;
+    auto e = events::decode(std::string_view(static_cast<const char*>(body.data()), body.size()), ec);
+    std::string frontend(static_cast<const char*>(identity.data()), identity.size());
+    if (!e) {
+        ++malformed_;
+        spdlog::warn("router: dropped an event from frontend '{}': {}", frontend, ec.message());
+        return;
+    }
+    if (auto* h = std::get_if<events::hello>(&*e))
+        spdlog::info("router: frontend '{}' ({}) connected", h->frontend_id, frontend);
+    core_.handle(frontend, std::move(*e), out_);
+}
+
+void router_loop::flush() {
+    for (auto& o : out_) {
+        const std::string bytes = events::encode(o.event);
+        try {
+            socket_.send(zmq::buffer(o.frontend), zmq::send_flags::sndmore);
+            socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+        } catch (const zmq::error_t& err) {
+            // EHOSTUNREACH: the frontend is gone; its clients reconnect elsewhere.
+            spdlog::warn("router: cannot send {} to frontend '{}': {}", events::name_of(o.event),
+                         o.frontend, err.what());
+        }
+    }
+    out_.clear();
+}
+
+}  // namespace router

@@ -1,0 +1,80 @@
+// One MQTT session as the router holds it: subscriptions, outbound QoS 1/2
+// state (in-flight window and offline/overflow queue), inbound QoS 2 packet
+// ids awaiting PUBREL, and the will of the current connection.
+//
+// The outbound side follows Mosquitto's explicit states: a message is either
+// queued, or in flight awaiting PUBACK (QoS 1), PUBREC (QoS 2) or PUBCOMP
+// (QoS 2 after PUBREL was sent). In-flight entries are kept in send order so
+// a resumed session re-sends them in order.
+//
+// Owned by router_core on the router thread; no locking.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+#include "common/events/events.hpp"
+#include "router/message.hpp"
+#include "router/subscription_tree.hpp"
+
+namespace router {
+
+// Where a connected client lives: the frontend's ZeroMQ routing id and the
+// frontend's connection id.
+struct conn_ref {
+    std::string frontend;
+    events::conn_id conn = 0;
+    bool operator==(const conn_ref&) const = default;
+};
+
+struct conn_ref_hash {
+    std::size_t operator()(const conn_ref& c) const noexcept {
+        return std::hash<std::string>{}(c.frontend) ^ (std::hash<events::conn_id>{}(c.conn) * 31);
+    }
+};
+
+enum class outbound_state : std::uint8_t {
+    awaiting_puback,   // QoS 1 PUBLISH sent
+    awaiting_pubrec,   // QoS 2 PUBLISH sent
+    awaiting_pubcomp,  // QoS 2 PUBREC received, PUBREL sent
+};
+
+struct inflight_entry {
+    std::uint16_t packet_id = 0;
+    outbound_state state = outbound_state::awaiting_puback;
+    std::uint8_t qos = 1;  // delivery QoS
+    bool retain = false;
+    message_ptr msg;       // released once PUBREC arrives (only PUBREL remains)
+};
+
+struct queued_entry {
+    message_ptr msg;
+    std::uint8_t qos = 1;  // delivery QoS
+    bool retain = false;
+};
+
+struct session {
+    std::string client_id;
+    subscriber_id id = 0;
+    bool clean = true;
+    std::optional<conn_ref> conn;  // empty while the client is offline
+    std::optional<events::will> will;
+    std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
+    std::deque<inflight_entry> inflight;  // in send order
+    std::deque<queued_entry> queue;       // waiting for the window or for the client
+    std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
+    std::uint16_t last_packet_id = 0;
+
+    bool online() const { return conn.has_value(); }
+
+    // The next packet id not used by an in-flight message (never 0).
+    std::uint16_t next_packet_id();
+    // The in-flight entry with this id, or inflight.end().
+    std::deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
+};
+
+}  // namespace router

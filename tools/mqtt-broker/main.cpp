@@ -1,0 +1,35 @@
+// mqtt-broker: a frontend and a router in one process, connected by
+// inproc:// ZeroMQ and the same msgpack events as the distributed mode (no
+// shortcut path). The router runs on its own thread, the frontend on main.
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/config/options.hpp"
+#include "frontend/run.hpp"
+#include "router/router_loop.hpp"
+
+int main(int argc, char** argv, char** envp) {
+    auto parsed = config::parse(config::program::broker, argc, argv, envp);
+    if (!parsed.opts) {
+        (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message << "\n";
+        return parsed.exit_code;
+    }
+    auto options = *parsed.opts;
+    spdlog::set_level(spdlog::level::from_str(options.common.log_level));
+
+    zmq::context_t zctx(1);
+    const std::string endpoint = "inproc://router";
+    router::router_loop router(zctx, endpoint,
+                               {options.router.max_queued_messages,
+                                options.router.max_inflight_messages});
+    std::thread router_thread([&] { router.run(); });
+
+    options.frontend.routers = {endpoint};
+    const int rc = frontend::run(zctx, options.frontend, [&] {
+        router.stop();
+        router_thread.join();
+    });
+    return rc;
+}
