@@ -21,7 +21,12 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint,
 void router_loop::run() {
     zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
     while (!stopping_.load(std::memory_order_relaxed)) {
-        zmq::poll(items, 1, std::chrono::milliseconds(100));
+        try {
+            zmq::poll(items, 1, std::chrono::milliseconds(100));
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;  // a signal; stop() decides
+            throw;
+        }
         if (!(items[0].revents & ZMQ_POLLIN)) continue;
         // Drain what is ready, then flush the replies in one go.
         for (int n = 0; n < 1024; ++n) {

@@ -11,12 +11,27 @@
 #include <cstdio>
 #include <initializer_list>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "common/events/events.hpp"
 #include "frontend/connection.hpp"
+
+// Printers so BOOST_TEST can show these enums (found by ADL).
+namespace frontend {
+inline std::ostream& boost_test_print_type(std::ostream& os, connection_state s) {
+    static const char* const names[] = {"awaiting_connect", "awaiting_connack", "connected",
+                                        "closing", "closed"};
+    return os << names[static_cast<int>(s)];
+}
+}  // namespace frontend
+namespace events {
+inline std::ostream& boost_test_print_type(std::ostream& os, disconnect_reason r) {
+    return os << "disconnect_reason(" << static_cast<int>(r) << ")";
+}
+}  // namespace events
 
 namespace connection_test {
 

@@ -66,6 +66,11 @@ inline std::optional<mqtt::packet> decode_wire(std::string_view wire,
 
 namespace mqtt {
 
+// Printed by Boost.Test when `BOOST_TEST(ec == errc::x)` fails.
+inline std::ostream& operator<<(std::ostream& os, errc e) {
+    return os << make_error_code(e).message();
+}
+
 // Printed by Boost.Test when a comparison of decoded packets fails.
 inline std::ostream& operator<<(std::ostream& os, const packet& p) {
     using codec_test::hex;

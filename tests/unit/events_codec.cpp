@@ -362,8 +362,10 @@ BOOST_AUTO_TEST_CASE(random_garbage_never_throws) {
 
 BOOST_AUTO_TEST_CASE(conn_and_name_of) {
     BOOST_TEST(conn_of(hello{"f", protocol_version}) == 0u);
-    BOOST_TEST(conn_of(deliver{42}) == 42u);
-    BOOST_TEST(conn_of(close_connection{43}) == 43u);
+    deliver d;
+    d.conn = 42;
+    BOOST_TEST(conn_of(d) == 42u);
+    BOOST_TEST(conn_of(close_connection{.conn = 43}) == 43u);
     BOOST_TEST(name_of(hello{}) == std::string("hello"));
     BOOST_TEST(name_of(client_connect{}) == std::string("client_connect"));
     BOOST_TEST(name_of(client_publish{}) == std::string("client_publish"));

@@ -12,7 +12,6 @@
 #include "common/topic/topic.hpp"
 
 using router::subscriber_id;
-using router::subscription_tree;
 
 namespace {
 
@@ -20,7 +19,7 @@ using match_result = std::map<subscriber_id, std::uint8_t>;
 
 // Runs match() and returns its result as a map, checking that no subscriber
 // was reported twice.
-match_result match(const subscription_tree& tree, std::string_view topic) {
+match_result match(const router::subscription_tree& tree, std::string_view topic) {
     std::vector<std::pair<subscriber_id, std::uint8_t>> out{{999, 9}};  // must be cleared
     tree.match(topic, out);
     match_result result(out.begin(), out.end());
@@ -33,14 +32,14 @@ match_result match(const subscription_tree& tree, std::string_view topic) {
 BOOST_AUTO_TEST_SUITE(subscription_tree)
 
 BOOST_AUTO_TEST_CASE(empty_tree_matches_nothing) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     BOOST_TEST(tree.size() == 0u);
     BOOST_TEST(match(tree, "a/b").empty());
     BOOST_TEST(!tree.unsubscribe("a/b", 1));
 }
 
 BOOST_AUTO_TEST_CASE(exact_and_wildcard_filters) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     BOOST_TEST(tree.subscribe("a/b", 1, 0));
     BOOST_TEST(tree.subscribe("a/+", 2, 1));
     BOOST_TEST(tree.subscribe("a/#", 3, 2));
@@ -57,7 +56,7 @@ BOOST_AUTO_TEST_CASE(exact_and_wildcard_filters) {
 }
 
 BOOST_AUTO_TEST_CASE(overlapping_filters_report_each_subscriber_once_with_max_qos) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     tree.subscribe("a/b/c", 7, 0);
     tree.subscribe("a/+/c", 7, 2);
     tree.subscribe("a/#", 7, 1);
@@ -74,7 +73,7 @@ BOOST_AUTO_TEST_CASE(overlapping_filters_report_each_subscriber_once_with_max_qo
 }
 
 BOOST_AUTO_TEST_CASE(resubscribe_replaces_qos) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     BOOST_TEST(tree.subscribe("a/b", 1, 0));
     BOOST_TEST(!tree.subscribe("a/b", 1, 2));  // same filter, same subscriber: replaced
     BOOST_TEST(tree.size() == 1u);
@@ -86,7 +85,7 @@ BOOST_AUTO_TEST_CASE(resubscribe_replaces_qos) {
 }
 
 BOOST_AUTO_TEST_CASE(unsubscribe_removes_and_prunes) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     tree.subscribe("a/b/c", 1, 1);
     tree.subscribe("a/b/c", 2, 1);
     tree.subscribe("a/+/#", 1, 0);
@@ -120,7 +119,7 @@ BOOST_AUTO_TEST_CASE(unsubscribe_removes_and_prunes) {
 }
 
 BOOST_AUTO_TEST_CASE(dollar_topics_are_not_matched_by_leading_wildcards) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     tree.subscribe("#", 1, 0);
     tree.subscribe("+/broker/load", 2, 0);
     tree.subscribe("+/#", 3, 0);
@@ -136,7 +135,7 @@ BOOST_AUTO_TEST_CASE(dollar_topics_are_not_matched_by_leading_wildcards) {
 }
 
 BOOST_AUTO_TEST_CASE(pound_matches_parent_level) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     tree.subscribe("sport/tennis/#", 1, 1);
     tree.subscribe("sport/#", 2, 0);
     BOOST_TEST((match(tree, "sport/tennis") == match_result{{1, 1}, {2, 0}}));
@@ -146,7 +145,7 @@ BOOST_AUTO_TEST_CASE(pound_matches_parent_level) {
 }
 
 BOOST_AUTO_TEST_CASE(plus_and_empty_levels) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     tree.subscribe("a/+", 1, 0);
     tree.subscribe("+/+", 2, 0);
     tree.subscribe("/+", 3, 0);
@@ -164,7 +163,7 @@ BOOST_AUTO_TEST_CASE(plus_and_empty_levels) {
 }
 
 BOOST_AUTO_TEST_CASE(many_subscribers) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     constexpr subscriber_id n = 5000;
     for (subscriber_id id = 1; id <= n; ++id) {
         BOOST_TEST_REQUIRE(tree.subscribe("sensors/" + std::to_string(id % 50) + "/temp", id, 0));
@@ -199,7 +198,7 @@ BOOST_AUTO_TEST_CASE(agrees_with_topic_matches) {
         "a",  "a/", "a/b",   "a//b", "a/b/c",  "a/x/b", "/",
         "//", "/a", "x/b/y", "$SYS", "$SYS/a", "$",     "b",
     };
-    subscription_tree tree;
+    router::subscription_tree tree;
     for (subscriber_id i = 0; i < filters.size(); ++i) {
         BOOST_TEST_REQUIRE(mqtt::topic::valid_filter(filters[i]));
         tree.subscribe(filters[i], i, 0);
@@ -214,7 +213,7 @@ BOOST_AUTO_TEST_CASE(agrees_with_topic_matches) {
 }
 
 BOOST_AUTO_TEST_CASE(very_deep_filter) {
-    subscription_tree tree;
+    router::subscription_tree tree;
     std::string deep;
     for (int i = 0; i < 20000; ++i) deep += "x/";
     deep += "#";

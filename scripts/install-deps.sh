@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages needed to build and test iot-mqtt-server.
+# Packages already installed are not touched; when nothing is missing the
+# network is not used. Runs apt-get as root, or through sudo otherwise.
+#
+#   scripts/install-deps.sh            build and test packages
+#   scripts/install-deps.sh --build    build packages only
+set -euo pipefail
+
+build_packages=(
+    build-essential cmake ninja-build ccache pkg-config
+    libboost-dev libboost-test-dev libboost-program-options-dev
+    libssl-dev openssl libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev
+    clang-format
+)
+# System tests drive the real binaries with Mosquitto's clients, paho-mqtt
+# (Debian's /usr/bin/python3) and mosquitto_passwd (package mosquitto).
+test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt)
+
+case "${1:-}" in
+    "") wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
+    --build) wanted=("${build_packages[@]}") ;;
+    *) echo "usage: $0 [--build]" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${wanted[@]}"; do
+    status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$package" 2>/dev/null || true)"
+    [[ "$status" == ii* ]] || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: all ${#wanted[@]} packages present"
+    exit 0
+fi
+
+if ((EUID == 0)); then
+    as_root=()
+elif command -v sudo >/dev/null; then
+    as_root=(sudo)
+else
+    echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+    exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
