@@ -34,7 +34,7 @@ constexpr option_spec table[] = {
     {"tls-key", 0, arity::one, fe | bk, "FILE", "PEM private key (required with a tls listener)"},
     {"password-file", 0, arity::one, fe | bk, "FILE", "Mosquitto-format password file"},
     {"rsa-key", 0, arity::one, fe | bk, "FILE",
-     "PEM RSA private key: password = hex RSA encryption of the user name"},
+     "PEM RSA public (or private) key of the RSA password scheme"},
     {"max-packet-size", 0, arity::one, fe | bk, "BYTES",
      "largest accepted packet, 1..268435460 (default: 16777216)"},
     {"max-connect-packet-size", 0, arity::one, fe | bk, "BYTES",

@@ -18,6 +18,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -65,6 +66,13 @@ inline const char* name(reason r) {
     return "reason?";
 }
 
+// Bytes from a list of byte values (ints so that 'c' and 0xc2 mix).
+inline std::string bytes(std::initializer_list<int> values) {
+    std::string s;
+    for (int v : values) s.push_back(static_cast<char>(static_cast<unsigned char>(v)));
+    return s;
+}
+
 // Payload bytes, printable ASCII as is, others as \xNN.
 inline std::string quoted(const std::string& s) {
     std::string out = "'";
@@ -106,7 +114,8 @@ inline std::string describe(const router::router_core::outgoing& o) {
             } else if constexpr (std::is_same_v<T, events::close_connection>) {
                 s += std::string("close_connection ") + name(e.reason);
             } else {
-                s += std::string("unexpected ") + events::name_of(o.event);  // frontend->router kinds
+                s += std::string("unexpected ") +
+                     events::name_of(o.event);  // frontend->router kinds
             }
         },
         o.event);
@@ -202,11 +211,11 @@ struct client {
 
 // Asserts the exact output: both lists are joined one line per event, so a
 // failure prints everything that was emitted next to what was expected.
-#define EXPECT_LINES(got, ...)                                                                    \
+#define EXPECT_LINES(got, ...) \
     BOOST_TEST(::router_test::join(got) == ::router_test::join(::router_test::lines __VA_ARGS__))
 
 // The same events in any order (deliveries to different sessions follow the
 // subscription index's unspecified order).
-#define EXPECT_LINES_ANY_ORDER(got, ...)                   \
+#define EXPECT_LINES_ANY_ORDER(got, ...)                          \
     BOOST_TEST(::router_test::join(::router_test::sorted(got)) == \
                ::router_test::join(::router_test::sorted(::router_test::lines __VA_ARGS__)))

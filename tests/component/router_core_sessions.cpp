@@ -132,7 +132,8 @@ BOOST_AUTO_TEST_CASE(takeover_of_a_clean_session_by_a_persistent_connect_starts_
     a1.subscribe_ok(1, {{"x", 1}});
 
     // The clean session ends with its connection: nothing to resume (sp=0).
-    EXPECT_LINES(a2.connect(false), {"fe1:2 close_connection taken_over", "fe1:3 connack sp=0 rc=0"});
+    EXPECT_LINES(a2.connect(false),
+                 {"fe1:2 close_connection taken_over", "fe1:3 connack sp=0 rc=0"});
     BOOST_TEST(f.core.subscription_count() == 0u);
     BOOST_REQUIRE(f.core.find_session("A") != nullptr);
     BOOST_TEST(!f.core.find_session("A")->clean);
@@ -154,7 +155,8 @@ BOOST_AUTO_TEST_CASE(takeover_by_a_clean_connect_discards_the_persistent_session
     client a2{f, "fe1", 2, "A"};
     a1.connect_ok(false);
     a1.subscribe_ok(1, {{"x", 1}, {"y/#", 2}});
-    EXPECT_LINES(a2.connect(true), {"fe1:1 close_connection taken_over", "fe1:2 connack sp=0 rc=0"});
+    EXPECT_LINES(a2.connect(true),
+                 {"fe1:1 close_connection taken_over", "fe1:2 connack sp=0 rc=0"});
     BOOST_TEST(f.core.subscription_count() == 0u);
     BOOST_REQUIRE(f.core.find_session("A") != nullptr);
     BOOST_TEST(f.core.find_session("A")->subscriptions.empty());

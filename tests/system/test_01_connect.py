@@ -60,6 +60,23 @@ class ConnectTest(BrokerTestCase):
         r.expect(packet("20 02 00 01"), msg="CONNACK rc 1 (unacceptable protocol version)")
         r.assert_closed(timeout=5)
 
+    def test_unknown_protocol_name_not_processed_as_mqtt(self):
+        """MQTT-3.1.2-1: with an incorrect protocol name the server may disconnect, and must not
+        go on as if it were MQTT 3.1.1: the connection is closed and never accepted."""
+        r = self.raw()
+        r.send(packet("""
+            10 1f                       # CONNECT, remaining length 31
+            00 04 4d 51 54 58           # protocol name "MQTX"
+            04                          # protocol level 4
+            c2                          # flags: username, password, clean session
+            00 3c                       # keep alive 60
+            00 03 63 30 37              # client id "c07"
+            00 05 61 6c 69 63 65        # username "alice"
+            00 07 61 6c 69 63 65 70 77  # password "alicepw"
+        """))
+        r.assert_closed(timeout=5, allow_data=True)
+        self.assertFalse(r.buf.startswith(CONNACK_OK), r.buf.hex(" "))
+
     def test_mqtt31_mqisdp_level3_accepted(self):
         """MQTT 3.1 clients ("MQIsdp", level 3) are accepted (MQTT-3.1.2-1 leaves other protocol
         names to the server; we, like mosquitto, speak 3.1)."""

@@ -106,7 +106,7 @@ class PubSubTest(BrokerTestCase):
         the same SUBSCRIBE are granted, in order (MQTT-3.9.3-1, MQTT-3.8.4-4)."""
         r = self.raw_connected()
         r.send(packet("""
-            82 1b                       # SUBSCRIBE, remaining length 27
+            82 1c                       # SUBSCRIBE, remaining length 28
             00 02                       # packet id 2
             00 04 6f 6b 2f 78  01       # "ok/x" QoS 1
             00 02 61 2b        00       # "a+" QoS 0          (invalid: '+' not a whole level)

@@ -200,6 +200,52 @@ class QosTest(BrokerTestCase):
         r.send(hexbytes("70 02") + pid)               # PUBCOMP
         r.assert_open_and_silent(1.0)
 
+    def subscribe_raw_qos2(self, r):
+        r.send(packet("""
+            82 09                       # SUBSCRIBE, remaining length 9
+            00 01                       # packet id 1
+            00 04 75 32 2f 78           # "u2/x"
+            02                          # QoS 2
+        """))
+        r.expect(packet("90 03 00 01 02"))  # SUBACK id 1, granted 2
+
+    def test_pubrel_order_follows_pubrec_order(self):
+        """MQTT-4.6.0-4: the server sends PUBRELs in the order in which it received the PUBRECs
+        (here: the reverse of the PUBLISH order)."""
+        r = self.raw_connected(CONNECT_Q02)
+        self.subscribe_raw_qos2(r)
+        p = self.connected("u2pub")
+        p.publish("u2/x", b"a", qos=2)
+        p.publish("u2/x", b"b", qos=2)
+        first, second = r.recv_packet(), r.recv_packet()
+        self.assertEqual((first[-1:], second[-1:]), (b"a", b"b"))
+        r.send(hexbytes("50 02") + second[8:10] + hexbytes("50 02") + first[8:10])  # PUBRECs b, a
+        r.expect(hexbytes("62 02") + second[8:10] + hexbytes("62 02") + first[8:10],
+                 msg="PUBRELs in PUBREC order")
+        r.send(hexbytes("70 02") + second[8:10] + hexbytes("70 02") + first[8:10])  # PUBCOMPs
+        r.assert_open_and_silent(0.5)
+
+    def test_unsubscribe_completes_inflight_qos2(self):
+        """MQTT-3.10.4-3: after UNSUBSCRIBE the server completes the QoS 2 delivery it had
+        started (PUBREC is answered with PUBREL), MQTT-3.10.4-2: and sends nothing new."""
+        r = self.raw_connected(CONNECT_Q02)
+        self.subscribe_raw_qos2(r)
+        p = self.connected("u2pub2")
+        p.publish("u2/x", b"started", qos=2)
+        pub = r.recv_packet()
+        self.assertEqual(pub[0], 0x34, pub.hex(" "))
+        r.send(packet("""
+            a2 08                       # UNSUBSCRIBE, remaining length 8
+            00 02                       # packet id 2
+            00 04 75 32 2f 78           # "u2/x"
+        """))
+        r.expect(packet("b0 02 00 02"))  # UNSUBACK id 2
+        p.publish("u2/x", b"after", qos=2)
+        r.send(hexbytes("50 02") + pub[8:10])                   # PUBREC
+        r.expect(hexbytes("62 02") + pub[8:10], msg="PUBREL")   # PUBREL
+        r.send(hexbytes("70 02") + pub[8:10])                   # PUBCOMP
+        r.assert_open_and_silent(1.0)
+
     def test_concurrent_inflight_packet_ids_distinct(self):
         """MQTT-2.3.1-1/2/4: concurrent unacknowledged QoS 1 deliveries carry distinct non-zero
         packet ids; first transmissions have DUP 0 (MQTT-3.3.1-1)."""

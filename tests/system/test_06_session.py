@@ -118,8 +118,9 @@ class SessionTest(BrokerTestCase):
         c2.expect_no_message(0.5)
 
     def test_unacked_qos1_resent_with_dup_on_reconnect(self):
-        """MQTT-4.4.0-1 (unacknowledged PUBLISH re-sent on reconnect with clean 0), MQTT-3.3.1-1
-        (DUP=1 on re-delivery), MQTT-2.3.1-3/4 (same packet id)."""
+        """MQTT-4.4.0-1 (unacknowledged PUBLISHes re-sent on reconnect with clean 0), MQTT-3.3.1-1
+        (DUP=1 on re-delivery), MQTT-2.3.1-3/4 (same packet ids), MQTT-4.6.0-1 (re-sent in the
+        original order)."""
         r = self.raw()
         r.send(CONNECT_D01_PERSISTENT)
         r.expect(CONNACK_OK)
@@ -130,23 +131,29 @@ class SessionTest(BrokerTestCase):
             01                          # QoS 1
         """))
         r.expect(packet("90 03 00 01 01"))  # SUBACK id 1, granted 1
-        self.publisher().publish("redo/x", b"again", qos=1)
-        first = r.recv_packet()
-        self.assertEqual(first[:10], hexbytes("""  # first 10 bytes
-            32 0f                       # PUBLISH QoS 1, DUP 0, remaining length 15
-            00 06 72 65 64 6f 2f 78     # topic "redo/x"
-        """), first.hex(" "))
-        pid = first[10:12]
+        p = self.publisher()
+        for payload in (b"again", b"twice", b"third"):
+            p.publish("redo/x", payload, qos=1)
+        pids = []
+        for payload in (b"again", b"twice", b"third"):
+            first = r.recv_packet()
+            self.assertEqual(first[:10], hexbytes("""  # first 10 bytes
+                32 0f                       # PUBLISH QoS 1, DUP 0, remaining length 15
+                00 06 72 65 64 6f 2f 78     # topic "redo/x"
+            """), first.hex(" "))
+            self.assertEqual(first[12:], payload)
+            pids.append(first[10:12])
         r.drop()  # no PUBACK
         r2 = self.raw()
         r2.send(CONNECT_D01_PERSISTENT)
         r2.expect(CONNACK_SESSION)
-        again = r2.recv_packet()
-        self.assertEqual(again, hexbytes("""
-            3a 0f                       # PUBLISH QoS 1, DUP 1, remaining length 15
-            00 06 72 65 64 6f 2f 78     # topic "redo/x"
-        """) + pid + b"again", again.hex(" "))
-        r2.send(hexbytes("40 02") + pid)  # PUBACK
+        for pid, payload in zip(pids, (b"again", b"twice", b"third")):
+            again = r2.recv_packet()
+            self.assertEqual(again, hexbytes("""
+                3a 0f                       # PUBLISH QoS 1, DUP 1, remaining length 15
+                00 06 72 65 64 6f 2f 78     # topic "redo/x"
+            """) + pid + payload, again.hex(" "))
+        r2.send(b"".join(hexbytes("40 02") + pid for pid in pids))  # PUBACKs
         r2.assert_open_and_silent(1.0)
 
     def test_unacked_qos2_publish_and_pubrel_resent_on_reconnect(self):

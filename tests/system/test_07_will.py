@@ -90,6 +90,26 @@ class WillTest(BrokerTestCase):
         self.assertTrue(r.wait_closed(5))
         o.expect_no_message(1.5)
 
+    def test_no_will_flag_nothing_published(self):
+        """MQTT-3.1.2-12: a client without a will that drops its connection makes the server
+        publish nothing."""
+        o = self.observer("#")
+        o.drain(0.5)  # retained messages left by other tests
+        r = self.raw()
+        r.send(packet("""
+            10 1f                       # CONNECT, remaining length 31
+            00 04 4d 51 54 54           # protocol name "MQTT"
+            04                          # protocol level 4
+            c2                          # flags: username, password, clean session (no will)
+            00 3c                       # keep alive 60
+            00 03 6e 77 31              # client id "nw1"
+            00 05 61 6c 69 63 65        # username "alice"
+            00 07 61 6c 69 63 65 70 77  # password "alicepw"
+        """))
+        r.expect(CONNACK_OK)
+        r.drop()
+        o.expect_no_message(1.5)
+
     def test_disconnect_with_reserved_flags_publishes_will(self):
         """MQTT-3.14.1-1: a DISCONNECT whose reserved header bits are not 0 is a malformed
         packet: the server disconnects the client (and, the DISCONNECT being invalid, the will

@@ -273,6 +273,14 @@ class MalformedTest(MalformedBase):
             00 03 73 2f 30              # "s/0"
         """))
 
+    def test_unsubscribe_invalid_utf8_filter(self):
+        """MQTT-3.10.3-1, MQTT-1.5.3-1: ill-formed UTF-8 in an UNSUBSCRIBE filter -> close."""
+        self.violation(packet("""
+            a2 06                       # UNSUBSCRIBE, remaining length 6
+            00 01                       # packet id 1
+            00 02 c3 28                 # filter: 0xc3 followed by a non-continuation byte
+        """))
+
     def test_empty_unsubscribe(self):
         """MQTT-3.10.3-2: an UNSUBSCRIBE without any filter is a protocol violation -> close."""
         self.violation(packet("""
@@ -298,6 +306,24 @@ class MalformedTest(MalformedBase):
         r.assert_closed(5, allow_data=True)
         # Closing silently is what MQTT-1.5.3-2 asks; a CONNACK 2 (identifier rejected) before
         # the close is tolerated, an accepting CONNACK is not.
+        self.assertIn(r.buf, (b"", hexbytes("20 02 00 02")), r.buf.hex(" "))
+        self.check_unaffected()
+
+    def test_invalid_utf8_client_id(self):
+        """MQTT-3.1.3-4, MQTT-1.5.3-1: the client id must be valid UTF-8 -> close, no accepting
+        CONNACK (a CONNACK 2 before the close is tolerated)."""
+        r = self.raw()
+        r.send(packet("""
+            10 1f                       # CONNECT, remaining length 31
+            00 04 4d 51 54 54           # protocol name "MQTT"
+            04                          # protocol level 4
+            c2                          # flags: username, password, clean session
+            00 3c                       # keep alive 60
+            00 03 61 c3 28              # client id "a", then 0xc3 without continuation byte
+            00 05 61 6c 69 63 65        # username "alice"
+            00 07 61 6c 69 63 65 70 77  # password "alicepw"
+        """))
+        r.assert_closed(5, allow_data=True)
         self.assertIn(r.buf, (b"", hexbytes("20 02 00 02")), r.buf.hex(" "))
         self.check_unaffected()
 

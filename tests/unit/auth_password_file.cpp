@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "frontend/auth/password_file.hpp"
@@ -136,12 +137,16 @@ BOOST_AUTO_TEST_CASE(unknown_user_costs_as_much_hashing_as_a_known_one) {
     };
     const auto cost_of = [&](const char* user) {
         const auto start = cpu_ns();
-        for (int i = 0; i < 3; ++i)
-            BOOST_TEST((file->check(user, "wrong") == result::bad_credentials));
+        BOOST_TEST((file->check(user, "wrong") == result::bad_credentials));
         return cpu_ns() - start;
     };
-    const auto known = cost_of("dave");
-    const auto unknown = cost_of("nobody");
+    // Interleaved, best of four each: the first calls pay one-off warm-up costs.
+    auto known = std::numeric_limits<std::int64_t>::max();
+    auto unknown = known;
+    for (int i = 0; i < 4; ++i) {
+        known = std::min(known, cost_of("dave"));
+        unknown = std::min(unknown, cost_of("nobody"));
+    }
     BOOST_TEST_MESSAGE("CPU ns: known user " << known << ", unknown user " << unknown);
     BOOST_TEST(unknown * 4 > known * 3);
     BOOST_TEST(known * 4 > unknown * 3);

@@ -1,6 +1,7 @@
 // Every rule the decoder enforces: a packet breaking it is rejected (nullopt)
 // with the exact errc. One broken field per case; the rest is well-formed.
 #include <boost/test/unit_test.hpp>
+#include <random>
 
 #include "tests/unit/codec_test_util.hpp"
 
@@ -14,37 +15,63 @@ BOOST_AUTO_TEST_SUITE(codec_malformed)
 // ---- fixed header ----------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(fixed_header_flags) {
-    check_rejects(bytes({0x60, 0x02, 0x00, 0x01}),
-                  errc::invalid_fixed_header_flags);  // PUBREL 0000
-    check_rejects(bytes({0x61, 0x02, 0x00, 0x01}),
-                  errc::invalid_fixed_header_flags);  // PUBREL 0001
-    check_rejects(bytes({0x80,                        // SUBSCRIBE, flags 0000 instead of 0010
-                         0x06,                        // remaining length 6
-                         0x00, 0x01,                  // packet id 1
-                         0x00, 0x01, 0x61,            // filter "a"
-                         0x00}),                      // QoS 0
+    check_rejects(bytes({0x60,          // PUBREL, flags 0000 instead of 0010
+                         0x02,          // remaining length 2
+                         0x00, 0x01}),  // packet id 1
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0x61,          // PUBREL, flags 0001 instead of 0010
+                         0x02,          // remaining length 2
+                         0x00, 0x01}),  // packet id 1
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0x80,              // SUBSCRIBE, flags 0000 instead of 0010
+                         0x06,              // remaining length 6
+                         0x00, 0x01,        // packet id 1
+                         0x00, 0x01, 0x61,  // filter "a"
+                         0x00}),            // QoS 0
                   errc::invalid_fixed_header_flags);
     check_rejects(bytes({0xa0,                // UNSUBSCRIBE, flags 0000 instead of 0010
                          0x05,                // remaining length 5
                          0x00, 0x01,          // packet id 1
                          0x00, 0x01, 0x61}),  // filter "a"
                   errc::invalid_fixed_header_flags);
-    check_rejects(bytes({0x42, 0x02, 0x00, 0x01}),
-                  errc::invalid_fixed_header_flags);  // PUBACK 0010
-    check_rejects(bytes({0x58, 0x02, 0x00, 0x01}),
-                  errc::invalid_fixed_header_flags);  // PUBREC 1000
-    check_rejects(bytes({0x74, 0x02, 0x00, 0x01}),
-                  errc::invalid_fixed_header_flags);  // PUBCOMP 0100
-    check_rejects(bytes({0xb2, 0x02, 0x00, 0x01}),
-                  errc::invalid_fixed_header_flags);  // UNSUBACK 0010
-    check_rejects(bytes({0x92, 0x03, 0x00, 0x01, 0x00}),
-                  errc::invalid_fixed_header_flags);  // SUBACK
-    check_rejects(bytes({0x28, 0x02, 0x00, 0x00}),
-                  errc::invalid_fixed_header_flags);                       // CONNACK 1000
-    check_rejects(bytes({0x11, 0x00}), errc::invalid_fixed_header_flags);  // CONNECT 0001
-    check_rejects(bytes({0xc1, 0x00}), errc::invalid_fixed_header_flags);  // PINGREQ 0001
-    check_rejects(bytes({0xd2, 0x00}), errc::invalid_fixed_header_flags);  // PINGRESP 0010
-    check_rejects(bytes({0xef, 0x00}), errc::invalid_fixed_header_flags);  // DISCONNECT 1111
+    check_rejects(bytes({0x42,          // PUBACK, flags 0010
+                         0x02,          // remaining length 2
+                         0x00, 0x01}),  // packet id 1
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0x58,          // PUBREC, flags 1000
+                         0x02,          // remaining length 2
+                         0x00, 0x01}),  // packet id 1
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0x74,          // PUBCOMP, flags 0100
+                         0x02,          // remaining length 2
+                         0x00, 0x01}),  // packet id 1
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0xb2,          // UNSUBACK, flags 0010
+                         0x02,          // remaining length 2
+                         0x00, 0x01}),  // packet id 1
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0x92,        // SUBACK, flags 0010
+                         0x03,        // remaining length 3
+                         0x00, 0x01,  // packet id 1
+                         0x00}),      // return code 0
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0x28,    // CONNACK, flags 1000
+                         0x02,    // remaining length 2
+                         0x00,    // acknowledge flags
+                         0x00}),  // return code 0
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0x11,    // CONNECT, flags 0001 (checked before the body)
+                         0x00}),  // remaining length 0
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0xc1,    // PINGREQ, flags 0001
+                         0x00}),  // remaining length 0
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0xd2,    // PINGRESP, flags 0010
+                         0x00}),  // remaining length 0
+                  errc::invalid_fixed_header_flags);
+    check_rejects(bytes({0xef,    // DISCONNECT, flags 1111
+                         0x00}),  // remaining length 0
+                  errc::invalid_fixed_header_flags);
 }
 
 BOOST_AUTO_TEST_CASE(reserved_packet_types) {
@@ -153,8 +180,8 @@ BOOST_AUTO_TEST_CASE(connect_protocol_level) {
                                            0x05,                                // level 5
                                            0x02,                                // clean session
                                            0x00, 0x3c,                          // keep alive 60
-                                           0x00, 0x00,                          // client id ""
-                                           0x00})),  // (a 5.0 property length)
+                                           0x00,           // 5.0 property length 0
+                                           0x00, 0x00})),  // client id ""
                   errc::unsupported_protocol_level);
     check_rejects(with_header(0x10, bytes({0x00, 0x06, 0x4d, 0x51, 0x49,  // "MQI"
                                            0x73, 0x64, 0x70,              // "sdp"
@@ -420,6 +447,35 @@ BOOST_AUTO_TEST_CASE(empty_packets_with_a_body) {
     check_rejects(bytes({0xc0, 0x01, 0x00}), errc::trailing_bytes);        // PINGREQ + 1 byte
     check_rejects(bytes({0xd0, 0x01, 0x00}), errc::trailing_bytes);        // PINGRESP + 1 byte
     check_rejects(bytes({0xe0, 0x02, 0x00, 0x00}), errc::trailing_bytes);  // DISCONNECT + 2
+}
+
+// ---- random input ------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(random_bodies_decode_cleanly_or_round_trip) {
+    // Random headers and short bodies over a small alphabet (so that many are
+    // well-formed). Every packet the decoder accepts must encode back to the
+    // very same bytes; every other one must fail with an error code set.
+    std::mt19937 rng(20240601);
+    const unsigned char alphabet[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x2f, 0x61, 0x80, 0xc3, 0xa9};
+    std::size_t accepted = 0;
+    for (int i = 0; i < 200000; ++i) {
+        mqtt::raw_packet raw;
+        raw.header = static_cast<std::uint8_t>(rng() & 0xff);
+        const std::size_t n = rng() % 12;
+        for (std::size_t k = 0; k < n; ++k) raw.body.push_back(alphabet[rng() % sizeof alphabet]);
+
+        boost::system::error_code ec;
+        auto p = mqtt::decode(raw, ec);
+        if (!p) {
+            BOOST_TEST_REQUIRE(ec.failed());
+            continue;
+        }
+        ++accepted;
+        BOOST_TEST_REQUIRE(!ec.failed());
+        const std::string wire = bytes({raw.header, static_cast<unsigned>(n)}) + raw.body;
+        BOOST_TEST_REQUIRE(codec_test::hex(mqtt::encode(*p)) == codec_test::hex(wire));
+    }
+    BOOST_TEST(accepted > 500u);  // 680 with this seed
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -39,9 +39,10 @@ auto tie_of(const will& e) {
     return std::tie(e.topic, e.payload, e.qos, e.retain);
 }
 auto tie_of(const client_connect& e) {
+    static const will no_will{};
+    const will& w = e.will_message ? *e.will_message : no_will;
     return std::make_tuple(e.conn, e.client_id, e.clean_session, e.protocol_level, e.keep_alive,
-                           e.username, e.will_message.has_value(),
-                           e.will_message ? tie_of(*e.will_message) : tie_of(will{}));
+                           e.username, e.will_message.has_value(), tie_of(w));
 }
 auto tie_of(const client_publish& e) {
     return std::tie(e.conn, e.topic, e.payload, e.qos, e.retain, e.dup, e.packet_id);

@@ -88,7 +88,8 @@ std::optional<std::string> read_password_line(const char* prompt) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         return line;
     }
-    (void)!::write(fd, prompt, std::strlen(prompt));
+    // Echo goes off before the prompt appears, so nothing typed after the
+    // prompt is ever shown.
     termios old_mode{};
     const bool have_mode = ::tcgetattr(fd, &old_mode) == 0;
     if (have_mode) {
@@ -96,6 +97,7 @@ std::optional<std::string> read_password_line(const char* prompt) {
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
         ::tcsetattr(fd, TCSAFLUSH, &quiet);
     }
+    (void)!::write(fd, prompt, std::strlen(prompt));
     std::string line;
     char c = 0;
     bool got_any = false;
@@ -104,7 +106,7 @@ std::optional<std::string> read_password_line(const char* prompt) {
         if (c == '\n') break;
         line += c;
     }
-    if (have_mode) ::tcsetattr(fd, TCSAFLUSH, &old_mode);
+    if (have_mode) ::tcsetattr(fd, TCSADRAIN, &old_mode);
     (void)!::write(fd, "\n", 1);
     ::close(fd);
     if (!got_any) return std::nullopt;

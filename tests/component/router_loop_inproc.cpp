@@ -1,0 +1,283 @@
+// router_loop over a real ZeroMQ context: the loop runs on its own thread,
+// bound to an inproc:// endpoint, and DEALER sockets play the frontends (each
+// with its routing id). Covers a connect/subscribe/publish round trip between
+// two frontends, malformed envelopes (dropped, counted, loop keeps serving),
+// replies to a frontend that went away, and stop().
+//
+// Every wait is bounded by a poll timeout; the fixture stops and joins the loop
+// thread and every socket is closed before the context.
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "common/events/events.hpp"
+#include "router/router_loop.hpp"
+#include "tests/component/router_core_harness.hpp"
+
+using namespace std::chrono_literals;
+using router_test::lines;
+
+namespace {
+
+constexpr auto reply_timeout = 2000ms;  // generous: inproc replies take microseconds
+constexpr auto quiet_period = 100ms;    // how long "nothing arrives" is watched
+
+std::string unique_endpoint() {
+    static std::atomic<int> n{0};
+    return "inproc://router_loop_inproc-" + std::to_string(n++);
+}
+
+// A router_loop running on its own thread. The destructor stops and joins it.
+class running_loop {
+  public:
+    explicit running_loop(zmq::context_t& ctx, router::router_settings settings = {})
+        : endpoint_(unique_endpoint()), loop_(ctx, endpoint_, settings), thread_([this] {
+              try {
+                  loop_.run();
+              } catch (const std::exception& e) {
+                  error_ = e.what();
+              }
+          }) {}
+    ~running_loop() { stop(); }
+
+    // Stops the loop and waits for run() to return (idempotent).
+    void stop() {
+        loop_.stop();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    const std::string& endpoint() const { return endpoint_; }
+    // Only once stop() has returned (the loop thread owns these while it runs).
+    const router::router_loop& loop() const { return loop_; }
+    const std::string& error() const { return error_; }
+
+  private:
+    std::string endpoint_;
+    router::router_loop loop_;
+    std::string error_;
+    std::thread thread_;
+};
+
+// A DEALER playing one frontend.
+class fake_frontend {
+  public:
+    fake_frontend(zmq::context_t& ctx, const std::string& endpoint, std::string routing_id)
+        : id_(std::move(routing_id)), socket_(ctx, zmq::socket_type::dealer) {
+        socket_.set(zmq::sockopt::routing_id, id_);
+        socket_.set(zmq::sockopt::linger, 0);
+        socket_.connect(endpoint);
+    }
+
+    void send(const events::event& e) { send_raw(events::encode(e)); }
+    void send_raw(const std::string& bytes) { socket_.send(zmq::buffer(bytes)); }
+
+    // The next event from the router, as a harness line ("<routing id>:<conn> ..."),
+    // or nullopt if none arrives within `timeout`.
+    std::optional<std::string> receive(std::chrono::milliseconds timeout = reply_timeout) {
+        zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+        if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
+        zmq::message_t msg;
+        if (!socket_.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
+        BOOST_TEST(!msg.more());
+        boost::system::error_code ec;
+        auto e = events::decode(msg.to_string_view(), ec);
+        BOOST_REQUIRE_MESSAGE(e.has_value(), "router sent an undecodable event: " << ec.message());
+        return router_test::describe({id_, std::move(*e)});
+    }
+
+    // Exactly `n` events (each within the timeout), then nothing for quiet_period.
+    lines receive_exactly(std::size_t n) {
+        lines got;
+        while (got.size() < n) {
+            auto line = receive();
+            if (!line) break;
+            got.push_back(std::move(*line));
+        }
+        if (auto extra = receive(quiet_period)) got.push_back("(unexpected) " + *extra);
+        return got;
+    }
+
+    void close() { socket_.close(); }
+
+  private:
+    std::string id_;
+    zmq::socket_t socket_;
+};
+
+events::client_connect connect_event(events::conn_id conn, std::string client_id) {
+    return {conn, std::move(client_id), true, 4, 60, "", std::nullopt};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(router_loop_inproc)
+
+BOOST_AUTO_TEST_CASE(connect_subscribe_publish_round_trip_between_two_frontends) {
+    zmq::context_t ctx(1);
+    running_loop router(ctx);
+    {
+        fake_frontend fa(ctx, router.endpoint(), "fe-a");
+        fake_frontend fb(ctx, router.endpoint(), "fe-b");
+
+        fa.send(events::hello{"frontend-a", events::protocol_version});
+        fb.send(events::hello{"frontend-b", events::protocol_version});
+        fa.send(connect_event(1, "A"));
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 connack sp=0 rc=0"});  // no reply to hello
+        fb.send(connect_event(1, "B"));
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 connack sp=0 rc=0"});
+
+        fa.send(events::client_subscribe{1, 10, {{"t/+", 1}, {"bad#", 0}}});
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 suback id=10 [1,128]"});
+
+        // B's QoS 2 PUBLISH: the delivery goes to fe-a, the PUBREC back to fe-b.
+        fb.send(events::client_publish{1, "t/x", std::string("p\0q", 3), 2, false, false, 7});
+        EXPECT_LINES(fa.receive_exactly(1),
+                     {"fe-a:1 deliver t/x 'p\\x00q' qos=1 retain=0 dup=0 id=1"});
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 pubrec id=7"});
+        fb.send(events::client_ack{1, events::ack_kind::pubrel, 7});
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 pubcomp id=7"});
+        fa.send(events::client_ack{1, events::ack_kind::puback, 1});
+        fa.send(events::client_disconnect{1, events::disconnect_reason::graceful});
+        // Events on one socket are handled in order: this round trip on fe-a proves
+        // the PUBACK and the DISCONNECT were handled (another socket would not).
+        fa.send(connect_event(2, "A2"));
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:2 connack sp=0 rc=0"});
+        fb.send(events::client_publish{1, "t/y", "after", 1, false, false, 8});
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 puback id=8"});
+        BOOST_TEST(!fa.receive(quiet_period).has_value());
+    }
+    router.stop();
+    BOOST_TEST(router.error() == "");
+    BOOST_TEST(router.loop().malformed_events() == 0u);
+    const auto& core = router.loop().core();
+    BOOST_TEST(core.counters().messages_received == 2u);
+    BOOST_TEST(core.counters().messages_delivered == 1u);
+    BOOST_TEST(core.online_count() == 2u);  // B and A2
+    BOOST_TEST(core.session_count() == 2u);
+    BOOST_REQUIRE(core.find_session("A") == nullptr);
+    BOOST_REQUIRE(core.find_session("B") != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_envelopes_are_dropped_and_the_loop_keeps_serving) {
+    zmq::context_t ctx(1);
+    running_loop router(ctx);
+    {
+        fake_frontend fe(ctx, router.endpoint(), "fe-1");
+        const std::string garbage = router_test::bytes({0xc1});  // msgpack "never used" byte
+        const std::string empty;                                 // an empty frame
+        const std::string wrong_version = router_test::bytes({
+            0x93,  // array of 3: the envelope
+            0x02,  // protocol version 2 (unknown)
+            0x06,  // kind 6: client_disconnect
+            0x92,  // body: array of 2
+            0x01,  // conn 1
+            0x00,  // reason graceful
+        });
+        const std::string unknown_kind = router_test::bytes({
+            0x93,  // array of 3: the envelope
+            0x01,  // protocol version 1
+            0x63,  // kind 99 (no such event)
+            0x90,  // body: empty array
+        });
+        const std::string short_body = router_test::bytes({
+            0x93,  // array of 3: the envelope
+            0x01,  // protocol version 1
+            0x06,  // kind 6: client_disconnect
+            0x91,  // body: array of 1 (needs 2: conn, reason)
+            0x01,  // conn 1
+        });
+        for (const auto* bad : {&garbage, &empty, &wrong_version, &unknown_kind, &short_body}) {
+            fe.send_raw(*bad);
+        }
+        // A valid envelope after them, hand-written: client_connect.
+        fe.send_raw(router_test::bytes({
+            0x93,       // array of 3: the envelope
+            0x01,       // protocol version 1
+            0x01,       // kind 1: client_connect
+            0x97,       // body: array of 7
+            0x05,       // conn 5
+            0xa1, 'C',  // client id "C"
+            0xc3,       // clean session true
+            0x04,       // protocol level 4
+            0x3c,       // keep alive 60
+            0xa0,       // username ""
+            0xc0,       // will: nil
+        }));
+        EXPECT_LINES(fe.receive_exactly(1), {"fe-1:5 connack sp=0 rc=0"});
+        // Still serving after more junk.
+        fe.send_raw(garbage);
+        fe.send(events::client_subscribe{5, 2, {{"x", 0}}});
+        EXPECT_LINES(fe.receive_exactly(1), {"fe-1:5 suback id=2 [0]"});
+    }
+    router.stop();
+    BOOST_TEST(router.error() == "");
+    BOOST_TEST(router.loop().malformed_events() == 6u);
+    BOOST_TEST(router.loop().core().session_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_to_a_frontend_that_left_does_not_stop_the_loop) {
+    zmq::context_t ctx(1);
+    running_loop router(ctx);
+    {
+        fake_frontend gone(ctx, router.endpoint(), "fe-gone");
+        fake_frontend stays(ctx, router.endpoint(), "fe-stays");
+        gone.send(connect_event(1, "G"));
+        EXPECT_LINES(gone.receive_exactly(1), {"fe-gone:1 connack sp=0 rc=0"});
+        gone.send(events::client_subscribe{1, 1, {{"t", 1}}});
+        EXPECT_LINES(gone.receive_exactly(1), {"fe-gone:1 suback id=1 [1]"});
+        gone.close();  // the router still believes G is online
+
+        stays.send(connect_event(1, "S"));
+        EXPECT_LINES(stays.receive_exactly(1), {"fe-stays:1 connack sp=0 rc=0"});
+        for (std::uint16_t id = 1; id <= 3; ++id) {
+            stays.send(events::client_publish{1, "t", "m", 1, false, false, id});
+            EXPECT_LINES(stays.receive_exactly(1), {"fe-stays:1 puback id=" + std::to_string(id)});
+        }
+    }
+    router.stop();
+    BOOST_TEST(router.error() == "");
+}
+
+BOOST_AUTO_TEST_CASE(stop_ends_run_promptly) {
+    zmq::context_t ctx(1);
+    {
+        // Idle loop.
+        running_loop router(ctx);
+        std::this_thread::sleep_for(50ms);  // let run() enter its poll
+        const auto start = std::chrono::steady_clock::now();
+        router.stop();
+        const auto took = std::chrono::steady_clock::now() - start;
+        BOOST_TEST(
+            took < 1s, "stop() took "
+                           << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                           << " ms");
+        BOOST_TEST(router.error() == "");
+    }
+    {
+        // A loop with a connected frontend and traffic in its queue.
+        running_loop router(ctx);
+        fake_frontend fe(ctx, router.endpoint(), "fe-1");
+        fe.send(connect_event(1, "A"));
+        EXPECT_LINES(fe.receive_exactly(1), {"fe-1:1 connack sp=0 rc=0"});
+        for (std::uint16_t id = 1; id <= 100; ++id) {
+            fe.send(events::client_publish{1, "t", "m", 1, false, false, id});
+        }
+        const auto start = std::chrono::steady_clock::now();
+        router.stop();
+        const auto took = std::chrono::steady_clock::now() - start;
+        BOOST_TEST(took < 1s);
+        BOOST_TEST(router.error() == "");
+        fe.close();
+    }
+    // A loop stopped before its thread ever polled also returns.
+    running_loop router(ctx);
+    router.stop();
+    BOOST_TEST(router.error() == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
