@@ -109,14 +109,18 @@ void router_core::on_connect(const std::string& frontend, events::client_connect
 // ---- PUBLISH from a client -------------------------------------------------
 
 void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
-    auto it = conns_.find(from);
-    if (it == conns_.end()) return;  // unknown connection: nothing to acknowledge to
-    session* s = it->second;         // may be null after takeover; the message still counts
+    // Unknown, or taken over (MQTT-3.1.4-2): that connection is being closed and
+    // is no longer the session's. Its PUBLISH is neither routed nor acknowledged;
+    // the client re-sends QoS 1/2 on its new connection, where the session's
+    // inbound QoS 2 state applies (routing it here too would break exactly once,
+    // MQTT-4.3.3-2).
+    session* s = session_of(from);
+    if (!s) return;
 
     ++counters_.messages_received;
     const auto qos = e.qos;
     const auto packet_id = e.packet_id;
-    if (qos == 2 && s) {
+    if (qos == 2) {
         // Exactly once (MQTT-4.3.3-2): a re-sent PUBLISH whose id still awaits
         // PUBREL was already routed; only acknowledge it again.
         if (!s->inbound_qos2.insert(packet_id).second) {

@@ -13,9 +13,19 @@ using asio::ip::tcp;
 listener::listener(asio::io_context& io, const config::listener_url& url, frontend_server& server)
     : url_(url), server_(server), acceptor_(io), retry_(io), tls_(url.scheme == "tls") {
     boost::system::error_code ec;
-    auto address = asio::ip::make_address(url.host, ec);
-    if (ec) throw std::runtime_error("--listen " + url.text + ": bad address: " + ec.message());
-    tcp::endpoint ep(address, url.port);
+    tcp::endpoint ep;
+    if (auto address = asio::ip::make_address(url.host, ec); !ec) {
+        ep = tcp::endpoint(address, url.port);
+    } else {
+        // A host name (e.g. localhost): bind its first address.
+        tcp::resolver resolver(io);
+        auto results = resolver.resolve(url.host, std::to_string(url.port),
+                                        tcp::resolver::passive, ec);
+        if (ec || results.empty())
+            throw std::runtime_error("--listen " + url.text + ": cannot resolve '" + url.host +
+                                     "': " + ec.message());
+        ep = results.begin()->endpoint();
+    }
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);

@@ -304,6 +304,15 @@ BOOST_AUTO_TEST_CASE(first_packet_not_connect_closes_without_answer) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(garbage_first_byte_closes_at_once) {
+    // MQTT-3.1.0-1, decided on the first byte: "GARBAGE\r\n" starts with 0x47,
+    // a PUBACK header claiming 0x41 body bytes that will never come.
+    harness h;
+    auto out = h.feed(std::string("\x47", 1));
+    expect_closed_silently(out);
+    BOOST_TEST(h.auth.calls == 0);
+}
+
 BOOST_AUTO_TEST_CASE(second_connect_is_a_protocol_error) {
     // MQTT-3.1.0-2, once connected ...
     {

@@ -188,6 +188,32 @@ BOOST_AUTO_TEST_CASE(takeover_between_persistent_connections_resends_in_flight) 
     BOOST_TEST(f.core.find_session("A")->inflight.empty());
 }
 
+BOOST_AUTO_TEST_CASE(publish_arriving_from_a_taken_over_connection_is_not_routed) {
+    fixture f;
+    client s{f, "fe1", 1, "S"};
+    client a1{f, "fe1", 2, "A"};
+    client a2{f, "fe2", 3, "A"};
+    s.connect_ok();
+    s.subscribe_ok(1, {{"t", 2}});
+    a1.connect_ok(false);
+    EXPECT_LINES(a2.connect(false),
+                 {"fe1:2 close_connection taken_over", "fe2:3 connack sp=1 rc=0"});
+
+    // The old connection's frontend forwarded a QoS 2 PUBLISH before it saw the
+    // close. It is not acknowledged, so the client sends it again on its new
+    // connection; routing both would deliver it twice (MQTT-4.3.3-2).
+    EXPECT_LINES(a1.publish("t", "once", 2, false, 5), {});
+    EXPECT_LINES(a1.publish("t", "q1", 1, false, 6), {});
+    EXPECT_LINES(a1.publish("t", "q0", 0, true), {});
+    EXPECT_LINES(a2.publish("t", "once", 2, false, 5, true),
+                 {"fe1:1 deliver t 'once' qos=2 retain=0 dup=0 id=1", "fe2:3 pubrec id=5"});
+    EXPECT_LINES(a2.publish("t", "once", 2, false, 5, true), {"fe2:3 pubrec id=5"});
+    EXPECT_LINES(a2.pubrel(5), {"fe2:3 pubcomp id=5"});
+    BOOST_TEST(f.core.retained_count() == 0u);
+    BOOST_TEST(f.core.counters().messages_received == 2u);  // a2's two PUBLISH events
+    BOOST_TEST(f.core.counters().duplicate_qos2 == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(events_for_unknown_connections_are_ignored) {
     fixture f;
     client ghost{f, "fe1", 9, "G"};  // never connected
