@@ -33,14 +33,15 @@ boost::asio::ssl::context make_tls_context(const config::frontend_options& o) {
 }  // namespace
 
 frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zctx,
-                                 const config::frontend_options& options,
+                                 const config::frontend_options& options, link_settings link,
                                  std::unique_ptr<auth::authenticator> auth)
     : io_(io),
       options_(options),
       auth_(std::move(auth)),
       tls_(make_tls_context(options_)),
-      link_(io, zctx, options_.frontend_id, options_.routers,
-            [this](events::event&& e) { on_router_event(std::move(e)); }) {
+      link_(io, zctx, options_.frontend_id, options_.routers, link,
+            [this](events::event&& e) { on_router_event(std::move(e)); },
+            [this](const std::string& why) { close_all_sessions(why); }) {
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -58,6 +59,11 @@ void frontend_server::start() {
 
 void frontend_server::stop() {
     for (auto& l : listeners_) l->stop();
+    close_all_sessions("server shutdown");
+}
+
+void frontend_server::close_all_sessions(const std::string& why) {
+    if (!sessions_.empty()) spdlog::info("closing {} client connections: {}", sessions_.size(), why);
     // Copy: shutdown() unregisters sessions from the map.
     std::vector<std::shared_ptr<session_base>> live;
     for (auto& [id, weak] : sessions_)

@@ -31,7 +31,7 @@ public:
     // Throws std::runtime_error with a one-line reason if the TLS files cannot
     // be loaded.
     frontend_server(boost::asio::io_context& io, zmq::context_t& zctx,
-                    const config::frontend_options& options,
+                    const config::frontend_options& options, link_settings link,
                     std::unique_ptr<auth::authenticator> auth);
     ~frontend_server();
 
@@ -40,6 +40,8 @@ public:
     void start();
     // Stops accepting and closes every session as a server shutdown.
     void stop();
+    // Closes every session (the router that held their state is gone).
+    void close_all_sessions(const std::string& why);
 
     // For sessions.
     const connection_settings& settings() const { return settings_; }

@@ -15,5 +15,5 @@ int main(int argc, char** argv, char** envp) {
     }
     spdlog::set_level(spdlog::level::from_str(parsed.opts->common.log_level));
     zmq::context_t zctx(1);
-    return frontend::run(zctx, parsed.opts->frontend);
+    return frontend::run(zctx, *parsed.opts);
 }

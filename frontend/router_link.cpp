@@ -1,19 +1,24 @@
 #include "frontend/router_link.hpp"
 
 #include <boost/asio/post.hpp>
+#include <random>
 #include <spdlog/spdlog.h>
 
 namespace frontend {
 
 router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx,
                          std::string frontend_id, std::vector<std::string> endpoints,
-                         event_handler on_event)
+                         link_settings settings, event_handler on_event, lost_handler on_lost)
     : io_(io),
       socket_(zctx, zmq::socket_type::dealer),
       fd_(io),
       frontend_id_(std::move(frontend_id)),
       endpoints_(std::move(endpoints)),
-      on_event_(std::move(on_event)) {
+      settings_(settings),
+      on_event_(std::move(on_event)),
+      on_lost_(std::move(on_lost)),
+      heartbeat_timer_(io),
+      incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
     socket_.set(zmq::sockopt::routing_id, frontend_id_);
     socket_.set(zmq::sockopt::sndhwm, 0);
     socket_.set(zmq::sockopt::rcvhwm, 0);
@@ -29,9 +34,39 @@ void router_link::start() {
     if (endpoints_.empty()) throw std::runtime_error("no router endpoint configured");
     socket_.connect(endpoints_.front());
     fd_.assign(socket_.get(zmq::sockopt::fd));
-    send(events::hello{frontend_id_, events::protocol_version});
+    router_last_seen_ = clock::now();
     wait_readable();
-    schedule_drain();
+    heartbeat();
+}
+
+void router_link::heartbeat() {
+    if (stopped_) return;
+    const auto now = clock::now();
+    if (router_alive_ && now - router_last_seen_ > settings_.peer_timeout) {
+        router_alive_ = false;
+        spdlog::warn("frontend: router silent for {} ms: deemed dead",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(now - router_last_seen_)
+                         .count());
+        if (on_lost_) on_lost_("router silent");
+    }
+    send(events::hello{frontend_id_, events::protocol_version, incarnation_});
+    heartbeat_timer_.expires_after(settings_.heartbeat_interval);
+    heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) heartbeat();
+    });
+}
+
+void router_link::on_router_hello(const events::router_hello& h) {
+    router_last_seen_ = clock::now();
+    const bool restarted = router_incarnation_ != 0 && router_incarnation_ != h.incarnation;
+    router_incarnation_ = h.incarnation;
+    if (!router_alive_) spdlog::info("frontend: router '{}' is up", h.router_id);
+    router_alive_ = true;
+    if (restarted) {
+        spdlog::warn("frontend: router '{}' restarted: closing the connections it served",
+                     h.router_id);
+        if (on_lost_) on_lost_("router restarted");
+    }
 }
 
 void router_link::send(const events::event& e) {
@@ -46,6 +81,7 @@ void router_link::stop() {
     stopped_ = true;
     boost::system::error_code ec;
     fd_.cancel(ec);
+    heartbeat_timer_.cancel();
 }
 
 void router_link::schedule_drain() {
@@ -78,6 +114,11 @@ void router_link::drain() {
             spdlog::warn("frontend: dropped an event from the router: {}", ec.message());
             continue;
         }
+        if (auto* h = std::get_if<events::router_hello>(&*e)) {
+            on_router_hello(*h);
+            continue;
+        }
+        router_last_seen_ = clock::now();  // any event proves the router alive
         on_event_(std::move(*e));
     }
 }

@@ -11,12 +11,15 @@
 
 namespace frontend {
 
-int run(zmq::context_t& zctx, const config::frontend_options& options,
+int run(zmq::context_t& zctx, const config::options& options,
         const std::function<void()>& on_stopped) {
     boost::asio::io_context io(1);
     std::unique_ptr<frontend_server> server;
+    const link_settings link{std::chrono::milliseconds(options.common.heartbeat_interval_ms),
+                             std::chrono::milliseconds(options.common.peer_timeout_ms)};
     try {
-        server = std::make_unique<frontend_server>(io, zctx, options, auth::from_options(options));
+        server = std::make_unique<frontend_server>(io, zctx, options.frontend, link,
+                                                   auth::from_options(options.frontend));
         server->start();
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";

@@ -14,7 +14,7 @@
 
 namespace frontend {
 
-int run(zmq::context_t& zctx, const config::frontend_options& options,
+int run(zmq::context_t& zctx, const config::options& options,
         const std::function<void()>& on_stopped = {});
 
 }  // namespace frontend

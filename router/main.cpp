@@ -25,8 +25,9 @@ int main(int argc, char** argv, char** envp) {
     spdlog::set_level(spdlog::level::from_str(o.common.log_level));
     try {
         zmq::context_t ctx(1);
-        router::router_loop loop(ctx, o.router.bind,
-                                 {o.router.max_queued_messages, o.router.max_inflight_messages});
+        router::router_loop loop(
+            ctx, o.router.bind, {o.router.max_queued_messages, o.router.max_inflight_messages},
+            {o.router.router_id, std::chrono::milliseconds(o.common.peer_timeout_ms)});
         g_loop = &loop;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);

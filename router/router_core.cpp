@@ -44,6 +44,16 @@ void router_core::handle(const std::string& frontend, events::event&& e,
     out_ = nullptr;
 }
 
+void router_core::frontend_lost(const std::string& frontend, std::vector<outgoing>& out) {
+    std::vector<conn_ref> lost;
+    for (const auto& [c, s] : conns_)
+        if (c.frontend == frontend) lost.push_back(c);
+    out_ = &out;
+    for (const auto& c : lost)
+        on_disconnect(c, events::client_disconnect{c.conn, events::disconnect_reason::connection_lost});
+    out_ = nullptr;
+}
+
 const session* router_core::find_session(std::string_view client_id) const {
     auto it = sessions_.find(std::string(client_id));
     return it == sessions_.end() ? nullptr : it->second.get();

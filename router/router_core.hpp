@@ -59,6 +59,10 @@ public:
     // Handles one event from `frontend`; appends what must be sent to `out`.
     void handle(const std::string& frontend, events::event&& e, std::vector<outgoing>& out);
 
+    // A frontend died or restarted: every connection it held ends as lost
+    // (wills are published, clean sessions discarded, others go offline).
+    void frontend_lost(const std::string& frontend, std::vector<outgoing>& out);
+
     // Introspection (tests, stats).
     const router_counters& counters() const { return counters_; }
     std::size_t session_count() const { return sessions_.size(); }

@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <random>
 
 namespace router {
 
 router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint,
-                         router_settings settings)
-    : socket_(ctx, zmq::socket_type::router), core_(settings) {
+                         router_settings settings, liveness_settings liveness)
+    : socket_(ctx, zmq::socket_type::router),
+      core_(settings),
+      liveness_(std::move(liveness)),
+      incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
     // No silent drops: unbounded queues for now (back-pressure comes with the
     // cluster work), and an error instead of a drop for an unknown peer.
     socket_.set(zmq::sockopt::sndhwm, 0);
@@ -27,7 +31,11 @@ void router_loop::run() {
             if (e.num() == EINTR) continue;  // a signal; stop() decides
             throw;
         }
-        if (!(items[0].revents & ZMQ_POLLIN)) continue;
+        expire_frontends();
+        if (!(items[0].revents & ZMQ_POLLIN)) {
+            flush();
+            continue;
+        }
         // Drain what is ready, then flush the replies in one go.
         for (int n = 0; n < 1024; ++n) {
             zmq::message_t identity, body;
@@ -55,9 +63,47 @@ void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body)
         spdlog::warn("router: dropped an event from frontend '{}': {}", frontend, ec.message());
         return;
     }
-    if (auto* h = std::get_if<events::hello>(&*e))
-        spdlog::info("router: frontend '{}' ({}) connected", h->frontend_id, frontend);
+    if (auto* h = std::get_if<events::hello>(&*e)) {
+        on_hello(frontend, *h);
+        return;
+    }
+    // Any event proves the frontend alive; events of a frontend never heard
+    // of (e.g. before its hello reached a restarted router) are still served.
+    if (auto it = frontends_.find(frontend); it != frontends_.end())
+        it->second.last_seen = clock::now();
     core_.handle(frontend, std::move(*e), out_);
+}
+
+void router_loop::on_hello(const std::string& frontend, const events::hello& h) {
+    auto [it, is_new] = frontends_.try_emplace(frontend);
+    auto& peer = it->second;
+    if (is_new) {
+        spdlog::info("router: frontend '{}' connected", h.frontend_id);
+    } else if (peer.incarnation != h.incarnation) {
+        // Same routing id, new process: its old connections are gone.
+        spdlog::warn("router: frontend '{}' restarted; ending its old connections", h.frontend_id);
+        core_.frontend_lost(frontend, out_);
+    }
+    peer.frontend_id = h.frontend_id;
+    peer.incarnation = h.incarnation;
+    peer.last_seen = clock::now();
+    out_.push_back({frontend, events::router_hello{liveness_.router_id, incarnation_}});
+}
+
+void router_loop::expire_frontends() {
+    const auto now = clock::now();
+    for (auto it = frontends_.begin(); it != frontends_.end();) {
+        if (now - it->second.last_seen <= liveness_.peer_timeout) {
+            ++it;
+            continue;
+        }
+        spdlog::warn("router: frontend '{}' silent for {} ms: deemed dead, ending its connections",
+                     it->second.frontend_id,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.last_seen)
+                         .count());
+        core_.frontend_lost(it->first, out_);
+        it = frontends_.erase(it);
+    }
 }
 
 void router_loop::flush() {

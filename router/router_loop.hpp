@@ -8,7 +8,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
+#include <unordered_map>
 
 #include <zmq.hpp>
 
@@ -16,10 +18,17 @@
 
 namespace router {
 
+// Liveness of the frontends this router serves.
+struct liveness_settings {
+    std::string router_id = "router";
+    std::chrono::milliseconds peer_timeout{5000};  // a frontend silent this long is dead
+};
+
 class router_loop {
 public:
     // Binds immediately so that inproc:// peers may connect before run().
-    router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings);
+    router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
+                liveness_settings liveness = {});
 
     void run();   // blocks until stop()
     void stop();  // thread-safe
@@ -28,12 +37,25 @@ public:
     std::uint64_t malformed_events() const { return malformed_; }
 
 private:
+    using clock = std::chrono::steady_clock;
+    struct frontend_peer {
+        std::string frontend_id;
+        std::uint64_t incarnation = 0;
+        clock::time_point last_seen;
+    };
+
     void handle_message(zmq::message_t& identity, zmq::message_t& body);
+    void on_hello(const std::string& frontend, const events::hello& h);
+    // Ends the connections of frontends silent for longer than the timeout.
+    void expire_frontends();
     void flush();
 
     zmq::socket_t socket_;
     router_core core_;
     std::vector<router_core::outgoing> out_;
+    liveness_settings liveness_;
+    std::uint64_t incarnation_;
+    std::unordered_map<std::string, frontend_peer> frontends_;  // by routing id
     std::atomic<bool> stopping_{false};
     std::uint64_t malformed_ = 0;
 };

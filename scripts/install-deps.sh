@@ -5,6 +5,9 @@
 #
 #   scripts/install-deps.sh            build and test packages
 #   scripts/install-deps.sh --build    build packages only
+#   scripts/install-deps.sh --docker   Docker engine, docker-compose (v1) and
+#                                      debootstrap, for deploy/ and
+#                                      scripts/docker-smoke.sh only
 set -euo pipefail
 
 build_packages=(
@@ -16,11 +19,15 @@ build_packages=(
 # System tests drive the real binaries with Mosquitto's clients, paho-mqtt
 # (Debian's /usr/bin/python3) and mosquitto_passwd (package mosquitto).
 test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt)
+# Optional: only the Docker scripts use these (deploy/docker-host.sh makes the
+# base image with debootstrap, as no image registry is reachable).
+docker_packages=(docker.io docker-compose debootstrap openssl mosquitto-clients)
 
 case "${1:-}" in
     "") wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
     --build) wanted=("${build_packages[@]}") ;;
-    *) echo "usage: $0 [--build]" >&2; exit 2 ;;
+    --docker) wanted=("${docker_packages[@]}") ;;
+    *) echo "usage: $0 [--build|--docker]" >&2; exit 2 ;;
 esac
 
 missing=()

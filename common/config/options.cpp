@@ -223,7 +223,13 @@ parse_result parse(program which, int argc, const char* const argv[], const char
     auto merged = detail::merge({&command_line, &environment, &config_file});
     converter c(merged);
     options opts;
-    bool ok = c.log_level(opts.common.log_level);
+    bool ok = c.log_level(opts.common.log_level) &&
+              c.number("heartbeat-interval", 50, 60'000, opts.common.heartbeat_interval_ms) &&
+              c.number("peer-timeout", 100, 3'600'000, opts.common.peer_timeout_ms);
+    if (ok && opts.common.peer_timeout_ms <= 2 * opts.common.heartbeat_interval_ms)
+        return failure("--peer-timeout: " + std::to_string(opts.common.peer_timeout_ms) +
+                       " must be more than twice --heartbeat-interval (" +
+                       std::to_string(opts.common.heartbeat_interval_ms) + ")");
     if (ok && which != program::router) ok = convert_frontend(c, which, opts.frontend);
     if (ok && which != program::frontend) ok = convert_router(c, which, opts.router);
     if (!ok) return failure(c.error);

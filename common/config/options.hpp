@@ -50,6 +50,10 @@ struct router_options {
 
 struct common_options {
     std::string log_level = "info";  // --log-level trace|debug|info|warn|error
+    // Liveness between the tiers: each side sends a heartbeat every interval
+    // and deems the other dead after the timeout without one.
+    std::uint32_t heartbeat_interval_ms = 1000;  // --heartbeat-interval MS (50..60000)
+    std::uint32_t peer_timeout_ms = 5000;        // --peer-timeout MS (> 2 x heartbeat interval)
 };
 
 // broker = frontend and router options, without --routers and --bind (the

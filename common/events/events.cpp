@@ -73,7 +73,11 @@ constexpr std::uint64_t raw(E e) {
 }
 
 void write(writer& w, const hello& e) {
-    w.array(2).str(e.frontend_id).uint(e.protocol_version);
+    w.array(3).str(e.frontend_id).uint(e.protocol_version).uint(e.incarnation);
+}
+
+void write(writer& w, const router_hello& e) {
+    w.array(2).str(e.router_id).uint(e.incarnation);
 }
 
 void write(writer& w, const will& e) {
@@ -239,7 +243,11 @@ constexpr std::uint64_t max_ack = raw(ack_kind::pubcomp);
 constexpr std::uint64_t max_reason = raw(disconnect_reason::server_shutdown);
 
 bool read(const msgpack::object& o, hello& e) {
-    return fields(o, 2).str(e.frontend_id).uint(e.protocol_version).ok();
+    return fields(o, 3).str(e.frontend_id).uint(e.protocol_version).uint(e.incarnation).ok();
+}
+
+bool read(const msgpack::object& o, router_hello& e) {
+    return fields(o, 2).str(e.router_id).uint(e.incarnation).ok();
 }
 
 bool read(const msgpack::object& o, will& e) {
@@ -375,7 +383,8 @@ constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
                                                                        "send_ack",
                                                                        "suback",
                                                                        "unsuback",
-                                                                       "close_connection"};
+                                                                       "close_connection",
+                                                                       "router_hello"};
 
 class category : public boost::system::error_category {
   public:
@@ -459,7 +468,8 @@ const boost::system::error_category& events_category() {
 conn_id conn_of(const event& e) {
     return std::visit(
         [](const auto& body) -> conn_id {
-            if constexpr (std::is_same_v<std::decay_t<decltype(body)>, hello>) {
+            using T = std::decay_t<decltype(body)>;
+            if constexpr (std::is_same_v<T, hello> || std::is_same_v<T, router_hello>) {
                 return 0;
             } else {
                 return body.conn;

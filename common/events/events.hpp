@@ -30,10 +30,13 @@ using conn_id = std::uint64_t;
 
 // ---- frontend -> router -------------------------------------------------
 
-// First event a frontend sends to a router (and repeated as a heartbeat).
+// First event a frontend sends to a router, repeated every heartbeat
+// interval. `incarnation` is random per frontend process start: a router that
+// sees it change knows the frontend restarted and its old connections are gone.
 struct hello {
     std::string frontend_id;
     std::uint32_t protocol_version = events::protocol_version;
+    std::uint64_t incarnation = 0;
 };
 
 struct will {
@@ -150,11 +153,19 @@ struct close_connection {
     disconnect_reason reason = disconnect_reason::taken_over;
 };
 
+// A router's answer to every hello: its heartbeat. A frontend that sees
+// `incarnation` change knows the router restarted and lost its sessions'
+// connections; one that hears nothing for the peer timeout deems it dead.
+struct router_hello {
+    std::string router_id;
+    std::uint64_t incarnation = 0;
+};
+
 // The kind number on the wire is the index of the alternative below, so this
 // order is part of the protocol: append new events at the end only.
 using event = std::variant<hello, client_connect, client_publish, client_ack, client_subscribe,
                            client_unsubscribe, client_disconnect, connack, deliver, send_ack,
-                           suback, unsuback, close_connection>;
+                           suback, unsuback, close_connection, router_hello>;
 
 // Encodes one event into a self-describing envelope.
 std::string encode(const event& e);
@@ -174,7 +185,7 @@ inline boost::system::error_code make_error_code(errc e) {
     return {static_cast<int>(e), events_category()};
 }
 
-// The connection an event is about (0 for hello).
+// The connection an event is about (0 for hello and router_hello).
 conn_id conn_of(const event& e);
 const char* name_of(const event& e);
 

@@ -113,6 +113,8 @@ inline std::string describe(const router::router_core::outgoing& o) {
                 s += "unsuback id=" + std::to_string(e.packet_id);
             } else if constexpr (std::is_same_v<T, events::close_connection>) {
                 s += std::string("close_connection ") + name(e.reason);
+            } else if constexpr (std::is_same_v<T, events::router_hello>) {
+                s += "router_hello " + e.router_id;
             } else {
                 s += std::string("unexpected ") +
                      events::name_of(o.event);  // frontend->router kinds

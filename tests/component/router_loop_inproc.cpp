@@ -35,8 +35,9 @@ std::string unique_endpoint() {
 // A router_loop running on its own thread. The destructor stops and joins it.
 class running_loop {
   public:
-    explicit running_loop(zmq::context_t& ctx, router::router_settings settings = {})
-        : endpoint_(unique_endpoint()), loop_(ctx, endpoint_, settings), thread_([this] {
+    explicit running_loop(zmq::context_t& ctx, router::router_settings settings = {},
+                          router::liveness_settings liveness = {})
+        : endpoint_(unique_endpoint()), loop_(ctx, endpoint_, settings, liveness), thread_([this] {
               try {
                   loop_.run();
               } catch (const std::exception& e) {
@@ -124,10 +125,12 @@ BOOST_AUTO_TEST_CASE(connect_subscribe_publish_round_trip_between_two_frontends)
         fake_frontend fa(ctx, router.endpoint(), "fe-a");
         fake_frontend fb(ctx, router.endpoint(), "fe-b");
 
-        fa.send(events::hello{"frontend-a", events::protocol_version});
-        fb.send(events::hello{"frontend-b", events::protocol_version});
+        fa.send(events::hello{"frontend-a", events::protocol_version, 1});
+        fb.send(events::hello{"frontend-b", events::protocol_version, 1});
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:0 router_hello router"});  // the heartbeat
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:0 router_hello router"});
         fa.send(connect_event(1, "A"));
-        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 connack sp=0 rc=0"});  // no reply to hello
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 connack sp=0 rc=0"});
         fb.send(connect_event(1, "B"));
         EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 connack sp=0 rc=0"});
 
@@ -278,6 +281,67 @@ BOOST_AUTO_TEST_CASE(stop_ends_run_promptly) {
     running_loop router(ctx);
     router.stop();
     BOOST_TEST(router.error() == "");
+}
+
+// A frontend that stops sending (killed with -9): after the peer timeout the
+// router ends its connections as lost, so their wills are published, once.
+BOOST_AUTO_TEST_CASE(silent_frontend_is_deemed_dead_and_its_wills_fire) {
+    zmq::context_t ctx(1);
+    running_loop router(ctx, {}, {"router", std::chrono::milliseconds(800)});
+    fake_frontend watcher(ctx, router.endpoint(), "fe-w");
+    fake_frontend doomed(ctx, router.endpoint(), "fe-d");
+
+    watcher.send(events::hello{"w", events::protocol_version, 1});
+    EXPECT_LINES(watcher.receive_exactly(1), {"fe-w:0 router_hello router"});
+    watcher.send(connect_event(1, "watcher"));
+    EXPECT_LINES(watcher.receive_exactly(1), {"fe-w:1 connack sp=0 rc=0"});
+    watcher.send(events::client_subscribe{1, 1, {{"wills/#", 1}}});
+    EXPECT_LINES(watcher.receive_exactly(1), {"fe-w:1 suback id=1 [1]"});
+
+    doomed.send(events::hello{"d", events::protocol_version, 1});
+    EXPECT_LINES(doomed.receive_exactly(1), {"fe-d:0 router_hello router"});
+    auto c = connect_event(1, "device");
+    c.will_message = events::will{"wills/device", "gone", 1, false};
+    doomed.send(c);
+    EXPECT_LINES(doomed.receive_exactly(1), {"fe-d:1 connack sp=0 rc=0"});
+
+    // The watcher keeps its heartbeat going; the doomed frontend goes silent.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(4000);
+    std::vector<std::string> got;
+    while (std::chrono::steady_clock::now() < until && got.empty()) {
+        watcher.send(events::hello{"w", events::protocol_version, 1});
+        while (auto line = watcher.receive(std::chrono::milliseconds(100)))
+            if (line->find("router_hello") == std::string::npos) got.push_back(*line);
+    }
+    BOOST_REQUIRE_EQUAL(got.size(), 1u);
+    BOOST_TEST(got[0] == "fe-w:1 deliver wills/device 'gone' qos=1 retain=0 dup=0 id=1");
+    router.stop();
+    BOOST_TEST(router.loop().core().online_count() == 1u);  // the watcher only
+}
+
+// A frontend that restarts under the same routing id (new incarnation): its
+// old connections end at once, without waiting for the timeout.
+BOOST_AUTO_TEST_CASE(restarted_frontend_loses_its_old_connections) {
+    zmq::context_t ctx(1);
+    running_loop router(ctx);
+    fake_frontend fe(ctx, router.endpoint(), "fe");
+    fe.send(events::hello{"f", events::protocol_version, 1});
+    EXPECT_LINES(fe.receive_exactly(1), {"fe:0 router_hello router"});
+    fe.send(connect_event(1, "a"));
+    EXPECT_LINES(fe.receive_exactly(1), {"fe:1 connack sp=0 rc=0"});
+    fe.send(events::client_subscribe{1, 1, {{"x", 0}}});
+    EXPECT_LINES(fe.receive_exactly(1), {"fe:1 suback id=1 [0]"});
+
+    fe.send(events::hello{"f", events::protocol_version, 2});  // new process
+    EXPECT_LINES(fe.receive_exactly(1), {"fe:0 router_hello router"});
+    // The old conn 1 is gone: a publish to its subscription reaches nobody.
+    fe.send(connect_event(2, "b"));
+    EXPECT_LINES(fe.receive_exactly(1), {"fe:2 connack sp=0 rc=0"});
+    fe.send(events::client_publish{2, "x", "hi", 0, false, false, 0});
+    EXPECT_LINES(fe.receive_exactly(0), {});
+    router.stop();
+    BOOST_TEST(router.loop().core().online_count() == 1u);
+    BOOST_TEST(router.loop().core().session_count() == 1u);  // a's clean session discarded
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -33,7 +33,10 @@ std::string to_hex(std::string_view s) {
 
 // Field-by-field views of each event, for comparison.
 auto tie_of(const hello& e) {
-    return std::tie(e.frontend_id, e.protocol_version);
+    return std::tie(e.frontend_id, e.protocol_version, e.incarnation);
+}
+auto tie_of(const router_hello& e) {
+    return std::tie(e.router_id, e.incarnation);
 }
 auto tie_of(const will& e) {
     return std::tie(e.topic, e.payload, e.qos, e.retain);
@@ -100,8 +103,8 @@ std::string all_bytes() {
 std::vector<event> samples() {
     constexpr auto max64 = std::numeric_limits<std::uint64_t>::max();
     return {
-        hello{"frontend-1", protocol_version},
-        hello{"", 0xffffffff},
+        hello{"frontend-1", protocol_version, 42},
+        hello{"", 0xffffffff, max64},
         client_connect{1, "client", true, 4, 60, "user", std::nullopt},
         client_connect{max64, "", false, 3, 65535, "",
                        will{"last/will", std::string("\0bye\xff", 5), 2, true}},
@@ -124,6 +127,8 @@ std::vector<event> samples() {
         suback{11, 14, {}},
         unsuback{12, 15},
         close_connection{13, disconnect_reason::taken_over},
+        router_hello{"router-1", 7},
+        router_hello{"", max64},
     };
 }
 
@@ -283,7 +288,7 @@ BOOST_AUTO_TEST_CASE(version_and_kind) {
     expect_error("\x91\x02"sv, errc::version_mismatch);
     expect_error("\x93\x00\x0b\x92\x01\x02"sv, errc::version_mismatch);
     expect_error("\x93\x01\x63\x90"sv, errc::unknown_kind);          // kind 99
-    expect_error("\x93\x01\x0d\x92\x01\x02"sv, errc::unknown_kind);  // kind 13: one past the last
+    expect_error("\x93\x01\x0e\x92\x01\x02"sv, errc::unknown_kind);  // kind 14: one past the last
     expect_error("\x93\x01\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x90"sv, errc::unknown_kind);
     // The same bytes with a known kind decode fine.
     boost::system::error_code ec;
@@ -362,7 +367,8 @@ BOOST_AUTO_TEST_CASE(random_garbage_never_throws) {
 }
 
 BOOST_AUTO_TEST_CASE(conn_and_name_of) {
-    BOOST_TEST(conn_of(hello{"f", protocol_version}) == 0u);
+    BOOST_TEST(conn_of(hello{"f", protocol_version, 1}) == 0u);
+    BOOST_TEST(conn_of(router_hello{"r", 1}) == 0u);
     deliver d;
     d.conn = 42;
     BOOST_TEST(conn_of(d) == 42u);

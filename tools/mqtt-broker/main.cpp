@@ -21,13 +21,13 @@ int main(int argc, char** argv, char** envp) {
 
     zmq::context_t zctx(1);
     const std::string endpoint = "inproc://router";
-    router::router_loop router(zctx, endpoint,
-                               {options.router.max_queued_messages,
-                                options.router.max_inflight_messages});
+    router::router_loop router(
+        zctx, endpoint, {options.router.max_queued_messages, options.router.max_inflight_messages},
+        {options.router.router_id, std::chrono::milliseconds(options.common.peer_timeout_ms)});
     std::thread router_thread([&] { router.run(); });
 
     options.frontend.routers = {endpoint};
-    const int rc = frontend::run(zctx, options.frontend, [&] {
+    const int rc = frontend::run(zctx, options, [&] {
         router.stop();
         router_thread.join();
     });

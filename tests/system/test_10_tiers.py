@@ -1,0 +1,199 @@
+"""The tiers as separate processes: one mqtt-router and two mqtt-frontends over ZeroMQ TCP
+(loopback). Messages cross frontends, takeover works across frontends, and liveness holds both
+ways: a frontend killed with -9 has its clients' wills published by the router; a router that
+restarts makes the frontends close the connections it served, so clients reconnect and work.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import (BIN_DIR, HOST, IS_MOSQUITTO, USERS, MqttClient, Pki, free_port,
+                     write_password_file)
+
+HEARTBEAT_MS = 200
+PEER_TIMEOUT_MS = 1000
+
+
+class Process:
+    """One broker-tier process with its log in the test's temp dir."""
+
+    def __init__(self, name, cmd, workdir):
+        self.name = name
+        self.cmd = cmd
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        log.write(("$ " + " ".join(self.cmd) + "\n").encode())
+        log.flush()
+        self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-6000:]
+        except OSError:
+            return ""
+
+
+def wait_port(port, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} not accepting connections")
+
+
+@unittest.skipIf(IS_MOSQUITTO, "the tiers are ours only")
+class TiersTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="mqtt-tiers-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.pki = Pki(self.tmp)
+        self.passwd = os.path.join(self.tmp, "passwd")
+        write_password_file(self.passwd, USERS)
+        self.router_port = free_port()
+        self.procs = []
+        self.clients = []
+        self.addCleanup(self._cleanup)
+        liveness = ["--heartbeat-interval", str(HEARTBEAT_MS), "--peer-timeout", str(PEER_TIMEOUT_MS),
+                    "--log-level", "debug"]
+        self.router = self._process("router", [os.path.join(BIN_DIR, "mqtt-router"), "--bind",
+                                               f"tcp://{HOST}:{self.router_port}"] + liveness)
+        self.frontends = []
+        for i in range(2):
+            port = free_port()
+            fe = self._process(f"frontend{i}", [
+                os.path.join(BIN_DIR, "mqtt-frontend"), "--routers",
+                f"tcp://{HOST}:{self.router_port}", "--listen", f"tls://{HOST}:{port}",
+                "--tls-cert", self.pki.cert, "--tls-key", self.pki.key, "--password-file",
+                self.passwd, "--frontend-id", f"fe{i}"] + liveness)
+            fe.port = port
+            self.frontends.append(fe)
+        self.router.start()
+        for fe in self.frontends:
+            fe.start()
+        for fe in self.frontends:
+            wait_port(fe.port)
+
+    def _process(self, name, cmd):
+        p = Process(name, cmd, self.tmp)
+        self.procs.append(p)
+        return p
+
+    def _cleanup(self):
+        for c in self.clients:
+            try:
+                c.close()
+            except Exception:
+                pass
+        failed = any(not p.alive() for p in self.procs if getattr(p, "expect_alive", True))
+        for p in self.procs:
+            p.stop()
+        if failed:
+            for p in self.procs:
+                print(f"----- {p.name} -----\n{p.log()}")
+
+    def client(self, fe, client_id, **kw):
+        c = MqttClient(self.pki, fe.port, client_id, **kw)
+        self.clients.append(c)
+        return c
+
+    def connected(self, fe, client_id, **kw):
+        c = self.client(fe, client_id, **kw)
+        rc, _ = c.connect()
+        self.assertEqual(rc, 0)
+        return c
+
+    def test_publish_crosses_frontends_in_order(self):
+        sub = self.connected(self.frontends[0], "sub")
+        sub.subscribe("t/#", qos=1)
+        pub = self.connected(self.frontends[1], "pub")
+        for i in range(20):
+            pub.publish("t/x", f"m{i}".encode(), qos=1)
+        got = [m.payload.decode() for m in sub.get_messages(20, timeout=10)]
+        self.assertEqual(got, [f"m{i}" for i in range(20)])
+
+    def test_takeover_across_frontends(self):
+        """MQTT-3.1.4-2: the same client id on another frontend closes the old connection."""
+        old = self.connected(self.frontends[0], "same-id")
+        self.connected(self.frontends[1], "same-id")
+        self.assertTrue(old.wait_disconnected(timeout=5), "old connection was not closed")
+
+    def test_killed_frontend_wills_are_published_once(self):
+        """A frontend killed with -9: the router notices within the peer timeout and publishes
+        the wills of the clients it held, once each."""
+        watcher = self.connected(self.frontends[0], "watcher")
+        watcher.subscribe("wills/#", qos=1)
+        for i in range(3):
+            self.connected(self.frontends[1], f"dev{i}",
+                           will=dict(topic=f"wills/dev{i}", payload=b"gone", qos=1))
+        self.frontends[1].expect_alive = False
+        start = time.monotonic()
+        self.frontends[1].kill9()
+        got = sorted(m.topic for m in watcher.get_messages(3, timeout=PEER_TIMEOUT_MS / 1000 + 5))
+        elapsed = time.monotonic() - start
+        self.assertEqual(got, ["wills/dev0", "wills/dev1", "wills/dev2"])
+        self.assertLess(elapsed, PEER_TIMEOUT_MS / 1000 + 3)
+        watcher.expect_no_message(wait=1.5)  # once each
+
+    def test_restarted_router_makes_clients_reconnect(self):
+        """A router killed with -9 and restarted has lost the connections' state: the frontends
+        close those clients; once they reconnect everything works again."""
+        c = self.connected(self.frontends[0], "c1")
+        self.router.expect_alive = False
+        self.router.kill9()
+        self.router.start()
+        self.router.expect_alive = True
+        self.assertTrue(c.wait_disconnected(timeout=PEER_TIMEOUT_MS / 1000 + 5),
+                        "client not closed after the router restarted")
+        deadline = time.monotonic() + 10
+        while True:  # the router may take a moment to bind again
+            c2 = self.client(self.frontends[0], "c1")
+            try:
+                rc, _ = c2.connect(timeout=3)
+                if rc == 0:
+                    break
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                self.fail("could not reconnect after the router restart")
+            time.sleep(0.2)
+        c2.subscribe("again", qos=1)
+        pub = self.connected(self.frontends[1], "p")
+        pub.publish("again", b"works", qos=1)
+        self.assertEqual(c2.get_message(timeout=5).payload, b"works")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
