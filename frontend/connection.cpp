@@ -67,8 +67,8 @@ void connection::on_bytes(std::string_view bytes, clock::time_point now) {
     if (!open()) return;
     // MQTT-3.1.0-1: the first packet must be CONNECT (0x10). Decide on its
     // first byte instead of waiting for a body that garbage may never send.
-    if (state_ == connection_state::awaiting_connect && framer_.buffered() == 0 &&
-        !bytes.empty() && static_cast<std::uint8_t>(bytes.front()) != 0x10) {
+    if (state_ == connection_state::awaiting_connect && framer_.buffered() == 0 && !bytes.empty() &&
+        static_cast<std::uint8_t>(bytes.front()) != 0x10) {
         close(reason::protocol_error, "first packet is not CONNECT");
         return;
     }

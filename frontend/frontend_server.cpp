@@ -39,9 +39,10 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
       options_(options),
       auth_(std::move(auth)),
       tls_(make_tls_context(options_)),
-      link_(io, zctx, options_.frontend_id, options_.routers, link,
-            [this](events::event&& e) { on_router_event(std::move(e)); },
-            [this](const std::string& why) { close_all_sessions(why); }) {
+      link_(
+          io, zctx, options_.frontend_id, options_.routers, link,
+          [this](events::event&& e) { on_router_event(std::move(e)); },
+          [this](const std::string& why) { close_all_sessions(why); }) {
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -63,7 +64,8 @@ void frontend_server::stop() {
 }
 
 void frontend_server::close_all_sessions(const std::string& why) {
-    if (!sessions_.empty()) spdlog::info("closing {} client connections: {}", sessions_.size(), why);
+    if (!sessions_.empty())
+        spdlog::info("closing {} client connections: {}", sessions_.size(), why);
     // Copy: shutdown() unregisters sessions from the map.
     std::vector<std::shared_ptr<session_base>> live;
     for (auto& [id, weak] : sessions_)
@@ -79,7 +81,9 @@ void frontend_server::register_session(events::conn_id id, const std::shared_ptr
     sessions_[id] = s;
 }
 
-void frontend_server::unregister_session(events::conn_id id) { sessions_.erase(id); }
+void frontend_server::unregister_session(events::conn_id id) {
+    sessions_.erase(id);
+}
 
 void frontend_server::on_router_event(events::event&& e) {
     const auto id = events::conn_of(e);

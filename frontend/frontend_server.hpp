@@ -6,14 +6,13 @@
 // class is not thread-safe. mqtt-frontend and mqtt-broker own one each.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <zmq.hpp>
 
 #include "common/config/options.hpp"
@@ -27,7 +26,7 @@ class listener;
 class session_base;
 
 class frontend_server {
-public:
+  public:
     // Throws std::runtime_error with a one-line reason if the TLS files cannot
     // be loaded.
     frontend_server(boost::asio::io_context& io, zmq::context_t& zctx,
@@ -56,7 +55,7 @@ public:
     // Port of the i-th listener (useful when it was given as port 0).
     std::uint16_t listener_port(std::size_t i) const;
 
-private:
+  private:
     void on_router_event(events::event&& e);
 
     boost::asio::io_context& io_;

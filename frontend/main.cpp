@@ -1,8 +1,8 @@
 // mqtt-frontend: one frontend process (TLS termination, MQTT parsing,
 // authentication) connected to the router tier over ZeroMQ.
-#include <iostream>
-
 #include <spdlog/spdlog.h>
+
+#include <iostream>
 
 #include "common/config/options.hpp"
 #include "frontend/run.hpp"

@@ -1,14 +1,15 @@
 #include "frontend/router_link.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 #include <random>
-#include <spdlog/spdlog.h>
 
 namespace frontend {
 
-router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx,
-                         std::string frontend_id, std::vector<std::string> endpoints,
-                         link_settings settings, event_handler on_event, lost_handler on_lost)
+router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
+                         std::vector<std::string> endpoints, link_settings settings,
+                         event_handler on_event, lost_handler on_lost)
     : io_(io),
       socket_(zctx, zmq::socket_type::dealer),
       fd_(io),
@@ -44,9 +45,9 @@ void router_link::heartbeat() {
     const auto now = clock::now();
     if (router_alive_ && now - router_last_seen_ > settings_.peer_timeout) {
         router_alive_ = false;
-        spdlog::warn("frontend: router silent for {} ms: deemed dead",
-                     std::chrono::duration_cast<std::chrono::milliseconds>(now - router_last_seen_)
-                         .count());
+        spdlog::warn(
+            "frontend: router silent for {} ms: deemed dead",
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - router_last_seen_).count());
         if (on_lost_) on_lost_("router silent");
     }
     send(events::hello{frontend_id_, events::protocol_version, incarnation_});
@@ -107,8 +108,8 @@ void router_link::drain() {
         zmq::message_t msg;
         if (!socket_.recv(msg, zmq::recv_flags::dontwait)) break;
         boost::system::error_code ec;
-        auto e = events::decode(std::string_view(static_cast<const char*>(msg.data()), msg.size()),
-                                ec);
+        auto e =
+            events::decode(std::string_view(static_cast<const char*>(msg.data()), msg.size()), ec);
         if (!e) {
             ++malformed_;
             spdlog::warn("frontend: dropped an event from the router: {}", ec.message());

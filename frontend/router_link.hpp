@@ -9,14 +9,13 @@
 // Owned by frontend_server; used only on the io_context's thread.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <zmq.hpp>
 
 #include "common/events/events.hpp"
@@ -29,15 +28,15 @@ struct link_settings {
 };
 
 class router_link {
-public:
+  public:
     using event_handler = std::function<void(events::event&&)>;
     // The router died (no heartbeat for the timeout) or restarted (new
     // incarnation): the connections it served must end so clients reconnect.
     using lost_handler = std::function<void(const std::string& why)>;
 
     router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
-                std::vector<std::string> endpoints, link_settings settings,
-                event_handler on_event, lost_handler on_lost);
+                std::vector<std::string> endpoints, link_settings settings, event_handler on_event,
+                lost_handler on_lost);
     ~router_link();
     router_link(const router_link&) = delete;
     router_link& operator=(const router_link&) = delete;
@@ -52,7 +51,7 @@ public:
     // True while the router answers heartbeats.
     bool router_alive() const { return router_alive_; }
 
-private:
+  private:
     using clock = std::chrono::steady_clock;
 
     void wait_readable();

@@ -1,10 +1,11 @@
 #include "frontend/run.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "frontend/auth/from_options.hpp"
 #include "frontend/frontend_server.hpp"

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <functional>
-
 #include <zmq.hpp>
 
 #include "common/config/options.hpp"

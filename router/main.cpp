@@ -1,9 +1,9 @@
 // mqtt-router: one router process (the routing tier) on a ZeroMQ endpoint.
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "common/config/options.hpp"
 #include "router/router_loop.hpp"

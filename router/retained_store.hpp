@@ -18,14 +18,14 @@
 namespace router {
 
 class retained_store {
-public:
+  public:
     // Stores (or, for an empty payload, deletes) the topic's retained message.
     void set(const message_ptr& msg);
     // Calls visit for every retained message whose topic matches `filter`.
     void match(std::string_view filter, const std::function<void(const message_ptr&)>& visit) const;
     std::size_t size() const { return messages_.size(); }
 
-private:
+  private:
     std::unordered_map<std::string, message_ptr> messages_;
 };
 

@@ -50,7 +50,8 @@ void router_core::frontend_lost(const std::string& frontend, std::vector<outgoin
         if (c.frontend == frontend) lost.push_back(c);
     out_ = &out;
     for (const auto& c : lost)
-        on_disconnect(c, events::client_disconnect{c.conn, events::disconnect_reason::connection_lost});
+        on_disconnect(
+            c, events::client_disconnect{c.conn, events::disconnect_reason::connection_lost});
     out_ = nullptr;
 }
 
@@ -81,8 +82,8 @@ void router_core::on_connect(const std::string& frontend, events::client_connect
             // Takeover (MQTT-3.1.4-2): close the old connection, fire its will,
             // and forget it; its later client_disconnect is then ignored.
             ++counters_.sessions_taken_over;
-            emit(*s->conn, events::close_connection{s->conn->conn,
-                                                    events::disconnect_reason::taken_over});
+            emit(*s->conn,
+                 events::close_connection{s->conn->conn, events::disconnect_reason::taken_over});
             conns_[*s->conn] = nullptr;
             s->conn.reset();
             publish_will(*s);
@@ -183,14 +184,14 @@ void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t 
     std::uint16_t packet_id = 0;
     if (qos > 0) {
         packet_id = s.next_packet_id();
-        s.inflight.push_back({packet_id,
-                              qos == 1 ? outbound_state::awaiting_puback
-                                       : outbound_state::awaiting_pubrec,
-                              qos, retain, msg});
+        s.inflight.push_back(
+            {packet_id,
+             qos == 1 ? outbound_state::awaiting_puback : outbound_state::awaiting_pubrec, qos,
+             retain, msg});
     }
     ++counters_.messages_delivered;
-    emit(*s.conn, events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false,
-                                  packet_id});
+    emit(*s.conn,
+         events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false, packet_id});
 }
 
 void router_core::pump(session& s) {
@@ -303,9 +304,8 @@ void router_core::on_disconnect(const conn_ref& from, const events::client_disco
     if (!s) return;  // taken over earlier: its will already fired
 
     s->conn.reset();
-    if (e.reason != events::disconnect_reason::graceful)
-        publish_will(*s);  // MQTT-3.1.2-8
-    s->will.reset();       // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
+    if (e.reason != events::disconnect_reason::graceful) publish_will(*s);  // MQTT-3.1.2-8
+    s->will.reset();  // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
     if (s->clean) destroy_session(*s);
 }
 

@@ -35,18 +35,18 @@ struct router_settings {
 };
 
 struct router_counters {
-    std::uint64_t messages_received = 0;       // PUBLISH events from clients (and wills)
-    std::uint64_t messages_delivered = 0;      // deliver events sent (first sends, not re-sends)
-    std::uint64_t messages_queued = 0;         // put in a session queue
-    std::uint64_t dropped_queue_full = 0;      // QoS 1/2 refused by a full session queue
-    std::uint64_t dropped_qos0_offline = 0;    // QoS 0 for an offline session (not queued)
-    std::uint64_t duplicate_qos2 = 0;          // inbound QoS 2 re-sends not routed again
+    std::uint64_t messages_received = 0;     // PUBLISH events from clients (and wills)
+    std::uint64_t messages_delivered = 0;    // deliver events sent (first sends, not re-sends)
+    std::uint64_t messages_queued = 0;       // put in a session queue
+    std::uint64_t dropped_queue_full = 0;    // QoS 1/2 refused by a full session queue
+    std::uint64_t dropped_qos0_offline = 0;  // QoS 0 for an offline session (not queued)
+    std::uint64_t duplicate_qos2 = 0;        // inbound QoS 2 re-sends not routed again
     std::uint64_t wills_published = 0;
     std::uint64_t sessions_taken_over = 0;
 };
 
 class router_core {
-public:
+  public:
     struct outgoing {
         std::string frontend;  // ZeroMQ routing id of the frontend
         events::event event;
@@ -71,7 +71,7 @@ public:
     std::size_t subscription_count() const { return tree_.size(); }
     const session* find_session(std::string_view client_id) const;
 
-private:
+  private:
     void on_connect(const std::string& frontend, events::client_connect&& e);
     void on_publish(const conn_ref& from, events::client_publish&& e);
     void on_ack(const conn_ref& from, const events::client_ack& e);

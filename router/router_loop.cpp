@@ -7,8 +7,8 @@
 
 namespace router {
 
-router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint,
-                         router_settings settings, liveness_settings liveness)
+router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
+                         liveness_settings liveness)
     : socket_(ctx, zmq::socket_type::router),
       core_(settings),
       liveness_(std::move(liveness)),
@@ -52,11 +52,14 @@ void router_loop::run() {
     }
 }
 
-void router_loop::stop() { stopping_.store(true); }
+void router_loop::stop() {
+    stopping_.store(true);
+}
 
 void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body) {
     boost::system::error_code ec;
-    auto e = events::decode(std::string_view(static_cast<const char*>(body.data()), body.size()), ec);
+    auto e =
+        events::decode(std::string_view(static_cast<const char*>(body.data()), body.size()), ec);
     std::string frontend(static_cast<const char*>(identity.data()), identity.size());
     if (!e) {
         ++malformed_;
@@ -97,10 +100,11 @@ void router_loop::expire_frontends() {
             ++it;
             continue;
         }
-        spdlog::warn("router: frontend '{}' silent for {} ms: deemed dead, ending its connections",
-                     it->second.frontend_id,
-                     std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.last_seen)
-                         .count());
+        spdlog::warn(
+            "router: frontend '{}' silent for {} ms: deemed dead, ending its connections",
+            it->second.frontend_id,
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.last_seen)
+                .count());
         core_.frontend_lost(it->first, out_);
         it = frontends_.erase(it);
     }

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <string>
 #include <unordered_map>
-
 #include <zmq.hpp>
 
 #include "router/router_core.hpp"
@@ -25,7 +24,7 @@ struct liveness_settings {
 };
 
 class router_loop {
-public:
+  public:
     // Binds immediately so that inproc:// peers may connect before run().
     router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
                 liveness_settings liveness = {});
@@ -36,7 +35,7 @@ public:
     const router_core& core() const { return core_; }
     std::uint64_t malformed_events() const { return malformed_; }
 
-private:
+  private:
     using clock = std::chrono::steady_clock;
     struct frontend_peer {
         std::string frontend_id;

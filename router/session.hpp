@@ -48,7 +48,7 @@ struct inflight_entry {
     outbound_state state = outbound_state::awaiting_puback;
     std::uint8_t qos = 1;  // delivery QoS
     bool retain = false;
-    message_ptr msg;       // released once PUBREC arrives (only PUBREL remains)
+    message_ptr msg;  // released once PUBREC arrives (only PUBREL remains)
 };
 
 struct queued_entry {
@@ -64,8 +64,8 @@ struct session {
     std::optional<conn_ref> conn;  // empty while the client is offline
     std::optional<events::will> will;
     std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
-    std::deque<inflight_entry> inflight;  // in send order
-    std::deque<queued_entry> queue;       // waiting for the window or for the client
+    std::deque<inflight_entry> inflight;                             // in send order
+    std::deque<queued_entry> queue;                  // waiting for the window or for the client
     std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
     std::uint16_t last_packet_id = 0;
 

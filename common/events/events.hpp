@@ -13,14 +13,13 @@
 // Pure data + codec; safe from any thread.
 #pragma once
 
+#include <boost/system/error_code.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <boost/system/error_code.hpp>
 
 namespace events {
 
@@ -97,12 +96,12 @@ struct client_unsubscribe {
 
 // Why a connection ended; everything but `graceful` publishes the will.
 enum class disconnect_reason : std::uint8_t {
-    graceful = 0,       // client sent DISCONNECT
-    connection_lost,    // socket error or peer closed without DISCONNECT
-    keep_alive_timeout, // 1.5 x keep-alive without a packet
-    protocol_error,     // client broke the protocol
-    taken_over,         // router asked us to close it (another connection took the id)
-    server_shutdown,    // the frontend is stopping
+    graceful = 0,        // client sent DISCONNECT
+    connection_lost,     // socket error or peer closed without DISCONNECT
+    keep_alive_timeout,  // 1.5 x keep-alive without a packet
+    protocol_error,      // client broke the protocol
+    taken_over,          // router asked us to close it (another connection took the id)
+    server_shutdown,     // the frontend is stopping
 };
 
 struct client_disconnect {
@@ -176,9 +175,9 @@ std::optional<event> decode(std::string_view bytes, boost::system::error_code& e
 
 enum class errc {
     ok = 0,
-    malformed = 1,        // not a msgpack envelope of the expected shape
-    version_mismatch,     // envelope version != protocol_version
-    unknown_kind,         // kind not known to this version
+    malformed = 1,     // not a msgpack envelope of the expected shape
+    version_mismatch,  // envelope version != protocol_version
+    unknown_kind,      // kind not known to this version
 };
 const boost::system::error_category& events_category();
 inline boost::system::error_code make_error_code(errc e) {

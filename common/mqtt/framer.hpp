@@ -8,13 +8,12 @@
 // Owned by one connection; not thread-safe.
 #pragma once
 
+#include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/system/error_code.hpp>
 
 namespace mqtt {
 
@@ -25,7 +24,7 @@ struct raw_packet {
 };
 
 class framer {
-public:
+  public:
     // max_packet_size bounds the whole packet (fixed header + body).
     explicit framer(std::size_t max_packet_size) : max_packet_size_(max_packet_size) {}
 
@@ -43,7 +42,7 @@ public:
     // Bytes buffered but not yet returned as a packet.
     std::size_t buffered() const { return buffer_.size() - read_pos_; }
 
-private:
+  private:
     std::string buffer_;
     std::size_t read_pos_ = 0;
     std::size_t max_packet_size_;

@@ -21,7 +21,7 @@ enum class result {
 };
 
 class authenticator {
-public:
+  public:
     virtual ~authenticator() = default;
     // Compares secrets in constant time.
     virtual result check(std::optional<std::string_view> username,
@@ -30,7 +30,7 @@ public:
 
 // Accepts a client when any of its members accepts it.
 class any_of final : public authenticator {
-public:
+  public:
     explicit any_of(std::vector<std::unique_ptr<authenticator>> members)
         : members_(std::move(members)) {}
     result check(std::optional<std::string_view> username,
@@ -41,7 +41,7 @@ public:
         return result::bad_credentials;
     }
 
-private:
+  private:
     std::vector<std::unique_ptr<authenticator>> members_;
 };
 

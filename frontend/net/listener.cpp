@@ -19,8 +19,8 @@ listener::listener(asio::io_context& io, const config::listener_url& url, fronte
     } else {
         // A host name (e.g. localhost): bind its first address.
         tcp::resolver resolver(io);
-        auto results = resolver.resolve(url.host, std::to_string(url.port),
-                                        tcp::resolver::passive, ec);
+        auto results =
+            resolver.resolve(url.host, std::to_string(url.port), tcp::resolver::passive, ec);
         if (ec || results.empty())
             throw std::runtime_error("--listen " + url.text + ": cannot resolve '" + url.host +
                                      "': " + ec.message());

@@ -14,7 +14,7 @@ namespace frontend {
 class frontend_server;
 
 class listener {
-public:
+  public:
     // Binds; throws std::runtime_error naming the URL when that fails.
     listener(boost::asio::io_context& io, const config::listener_url& url, frontend_server& server);
 
@@ -22,7 +22,7 @@ public:
     void stop();
     std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
-private:
+  private:
     void accept();
 
     config::listener_url url_;

@@ -11,17 +11,17 @@
 // handlers (shared_from_this) and registered in frontend_server by conn id.
 #pragma once
 
-#include <array>
-#include <chrono>
-#include <memory>
-#include <string>
-#include <type_traits>
+#include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <type_traits>
 
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
@@ -34,7 +34,7 @@ class session final : public session_base {
     static constexpr bool is_tls =
         std::is_same_v<Stream, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>;
 
-public:
+  public:
     session(frontend_server& server, events::conn_id id, Stream stream, std::string peer)
         : server_(server),
           stream_(std::move(stream)),
@@ -45,17 +45,17 @@ public:
     void start() override {
         arm_timer();
         if constexpr (is_tls) {
-            stream_.async_handshake(
-                boost::asio::ssl::stream_base::server,
-                [self = shared_self()](const boost::system::error_code& ec) {
-                    if (ec) {
-                        spdlog::debug("conn {} ({}): TLS handshake failed: {}", self->conn_.id(),
-                                      self->peer_, ec.message());
-                        self->fail();
-                        return;
-                    }
-                    self->read();
-                });
+            stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                                    [self = shared_self()](const boost::system::error_code& ec) {
+                                        if (ec) {
+                                            spdlog::debug("conn {} ({}): TLS handshake failed: {}",
+                                                          self->conn_.id(), self->peer_,
+                                                          ec.message());
+                                            self->fail();
+                                            return;
+                                        }
+                                        self->read();
+                                    });
         } else {
             read();
         }
@@ -73,7 +73,7 @@ public:
         apply();
     }
 
-private:
+  private:
     std::shared_ptr<session> shared_self() {
         return std::static_pointer_cast<session>(shared_from_this());
     }

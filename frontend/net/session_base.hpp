@@ -11,7 +11,7 @@
 namespace frontend {
 
 class session_base : public std::enable_shared_from_this<session_base> {
-public:
+  public:
     virtual ~session_base() = default;
     virtual void start() = 0;
     // An event the router sent for this session's connection.

@@ -1,10 +1,10 @@
 // mqtt-broker: a frontend and a router in one process, connected by
 // inproc:// ZeroMQ and the same msgpack events as the distributed mode (no
 // shortcut path). The router runs on its own thread, the frontend on main.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "common/config/options.hpp"
 #include "frontend/run.hpp"
