@@ -226,14 +226,20 @@ message="hello from $project $(date +%s%N)"
 baseline="$(counts)"
 sub_pids=()
 for n in 1 2; do
-    mosquitto_sub "${client_args[@]}" -d -q 1 -C 1 -W 30 -i "$project-sub-$n" -t "$topic" \
+    # -d prints "received SUBACK"; stdbuf makes it reach the file at once.
+    stdbuf -oL mosquitto_sub "${client_args[@]}" -d -q 1 -C 1 -W 40 -i "$project-sub-$n" -t "$topic" \
         >"$work/sub-$n.out" 2>&1 &
     sub_pids+=($!)
     # Wait for the SUBACK (at most 15 s) so the next connection comes after.
+    subscribed=0
     for _ in $(seq 1 75); do
-        grep -q '^Client .* received SUBACK' "$work/sub-$n.out" && break
+        if grep -q '^Client .* received SUBACK' "$work/sub-$n.out"; then
+            subscribed=1
+            break
+        fi
         sleep 0.2
     done
+    ((subscribed)) || echo "docker-smoke: subscriber $n got no SUBACK within 15 s" >&2
 done
 publish "$topic" "$message" -i "$project-pub" || fail "delivery: mosquitto_pub failed"
 received=0

@@ -91,9 +91,7 @@ class session final : public session_base {
             [self = shared_self()](const boost::system::error_code& ec, std::size_t n) {
                 if (self->closed_) return;
                 if (ec) {
-                    self->conn_.on_transport_closed();
-                    self->apply();
-                    self->fail();
+                    self->lost();
                     return;
                 }
                 self->conn_.on_bytes(std::string_view(self->read_buf_.data(), n), clock::now());
@@ -131,9 +129,7 @@ class session final : public session_base {
                 self->in_flight_.clear();
                 if (self->closed_) return;
                 if (ec) {
-                    self->conn_.on_transport_closed();
-                    self->apply();
-                    self->fail();
+                    self->lost();
                     return;
                 }
                 if (!self->pending_.empty())
@@ -175,6 +171,14 @@ class session final : public session_base {
                 return;
             }
         }
+        fail();
+    }
+
+    // The transport failed or the peer closed it: tell the connection (which
+    // tells the router), then close.
+    void lost() {
+        conn_.on_transport_closed();
+        apply();
         fail();
     }
 
