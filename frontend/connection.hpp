@@ -36,6 +36,8 @@ struct connection_settings {
     // long after CONNECT was forwarded (else CONNACK 3 "server unavailable").
     std::chrono::milliseconds connect_timeout{10'000};
     std::string frontend_id = "fe";  // used in assigned client ids
+    // Unwritten bytes a client may leave before it is dropped (slow consumer).
+    std::size_t max_write_backlog = 32 * 1024 * 1024;
 };
 
 enum class connection_state {

@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "frontend/net/listener.hpp"
 #include "frontend/net/session_base.hpp"
 
@@ -47,6 +49,9 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
     settings_.frontend_id = options_.frontend_id;
+    // Room for at least two of the largest packets.
+    settings_.max_write_backlog =
+        std::max(settings_.max_write_backlog, 2 * options_.max_packet_size);
 }
 
 frontend_server::~frontend_server() = default;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <cstdio>
 #include <random>
 
 namespace frontend {
@@ -20,10 +21,23 @@ router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx, std:
       on_lost_(std::move(on_lost)),
       heartbeat_timer_(io),
       incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
-    socket_.set(zmq::sockopt::routing_id, frontend_id_);
+    // The routing id names this process, not just the frontend: a restarted
+    // frontend (same --frontend-id) is a new peer to the router, which libzmq
+    // would otherwise refuse while the old pipe lingers.
+    socket_.set(zmq::sockopt::routing_id, routing_id());
+    // ZMTP heartbeats close a dead TCP pipe instead of waiting for TCP timeouts.
+    socket_.set(zmq::sockopt::heartbeat_ivl,
+                static_cast<int>(settings_.heartbeat_interval.count()));
+    socket_.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(settings_.peer_timeout.count()));
     socket_.set(zmq::sockopt::sndhwm, 0);
     socket_.set(zmq::sockopt::rcvhwm, 0);
     socket_.set(zmq::sockopt::linger, 2000);
+}
+
+std::string router_link::routing_id() const {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(incarnation_));
+    return frontend_id_ + "/" + hex;
 }
 
 router_link::~router_link() {
@@ -104,7 +118,13 @@ void router_link::wait_readable() {
 }
 
 void router_link::drain() {
-    while (!stopped_ && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN)) {
+    // A bounded batch, then yield to the client sockets: a busy router must
+    // not starve this frontend's readers.
+    for (int n = 0; !stopped_ && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN); ++n) {
+        if (n == 256) {
+            schedule_drain();
+            return;
+        }
         zmq::message_t msg;
         if (!socket_.recv(msg, zmq::recv_flags::dontwait)) break;
         boost::system::error_code ec;

@@ -58,6 +58,7 @@ class router_link {
     void drain();
     void schedule_drain();
     void heartbeat();
+    std::string routing_id() const;
     void on_router_hello(const events::router_hello& h);
 
     boost::asio::io_context& io_;

@@ -1,5 +1,7 @@
 #include "router/router_core.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "common/topic/topic.hpp"
@@ -73,7 +75,12 @@ void router_core::emit(const conn_ref& to, events::event e) {
 
 void router_core::on_connect(const std::string& frontend, events::client_connect&& e) {
     const conn_ref me{frontend, e.conn};
-    if (conns_.contains(me)) return;  // duplicate connect for a live conn: ignore
+    if (conns_.contains(me)) {
+        // A frontend never reuses a live conn id; this is a frontend bug.
+        spdlog::warn("router: duplicate connect for live conn {} of '{}' ignored", e.conn,
+                     frontend);
+        return;
+    }
 
     session* s = nullptr;
     if (auto it = sessions_.find(e.client_id); it != sessions_.end()) {
@@ -323,7 +330,7 @@ void router_core::publish_will(session& s) {
 void router_core::destroy_session(session& s) {
     for (const auto& [filter, qos] : s.subscriptions) tree_.unsubscribe(filter, s.id);
     by_id_.erase(s.id);
-    sessions_.erase(s.client_id);  // destroys s
+    sessions_.erase(sessions_.find(s.client_id));  // destroys s (by iterator: the key is s's)
 }
 
 }  // namespace router

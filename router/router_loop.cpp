@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -19,6 +20,11 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
     socket_.set(zmq::sockopt::rcvhwm, 0);
     socket_.set(zmq::sockopt::router_mandatory, 1);
     socket_.set(zmq::sockopt::linger, 0);
+    // ZMTP heartbeats close dead TCP pipes; liveness of frontends as MQTT
+    // peers is decided by hello (see expire_frontends).
+    socket_.set(zmq::sockopt::heartbeat_ivl, 1000);
+    socket_.set(zmq::sockopt::heartbeat_timeout,
+                static_cast<int>(std::max<std::int64_t>(liveness_.peer_timeout.count(), 1000)));
     socket_.bind(endpoint);
 }
 
@@ -47,6 +53,7 @@ void router_loop::run() {
                 if (!extra.more()) break;
             }
             handle_message(identity, body);
+            if (out_.size() >= 256) flush();  // bound what waits in memory
         }
         flush();
     }
@@ -82,6 +89,19 @@ void router_loop::on_hello(const std::string& frontend, const events::hello& h) 
     auto& peer = it->second;
     if (is_new) {
         spdlog::info("router: frontend '{}' connected", h.frontend_id);
+        // The same frontend under an older routing id is a process that was
+        // replaced (restarted, possibly while its old pipe lingers): its
+        // connections are gone.
+        for (auto old = frontends_.begin(); old != frontends_.end();) {
+            if (old->first != frontend && old->second.frontend_id == h.frontend_id) {
+                spdlog::warn("router: frontend '{}' was replaced; ending its old connections",
+                             h.frontend_id);
+                core_.frontend_lost(old->first, out_);
+                old = frontends_.erase(old);
+            } else {
+                ++old;
+            }
+        }
     } else if (peer.incarnation != h.incarnation) {
         // Same routing id, new process: its old connections are gone.
         spdlog::warn("router: frontend '{}' restarted; ending its old connections", h.frontend_id);

@@ -86,6 +86,7 @@ fail() {
 finish() {
     local status=$?
     set +e
+    trap '' INT TERM  # the teardown runs to its end
     [[ -n "$phase_name" ]] && end  # the phase that was cut short
     if ((stack_started)); then
         "${compose[@]}" logs --no-color >"$work/compose.log" 2>&1

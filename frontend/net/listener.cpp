@@ -53,6 +53,7 @@ void listener::stop() {
 void listener::accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted) return;
+        if (!acceptor_.is_open()) return;  // accepted just as stop() ran: drop it
         if (!ec) {
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);

@@ -105,6 +105,15 @@ class session final : public session_base {
         auto out = conn_.take_output();
         for (const auto& e : out.events) server_.link().send(e);
         if (!out.bytes.empty()) {
+            if (pending_.size() + out.bytes.size() > server_.settings().max_write_backlog) {
+                // A client that does not read must not grow our memory without
+                // bound: drop it (its will fires; a persistent session keeps
+                // its unacknowledged QoS 1/2 messages in the router).
+                spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer_,
+                             server_.settings().max_write_backlog);
+                lost();
+                return;
+            }
             pending_ += out.bytes;
             write();
         }
@@ -127,6 +136,8 @@ class session final : public session_base {
             [self = shared_self()](const boost::system::error_code& ec, std::size_t) {
                 self->writing_ = false;
                 self->in_flight_.clear();
+                // Keep small buffers for reuse; give a burst's memory back.
+                if (self->in_flight_.capacity() > 64 * 1024) std::string().swap(self->in_flight_);
                 if (self->closed_) return;
                 if (ec) {
                     self->lost();
@@ -147,8 +158,11 @@ class session final : public session_base {
         timer_armed_ = true;
         armed_at_ = *deadline;
         timer_.expires_at(*deadline);
-        timer_.async_wait([self = shared_self()](const boost::system::error_code& ec) {
-            if (ec) return;  // re-armed or cancelled
+        // A completion already queued when the timer is re-armed still runs
+        // with success: the generation tells it apart from the current wait.
+        const auto generation = ++timer_generation_;
+        timer_.async_wait([self = shared_self(), generation](const boost::system::error_code& ec) {
+            if (ec || generation != self->timer_generation_) return;  // re-armed or cancelled
             self->timer_armed_ = false;
             if (self->closed_) return;
             if (self->closing_) {
@@ -205,6 +219,7 @@ class session final : public session_base {
     std::string pending_;
     std::string in_flight_;
     clock::time_point armed_at_{};
+    std::uint64_t timer_generation_ = 0;
     bool timer_armed_ = false;
     bool writing_ = false;
     bool closing_ = false;

@@ -194,6 +194,24 @@ class TiersTest(unittest.TestCase):
         pub.publish("again", b"works", qos=1)
         self.assertEqual(c2.get_message(timeout=5).payload, b"works")
 
+    def test_frontend_restarted_with_same_id_serves_again(self):
+        """A frontend killed with -9 and restarted under the same --frontend-id (a container
+        restart) is a new peer: its new clients are served at once, and the router ends the
+        old process's connections (their wills fire)."""
+        watcher = self.connected(self.frontends[0], "watcher")
+        watcher.subscribe("wills/#", qos=1)
+        self.connected(self.frontends[1], "dev", will=dict(topic="wills/dev", payload=b"x", qos=1))
+        fe = self.frontends[1]
+        fe.kill9()
+        fe.start()
+        wait_port(fe.port)
+        c = self.connected(fe, "dev")  # new connection, same client id: CONNACK 0 at once
+        c.subscribe("back", qos=1)
+        self.connected(self.frontends[0], "p").publish("back", b"ok", qos=1)
+        self.assertEqual(c.get_message(timeout=5).payload, b"ok")
+        self.assertEqual(watcher.get_message(timeout=PEER_TIMEOUT_MS / 1000 + 5).topic, "wills/dev")
+        watcher.expect_no_message(wait=1.5)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
