@@ -44,7 +44,7 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
       link_(
           io, zctx, options_.frontend_id, options_.routers, link,
           [this](events::event&& e) { on_router_event(std::move(e)); },
-          [this](const std::string& why) { close_all_sessions(why); }) {
+          [this](std::size_t index, const std::string& why) { close_sessions_of(index, why); }) {
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -66,6 +66,31 @@ void frontend_server::start() {
 void frontend_server::stop() {
     for (auto& l : listeners_) l->stop();
     close_all_sessions("server shutdown");
+}
+
+void frontend_server::forward(events::conn_id conn, const events::event& e) {
+    std::size_t owner;
+    if (const auto* c = std::get_if<events::client_connect>(&e)) {
+        owner = link_.owner_of(c->client_id);
+        owners_[conn] = owner;
+    } else {
+        auto it = owners_.find(conn);
+        if (it == owners_.end()) return;  // never got past CONNECT: the router knows nothing
+        owner = it->second;
+        if (std::holds_alternative<events::client_disconnect>(e)) owners_.erase(it);
+    }
+    link_.send(owner, e);
+}
+
+void frontend_server::close_sessions_of(std::size_t index, const std::string& why) {
+    std::vector<std::shared_ptr<session_base>> doomed;
+    for (const auto& [conn, owner] : owners_) {
+        if (owner != index) continue;
+        if (auto it = sessions_.find(conn); it != sessions_.end())
+            if (auto s = it->second.lock()) doomed.push_back(std::move(s));
+    }
+    if (!doomed.empty()) spdlog::info("closing {} client connections: {}", doomed.size(), why);
+    for (auto& s : doomed) s->shutdown();
 }
 
 void frontend_server::close_all_sessions(const std::string& why) {

@@ -39,13 +39,17 @@ class frontend_server {
     void start();
     // Stops accepting and closes every session as a server shutdown.
     void stop();
-    // Closes every session (the router that held their state is gone).
+    // Closes every session.
     void close_all_sessions(const std::string& why);
+    // Closes the sessions owned by router `index` (it died or restarted).
+    void close_sessions_of(std::size_t index, const std::string& why);
 
     // For sessions.
     const connection_settings& settings() const { return settings_; }
     const auth::authenticator& authenticator() const { return *auth_; }
     router_link& link() { return link_; }
+    // Sends a connection's event to the router that owns its session.
+    void forward(events::conn_id conn, const events::event& e);
     boost::asio::ssl::context& tls_context() { return tls_; }
     events::conn_id allocate_conn_id() { return next_conn_++; }
     void register_session(events::conn_id id, const std::shared_ptr<session_base>& s);
@@ -66,6 +70,9 @@ class frontend_server {
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::unordered_map<events::conn_id, std::weak_ptr<session_base>> sessions_;
+    // The router that owns each connection's session, from its client_connect
+    // until its client_disconnect.
+    std::unordered_map<events::conn_id, std::size_t> owners_;
     events::conn_id next_conn_ = 1;
 };
 

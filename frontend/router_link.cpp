@@ -8,30 +8,56 @@
 
 namespace frontend {
 
+namespace {
+
+// FNV-1a over the key and the router's endpoint: the router with the highest
+// weight owns the key (rendezvous hashing), so adding or removing a router
+// moves only the keys it wins or held.
+std::uint64_t weight(std::string_view key, std::string_view endpoint) {
+    std::uint64_t h = 1469598103934665603ull;
+    auto mix = [&](std::string_view s) {
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= 1099511628211ull;
+        }
+    };
+    mix(key);
+    mix("\x1f");
+    mix(endpoint);
+    // Finalise (splitmix64) so similar endpoints spread well.
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+}
+
+}  // namespace
+
 router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
                          std::vector<std::string> endpoints, link_settings settings,
                          event_handler on_event, lost_handler on_lost)
     : io_(io),
-      socket_(zctx, zmq::socket_type::dealer),
-      fd_(io),
       frontend_id_(std::move(frontend_id)),
-      endpoints_(std::move(endpoints)),
       settings_(settings),
       on_event_(std::move(on_event)),
       on_lost_(std::move(on_lost)),
       heartbeat_timer_(io),
       incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
-    // The routing id names this process, not just the frontend: a restarted
-    // frontend (same --frontend-id) is a new peer to the router, which libzmq
-    // would otherwise refuse while the old pipe lingers.
-    socket_.set(zmq::sockopt::routing_id, routing_id());
-    // ZMTP heartbeats close a dead TCP pipe instead of waiting for TCP timeouts.
-    socket_.set(zmq::sockopt::heartbeat_ivl,
-                static_cast<int>(settings_.heartbeat_interval.count()));
-    socket_.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(settings_.peer_timeout.count()));
-    socket_.set(zmq::sockopt::sndhwm, 0);
-    socket_.set(zmq::sockopt::rcvhwm, 0);
-    socket_.set(zmq::sockopt::linger, 2000);
+    if (endpoints.empty()) throw std::runtime_error("no router endpoint configured");
+    for (auto& endpoint : endpoints) {
+        auto r = std::make_unique<router>(io, zctx, std::move(endpoint));
+        r->socket.set(zmq::sockopt::routing_id, routing_id());
+        // ZMTP heartbeats close a dead TCP pipe instead of waiting for TCP timeouts.
+        r->socket.set(zmq::sockopt::heartbeat_ivl,
+                      static_cast<int>(settings_.heartbeat_interval.count()));
+        r->socket.set(zmq::sockopt::heartbeat_timeout,
+                      static_cast<int>(settings_.peer_timeout.count()));
+        r->socket.set(zmq::sockopt::sndhwm, 0);
+        r->socket.set(zmq::sockopt::rcvhwm, 0);
+        r->socket.set(zmq::sockopt::linger, 2000);
+        routers_.push_back(std::move(r));
+    }
 }
 
 std::string router_link::routing_id() const {
@@ -41,105 +67,125 @@ std::string router_link::routing_id() const {
 }
 
 router_link::~router_link() {
-    // The descriptor belongs to libzmq: never close it from Asio.
-    if (fd_.is_open()) fd_.release();
+    // The descriptors belong to libzmq: never close them from Asio.
+    for (auto& r : routers_)
+        if (r->fd.is_open()) r->fd.release();
 }
 
 void router_link::start() {
-    if (endpoints_.empty()) throw std::runtime_error("no router endpoint configured");
-    socket_.connect(endpoints_.front());
-    fd_.assign(socket_.get(zmq::sockopt::fd));
-    router_last_seen_ = clock::now();
-    wait_readable();
+    for (auto& r : routers_) {
+        r->socket.connect(r->endpoint);
+        r->fd.assign(r->socket.get(zmq::sockopt::fd));
+        r->last_seen = clock::now();
+        wait_readable(*r);
+    }
     heartbeat();
+}
+
+std::size_t router_link::owner_of(std::string_view client_id) const {
+    std::size_t best = 0;
+    std::uint64_t best_weight = 0;
+    for (std::size_t i = 0; i < routers_.size(); ++i) {
+        const auto w = weight(client_id, routers_[i]->endpoint);
+        if (i == 0 || w > best_weight) {
+            best = i;
+            best_weight = w;
+        }
+    }
+    return best;
 }
 
 void router_link::heartbeat() {
     if (stopped_) return;
     const auto now = clock::now();
-    if (router_alive_ && now - router_last_seen_ > settings_.peer_timeout) {
-        router_alive_ = false;
-        spdlog::warn(
-            "frontend: router silent for {} ms: deemed dead",
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - router_last_seen_).count());
-        if (on_lost_) on_lost_("router silent");
+    for (std::size_t i = 0; i < routers_.size(); ++i) {
+        auto& r = *routers_[i];
+        if (r.alive && now - r.last_seen > settings_.peer_timeout) {
+            r.alive = false;
+            spdlog::warn(
+                "frontend: router {} silent for {} ms: deemed dead", r.endpoint,
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_seen).count());
+            if (on_lost_) on_lost_(i, "router silent");
+        }
+        send(i, events::hello{frontend_id_, events::protocol_version, incarnation_});
     }
-    send(events::hello{frontend_id_, events::protocol_version, incarnation_});
     heartbeat_timer_.expires_after(settings_.heartbeat_interval);
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) heartbeat();
     });
 }
 
-void router_link::on_router_hello(const events::router_hello& h) {
-    router_last_seen_ = clock::now();
-    const bool restarted = router_incarnation_ != 0 && router_incarnation_ != h.incarnation;
-    router_incarnation_ = h.incarnation;
-    if (!router_alive_) spdlog::info("frontend: router '{}' is up", h.router_id);
-    router_alive_ = true;
+void router_link::on_router_hello(router& r, const events::router_hello& h) {
+    r.last_seen = clock::now();
+    const bool restarted = r.incarnation != 0 && r.incarnation != h.incarnation;
+    r.incarnation = h.incarnation;
+    if (!r.alive) spdlog::info("frontend: router '{}' at {} is up", h.router_id, r.endpoint);
+    r.alive = true;
     if (restarted) {
-        spdlog::warn("frontend: router '{}' restarted: closing the connections it served",
+        spdlog::warn("frontend: router '{}' restarted: closing the connections it owned",
                      h.router_id);
-        if (on_lost_) on_lost_("router restarted");
+        for (std::size_t i = 0; i < routers_.size(); ++i)
+            if (routers_[i].get() == &r && on_lost_) on_lost_(i, "router restarted");
     }
 }
 
-void router_link::send(const events::event& e) {
+void router_link::send(std::size_t index, const events::event& e) {
     if (stopped_) return;
+    auto& r = *routers_.at(index);
     const std::string bytes = events::encode(e);
-    socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+    r.socket.send(zmq::buffer(bytes), zmq::send_flags::none);
     // A send may consume the descriptor's edge: look at ZMQ_EVENTS again.
-    schedule_drain();
+    schedule_drain(r);
 }
 
 void router_link::stop() {
     stopped_ = true;
     boost::system::error_code ec;
-    fd_.cancel(ec);
+    for (auto& r : routers_) r->fd.cancel(ec);
     heartbeat_timer_.cancel();
 }
 
-void router_link::schedule_drain() {
-    if (drain_scheduled_ || stopped_) return;
-    drain_scheduled_ = true;
-    boost::asio::post(io_, [this] {
-        drain_scheduled_ = false;
-        drain();
+void router_link::schedule_drain(router& r) {
+    if (r.drain_scheduled || stopped_) return;
+    r.drain_scheduled = true;
+    boost::asio::post(io_, [this, &r] {
+        r.drain_scheduled = false;
+        drain(r);
     });
 }
 
-void router_link::wait_readable() {
-    fd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                   [this](const boost::system::error_code& ec) {
-                       if (ec || stopped_) return;
-                       drain();
-                       wait_readable();
-                   });
+void router_link::wait_readable(router& r) {
+    r.fd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                    [this, &r](const boost::system::error_code& ec) {
+                        if (ec || stopped_) return;
+                        drain(r);
+                        wait_readable(r);
+                    });
 }
 
-void router_link::drain() {
+void router_link::drain(router& r) {
     // A bounded batch, then yield to the client sockets: a busy router must
     // not starve this frontend's readers.
-    for (int n = 0; !stopped_ && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN); ++n) {
+    for (int n = 0; !stopped_ && (r.socket.get(zmq::sockopt::events) & ZMQ_POLLIN); ++n) {
         if (n == 256) {
-            schedule_drain();
+            schedule_drain(r);
             return;
         }
         zmq::message_t msg;
-        if (!socket_.recv(msg, zmq::recv_flags::dontwait)) break;
+        if (!r.socket.recv(msg, zmq::recv_flags::dontwait)) break;
         boost::system::error_code ec;
         auto e =
             events::decode(std::string_view(static_cast<const char*>(msg.data()), msg.size()), ec);
         if (!e) {
             ++malformed_;
-            spdlog::warn("frontend: dropped an event from the router: {}", ec.message());
+            spdlog::warn("frontend: dropped an event from router {}: {}", r.endpoint, ec.message());
             continue;
         }
         if (auto* h = std::get_if<events::router_hello>(&*e)) {
-            on_router_hello(*h);
+            on_router_hello(r, *h);
             continue;
         }
-        router_last_seen_ = clock::now();  // any event proves the router alive
+        r.last_seen = clock::now();  // any event proves the router alive
         on_event_(std::move(*e));
     }
 }

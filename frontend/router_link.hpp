@@ -1,10 +1,16 @@
-// The frontend's link to the router tier: a ZeroMQ DEALER socket driven by the
-// frontend's Asio io_context (the socket's ZMQ_FD is watched by Asio, then
-// ZMQ_EVENTS is drained, as libzmq requires for edge-triggered use).
+// The frontend's link to the router tier: one ZeroMQ DEALER per router,
+// driven by the frontend's Asio io_context (each socket's ZMQ_FD is watched by
+// Asio, then ZMQ_EVENTS is drained, as libzmq requires for edge-triggered use).
 //
-// The link's routing id is the frontend id, so a router addresses this
-// frontend stably. For now a frontend talks to one router (the first
-// endpoint); spreading sessions over several routers is the cluster issue's.
+// Each session belongs to one router, its owner, chosen by rendezvous hashing
+// of the client id over the configured router endpoints, so every frontend
+// sends a client's events to the same router. Per router the link keeps
+// liveness: hello every heartbeat interval, router_hello back; a router silent
+// for the peer timeout, or answering with a new incarnation (restarted), is
+// reported through on_lost so the frontend closes the clients it owned.
+//
+// The routing id is frontend-id/incarnation, so a restarted frontend is a new
+// peer even while its old pipe lingers.
 //
 // Owned by frontend_server; used only on the io_context's thread.
 #pragma once
@@ -13,8 +19,11 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -30,9 +39,8 @@ struct link_settings {
 class router_link {
   public:
     using event_handler = std::function<void(events::event&&)>;
-    // The router died (no heartbeat for the timeout) or restarted (new
-    // incarnation): the connections it served must end so clients reconnect.
-    using lost_handler = std::function<void(const std::string& why)>;
+    // Router `index` died or restarted: the sessions it owned must end.
+    using lost_handler = std::function<void(std::size_t index, const std::string& why)>;
 
     router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
                 std::vector<std::string> endpoints, link_settings settings, event_handler on_event,
@@ -41,40 +49,48 @@ class router_link {
     router_link(const router_link&) = delete;
     router_link& operator=(const router_link&) = delete;
 
-    // Connects and sends hello.
+    // Connects to every router and starts the heartbeat.
     void start();
-    // Sends one event to the router (never drops: the send queue is unbounded for now).
-    void send(const events::event& e);
+    // The router that owns `client_id`'s session.
+    std::size_t owner_of(std::string_view client_id) const;
+    // Sends one event to router `index` (never drops: queues are unbounded for now).
+    void send(std::size_t index, const events::event& e);
     void stop();
 
+    std::size_t router_count() const { return routers_.size(); }
+    bool router_alive(std::size_t index) const { return routers_.at(index)->alive; }
     std::uint64_t malformed_events() const { return malformed_; }
-    // True while the router answers heartbeats.
-    bool router_alive() const { return router_alive_; }
 
   private:
     using clock = std::chrono::steady_clock;
 
-    void wait_readable();
-    void drain();
-    void schedule_drain();
+    struct router {
+        router(boost::asio::io_context& io, zmq::context_t& zctx, std::string endpoint)
+            : endpoint(std::move(endpoint)), socket(zctx, zmq::socket_type::dealer), fd(io) {}
+        std::string endpoint;
+        zmq::socket_t socket;
+        boost::asio::posix::stream_descriptor fd;
+        bool drain_scheduled = false;
+        bool alive = false;
+        std::uint64_t incarnation = 0;  // 0: never heard from
+        clock::time_point last_seen;
+    };
+
+    void wait_readable(router& r);
+    void drain(router& r);
+    void schedule_drain(router& r);
     void heartbeat();
+    void on_router_hello(router& r, const events::router_hello& h);
     std::string routing_id() const;
-    void on_router_hello(const events::router_hello& h);
 
     boost::asio::io_context& io_;
-    zmq::socket_t socket_;
-    boost::asio::posix::stream_descriptor fd_;
     std::string frontend_id_;
-    std::vector<std::string> endpoints_;
     link_settings settings_;
     event_handler on_event_;
     lost_handler on_lost_;
     boost::asio::steady_timer heartbeat_timer_;
     std::uint64_t incarnation_;
-    std::uint64_t router_incarnation_ = 0;  // 0: never heard from
-    clock::time_point router_last_seen_;
-    bool router_alive_ = false;
-    bool drain_scheduled_ = false;
+    std::vector<std::unique_ptr<router>> routers_;  // in --routers order
     bool stopped_ = false;
     std::uint64_t malformed_ = 0;
 };

@@ -27,7 +27,8 @@ int main(int argc, char** argv, char** envp) {
         zmq::context_t ctx(1);
         router::router_loop loop(
             ctx, o.router.bind, {o.router.max_queued_messages, o.router.max_inflight_messages},
-            {o.router.router_id, std::chrono::milliseconds(o.common.peer_timeout_ms)});
+            {o.router.router_id, std::chrono::milliseconds(o.common.peer_timeout_ms),
+             o.router.peers});
         g_loop = &loop;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);

@@ -15,6 +15,10 @@ struct message {
     std::shared_ptr<const std::string> payload;
     std::uint8_t qos = 0;  // QoS it is published with (for a session: the delivery QoS)
     bool retain = false;
+    // Where and when it was accepted (hybrid logical clock), to order retained
+    // updates the same way on every router: the highest (stamp, origin) wins.
+    std::uint64_t stamp = 0;
+    std::string origin;
 };
 
 using message_ptr = std::shared_ptr<const message>;

@@ -1,7 +1,10 @@
 // Retained messages, one per topic (MQTT 3.1.1 section 3.3.1.3).
 //
 // A retained PUBLISH replaces the topic's message; one with an empty payload
-// deletes it. New subscriptions read the messages matching their filter.
+// deletes it. Updates are ordered by (stamp, origin), last writer wins, so
+// every router of a cluster converges on the same value; a deletion is kept
+// as a tombstone so that an older update arriving later cannot revive it.
+// New subscriptions read the messages matching their filter.
 // In memory for now; the durable store (store/) will sit behind the same calls.
 //
 // Owned by router_core on the router thread; no locking.
@@ -23,10 +26,12 @@ class retained_store {
     void set(const message_ptr& msg);
     // Calls visit for every retained message whose topic matches `filter`.
     void match(std::string_view filter, const std::function<void(const message_ptr&)>& visit) const;
-    std::size_t size() const { return messages_.size(); }
+    // Retained messages (deletion tombstones not counted).
+    std::size_t size() const { return messages_.size() - tombstones_; }
 
   private:
-    std::unordered_map<std::string, message_ptr> messages_;
+    std::unordered_map<std::string, message_ptr> messages_;  // including tombstones
+    std::size_t tombstones_ = 0;
 };
 
 }  // namespace router

@@ -3,23 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/topic/topic.hpp"
 
 namespace router {
-
-namespace {
-
-message_ptr make_message(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
-    auto m = std::make_shared<message>();
-    m->topic = std::move(topic);
-    m->payload = std::make_shared<const std::string>(std::move(payload));
-    m->qos = qos;
-    m->retain = retain;
-    return m;
-}
-
-}  // namespace
 
 void router_core::handle(const std::string& frontend, events::event&& e,
                          std::vector<outgoing>& out) {
@@ -40,6 +28,8 @@ void router_core::handle(const std::string& frontend, events::event&& e,
                 on_unsubscribe(from, std::move(ev));
             else if constexpr (std::is_same_v<T, events::client_disconnect>)
                 on_disconnect(from, ev);
+            else if constexpr (std::is_same_v<T, events::route_publish>)
+                on_route_publish(std::move(ev));
             // hello and router->frontend kinds carry nothing for the core.
         },
         std::move(e));
@@ -148,9 +138,7 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
         }
     }
 
-    auto msg = make_message(std::move(e.topic), std::move(e.payload), qos, e.retain);
-    if (msg->retain) retained_.set(msg);
-    route(msg);
+    accept(std::move(e.topic), std::move(e.payload), qos, e.retain);
 
     if (qos == 1)
         emit(from, events::send_ack{from.conn, events::ack_kind::puback, packet_id});
@@ -322,9 +310,45 @@ void router_core::publish_will(session& s) {
     s.will.reset();
     ++counters_.wills_published;
     ++counters_.messages_received;
-    auto msg = make_message(std::move(w.topic), std::move(w.payload), w.qos, w.retain);
-    if (msg->retain) retained_.set(msg);
-    route(msg);
+    accept(std::move(w.topic), std::move(w.payload), w.qos, w.retain);
+}
+
+std::uint64_t router_core::next_stamp() {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    hlc_ = std::max(hlc_ + 1, static_cast<std::uint64_t>(ms) << 16);
+    return hlc_;
+}
+
+void router_core::accept(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+    auto m = std::make_shared<message>();
+    m->topic = std::move(topic);
+    m->payload = std::make_shared<const std::string>(std::move(payload));
+    m->qos = qos;
+    m->retain = retain;
+    m->stamp = next_stamp();
+    m->origin = settings_.router_id;
+    if (settings_.has_peers)
+        out_->push_back({std::string(), events::route_publish{m->origin, m->stamp, m->topic,
+                                                              *m->payload, qos, retain}});
+    if (m->retain) retained_.set(m);
+    route(m);
+}
+
+void router_core::on_route_publish(events::route_publish&& e) {
+    if (e.origin == settings_.router_id) return;  // our own, echoed by the mesh
+    hlc_ = std::max(hlc_, e.stamp);
+    ++counters_.messages_received;
+    auto m = std::make_shared<message>();
+    m->topic = std::move(e.topic);
+    m->payload = std::make_shared<const std::string>(std::move(e.payload));
+    m->qos = e.qos;
+    m->retain = e.retain;
+    m->stamp = e.stamp;
+    m->origin = std::move(e.origin);
+    if (m->retain) retained_.set(m);
+    route(m);
 }
 
 void router_core::destroy_session(session& s) {

@@ -32,6 +32,8 @@ namespace router {
 struct router_settings {
     std::size_t max_queued_messages = 1000;  // per session, QoS 1/2 beyond the window
     std::size_t max_inflight_messages = 20;  // per session, unacknowledged QoS 1/2
+    std::string router_id = "router";        // origin of the messages this router accepts
+    bool has_peers = false;  // other routers exist: forward accepted messages to them
 };
 
 struct router_counters {
@@ -48,7 +50,7 @@ struct router_counters {
 class router_core {
   public:
     struct outgoing {
-        std::string frontend;  // ZeroMQ routing id of the frontend
+        std::string frontend;  // ZeroMQ routing id of the frontend; empty: every peer router
         events::event event;
     };
 
@@ -78,6 +80,11 @@ class router_core {
     void on_subscribe(const conn_ref& from, events::client_subscribe&& e);
     void on_unsubscribe(const conn_ref& from, events::client_unsubscribe&& e);
     void on_disconnect(const conn_ref& from, const events::client_disconnect& e);
+    void on_route_publish(events::route_publish&& e);
+    // Stamps a message this router accepted, retains and routes it locally,
+    // and forwards it to the peer routers.
+    void accept(std::string topic, std::string payload, std::uint8_t qos, bool retain);
+    std::uint64_t next_stamp();
 
     // The session a live connection belongs to (nullptr if unknown or taken over).
     session* session_of(const conn_ref& c);
@@ -105,6 +112,7 @@ class router_core {
     subscription_tree tree_;
     retained_store retained_;
     subscriber_id next_id_ = 1;
+    std::uint64_t hlc_ = 0;                 // hybrid logical clock: ms << 16 | counter
     std::vector<outgoing>* out_ = nullptr;  // valid during handle()
     std::vector<std::pair<subscriber_id, std::uint8_t>> match_scratch_;
 };

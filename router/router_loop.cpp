@@ -9,10 +9,14 @@
 namespace router {
 
 router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
-                         liveness_settings liveness)
+                         cluster_settings cluster)
     : socket_(ctx, zmq::socket_type::router),
-      core_(settings),
-      liveness_(std::move(liveness)),
+      core_([&] {
+          settings.router_id = cluster.router_id;
+          settings.has_peers = !cluster.peers.empty();
+          return settings;
+      }()),
+      cluster_(std::move(cluster)),
       incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
     // No silent drops: unbounded queues for now (back-pressure comes with the
     // cluster work), and an error instead of a drop for an unknown peer.
@@ -24,8 +28,17 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
     // peers is decided by hello (see expire_frontends).
     socket_.set(zmq::sockopt::heartbeat_ivl, 1000);
     socket_.set(zmq::sockopt::heartbeat_timeout,
-                static_cast<int>(std::max<std::int64_t>(liveness_.peer_timeout.count(), 1000)));
+                static_cast<int>(std::max<std::int64_t>(cluster_.peer_timeout.count(), 1000)));
     socket_.bind(endpoint);
+    for (const auto& peer : cluster_.peers) {
+        auto& d = peers_.emplace_back(ctx, zmq::socket_type::dealer);
+        d.set(zmq::sockopt::routing_id, "router/" + cluster_.router_id);
+        d.set(zmq::sockopt::sndhwm, 0);
+        d.set(zmq::sockopt::linger, 0);
+        d.set(zmq::sockopt::heartbeat_ivl, 1000);
+        d.set(zmq::sockopt::heartbeat_timeout, 5000);
+        d.connect(peer);
+    }
 }
 
 void router_loop::run() {
@@ -110,13 +123,13 @@ void router_loop::on_hello(const std::string& frontend, const events::hello& h) 
     peer.frontend_id = h.frontend_id;
     peer.incarnation = h.incarnation;
     peer.last_seen = clock::now();
-    out_.push_back({frontend, events::router_hello{liveness_.router_id, incarnation_}});
+    out_.push_back({frontend, events::router_hello{cluster_.router_id, incarnation_}});
 }
 
 void router_loop::expire_frontends() {
     const auto now = clock::now();
     for (auto it = frontends_.begin(); it != frontends_.end();) {
-        if (now - it->second.last_seen <= liveness_.peer_timeout) {
+        if (now - it->second.last_seen <= cluster_.peer_timeout) {
             ++it;
             continue;
         }
@@ -133,6 +146,10 @@ void router_loop::expire_frontends() {
 void router_loop::flush() {
     for (auto& o : out_) {
         const std::string bytes = events::encode(o.event);
+        if (o.frontend.empty()) {  // for every peer router
+            for (auto& p : peers_) p.send(zmq::buffer(bytes), zmq::send_flags::none);
+            continue;
+        }
         try {
             socket_.send(zmq::buffer(o.frontend), zmq::send_flags::sndmore);
             socket_.send(zmq::buffer(bytes), zmq::send_flags::none);

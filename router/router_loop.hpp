@@ -2,6 +2,9 @@
 // (tcp://... for mqtt-router, inproc://... inside mqtt-broker). Each message
 // is [frontend routing id, event envelope]; events are decoded, handed to
 // router_core, and its outgoing events are sent back to their frontends.
+// Messages the core accepts are also sent to every peer router through one
+// DEALER per peer (one FIFO per pair keeps each publisher's order); peers'
+// route_publish events arrive on the ROUTER socket like frontend events.
 //
 // run() executes on the router thread and owns the socket and the core;
 // stop() may be called from any thread.
@@ -11,23 +14,27 @@
 #include <chrono>
 #include <string>
 #include <unordered_map>
+#include <vector>
 #include <zmq.hpp>
 
 #include "router/router_core.hpp"
 
 namespace router {
 
-// Liveness of the frontends this router serves.
-struct liveness_settings {
+// This router's place in the cluster.
+struct cluster_settings {
     std::string router_id = "router";
     std::chrono::milliseconds peer_timeout{5000};  // a frontend silent this long is dead
+    // Every router's endpoint (this one's may be among them): messages this
+    // router accepts are forwarded to each, as route_publish.
+    std::vector<std::string> peers;
 };
 
 class router_loop {
   public:
     // Binds immediately so that inproc:// peers may connect before run().
     router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
-                liveness_settings liveness = {});
+                cluster_settings cluster = {});
 
     void run();   // blocks until stop()
     void stop();  // thread-safe
@@ -52,7 +59,8 @@ class router_loop {
     zmq::socket_t socket_;
     router_core core_;
     std::vector<router_core::outgoing> out_;
-    liveness_settings liveness_;
+    cluster_settings cluster_;
+    std::vector<zmq::socket_t> peers_;  // DEALERs to the other routers
     std::uint64_t incarnation_;
     std::unordered_map<std::string, frontend_peer> frontends_;  // by routing id
     std::atomic<bool> stopping_{false};

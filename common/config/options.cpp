@@ -185,6 +185,7 @@ bool convert_router(converter& c, program which, router_options& rt) {
         std::vector<std::string> bind;
         if (!c.endpoints("bind", true, bind)) return false;
         if (!bind.empty()) rt.bind = bind.front();
+        if (!c.endpoints("routers", false, rt.peers)) return false;
     }
     return c.number("max-queued-messages", 1, std::numeric_limits<std::uint32_t>::max(),
                     rt.max_queued_messages) &&

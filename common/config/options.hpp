@@ -46,6 +46,7 @@ struct router_options {
     std::size_t max_queued_messages = 1000;   // --max-queued-messages N (>= 1)
     std::size_t max_inflight_messages = 20;   // --max-inflight-messages N (1..65535)
     std::string router_id;                    // --router-id (default: HOSTNAME-PID)
+    std::vector<std::string> peers;           // --routers (mqtt-router): the other routers
 };
 
 struct common_options {

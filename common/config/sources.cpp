@@ -46,8 +46,9 @@ constexpr option_spec table[] = {
     {"connect-timeout", 0, arity::one, fe | bk, "SECONDS",
      "close connections that send no CONNECT in time, 1..86400 (default: 10)"},
     {"frontend-id", 0, arity::one, fe | bk, "ID", "name of this frontend (default: HOSTNAME-PID)"},
-    {"routers", 0, arity::many, fe, "ENDPOINTS",
-     "routers to connect to, tcp://HOST:PORT; comma-separated or repeated (required)"},
+    {"routers", 0, arity::many, fe | rt, "ENDPOINTS",
+     "routers, tcp://HOST:PORT, comma-separated or repeated; a frontend connects to them (required), "
+     "a router forwards accepted messages to them (its own endpoint may be listed)"},
     {"bind", 0, arity::one, rt, "ENDPOINT",
      "ZeroMQ endpoint frontends connect to (default: tcp://0.0.0.0:7000)"},
     {"max-queued-messages", 0, arity::one, rt | bk, "N",

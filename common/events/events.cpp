@@ -76,6 +76,11 @@ void write(writer& w, const hello& e) {
     w.array(3).str(e.frontend_id).uint(e.protocol_version).uint(e.incarnation);
 }
 
+void write(writer& w, const route_publish& e) {
+    w.array(6).str(e.origin).uint(e.stamp).str(e.topic).bin(e.payload).uint(e.qos).boolean(
+        e.retain);
+}
+
 void write(writer& w, const router_hello& e) {
     w.array(2).str(e.router_id).uint(e.incarnation);
 }
@@ -151,6 +156,9 @@ std::size_t size_hint(const client_publish& e) {
 }
 std::size_t size_hint(const deliver& e) {
     return 32 + e.topic.size() + e.payload.size();
+}
+std::size_t size_hint(const route_publish& e) {
+    return 48 + e.origin.size() + e.topic.size() + e.payload.size();
 }
 template <typename T>
 std::size_t size_hint(const T&) {
@@ -244,6 +252,17 @@ constexpr std::uint64_t max_reason = raw(disconnect_reason::server_shutdown);
 
 bool read(const msgpack::object& o, hello& e) {
     return fields(o, 3).str(e.frontend_id).uint(e.protocol_version).uint(e.incarnation).ok();
+}
+
+bool read(const msgpack::object& o, route_publish& e) {
+    return fields(o, 6)
+        .str(e.origin)
+        .uint(e.stamp)
+        .str(e.topic)
+        .bin(e.payload)
+        .qos(e.qos)
+        .boolean(e.retain)
+        .ok();
 }
 
 bool read(const msgpack::object& o, router_hello& e) {
@@ -384,7 +403,8 @@ constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
                                                                        "suback",
                                                                        "unsuback",
                                                                        "close_connection",
-                                                                       "router_hello"};
+                                                                       "router_hello",
+                                                                       "route_publish"};
 
 class category : public boost::system::error_category {
   public:
@@ -469,7 +489,8 @@ conn_id conn_of(const event& e) {
     return std::visit(
         [](const auto& body) -> conn_id {
             using T = std::decay_t<decltype(body)>;
-            if constexpr (std::is_same_v<T, hello> || std::is_same_v<T, router_hello>) {
+            if constexpr (std::is_same_v<T, hello> || std::is_same_v<T, router_hello> ||
+                          std::is_same_v<T, route_publish>) {
                 return 0;
             } else {
                 return body.conn;

@@ -162,9 +162,25 @@ struct router_hello {
 
 // The kind number on the wire is the index of the alternative below, so this
 // order is part of the protocol: append new events at the end only.
+// ---- router -> router ---------------------------------------------------
+
+// A message accepted by the router that owns its publisher's session (after
+// QoS 2 de-duplication), or a will, forwarded to every other router so each
+// delivers it to the sessions it owns. `stamp` (a hybrid logical clock of
+// the origin) orders retained updates: the highest (stamp, origin) wins.
+struct route_publish {
+    std::string origin;  // router id of the sender
+    std::uint64_t stamp = 0;
+    std::string topic;
+    std::string payload;
+    std::uint8_t qos = 0;
+    bool retain = false;
+};
+
+// The kind number on the wire is the alternative's index: append only.
 using event = std::variant<hello, client_connect, client_publish, client_ack, client_subscribe,
                            client_unsubscribe, client_disconnect, connack, deliver, send_ack,
-                           suback, unsuback, close_connection, router_hello>;
+                           suback, unsuback, close_connection, router_hello, route_publish>;
 
 // Encodes one event into a self-describing envelope.
 std::string encode(const event& e);
@@ -184,7 +200,7 @@ inline boost::system::error_code make_error_code(errc e) {
     return {static_cast<int>(e), events_category()};
 }
 
-// The connection an event is about (0 for hello and router_hello).
+// The connection an event is about (0 for hello, router_hello, route_publish).
 conn_id conn_of(const event& e);
 const char* name_of(const event& e);
 

@@ -103,7 +103,7 @@ class session final : public session_base {
     // Carries out what the connection asked for.
     void apply() {
         auto out = conn_.take_output();
-        for (const auto& e : out.events) server_.link().send(e);
+        for (const auto& e : out.events) server_.forward(conn_.id(), e);
         if (!out.bytes.empty()) {
             if (pending_.size() + out.bytes.size() > server_.settings().max_write_backlog) {
                 // A client that does not read must not grow our memory without

@@ -115,6 +115,9 @@ inline std::string describe(const router::router_core::outgoing& o) {
                 s += std::string("close_connection ") + name(e.reason);
             } else if constexpr (std::is_same_v<T, events::router_hello>) {
                 s += "router_hello " + e.router_id;
+            } else if constexpr (std::is_same_v<T, events::route_publish>) {
+                s += "route_publish " + e.origin + " " + e.topic + " " + quoted(e.payload) +
+                     " qos=" + std::to_string(e.qos) + " retain=" + std::to_string(e.retain);
             } else {
                 s += std::string("unexpected ") +
                      events::name_of(o.event);  // frontend->router kinds

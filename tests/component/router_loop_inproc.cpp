@@ -36,8 +36,8 @@ std::string unique_endpoint() {
 class running_loop {
   public:
     explicit running_loop(zmq::context_t& ctx, router::router_settings settings = {},
-                          router::liveness_settings liveness = {})
-        : endpoint_(unique_endpoint()), loop_(ctx, endpoint_, settings, liveness), thread_([this] {
+                          router::cluster_settings cluster = {})
+        : endpoint_(unique_endpoint()), loop_(ctx, endpoint_, settings, cluster), thread_([this] {
               try {
                   loop_.run();
               } catch (const std::exception& e) {

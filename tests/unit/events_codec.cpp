@@ -35,6 +35,9 @@ std::string to_hex(std::string_view s) {
 auto tie_of(const hello& e) {
     return std::tie(e.frontend_id, e.protocol_version, e.incarnation);
 }
+auto tie_of(const route_publish& e) {
+    return std::tie(e.origin, e.stamp, e.topic, e.payload, e.qos, e.retain);
+}
 auto tie_of(const router_hello& e) {
     return std::tie(e.router_id, e.incarnation);
 }
@@ -129,6 +132,8 @@ std::vector<event> samples() {
         close_connection{13, disconnect_reason::taken_over},
         router_hello{"router-1", 7},
         router_hello{"", max64},
+        route_publish{"router-a", 1234567, "a/b", all_bytes(), 2, true},
+        route_publish{"", max64, "t", "", 0, false},
     };
 }
 
@@ -288,7 +293,7 @@ BOOST_AUTO_TEST_CASE(version_and_kind) {
     expect_error("\x91\x02"sv, errc::version_mismatch);
     expect_error("\x93\x00\x0b\x92\x01\x02"sv, errc::version_mismatch);
     expect_error("\x93\x01\x63\x90"sv, errc::unknown_kind);          // kind 99
-    expect_error("\x93\x01\x0e\x92\x01\x02"sv, errc::unknown_kind);  // kind 14: one past the last
+    expect_error("\x93\x01\x0f\x92\x01\x02"sv, errc::unknown_kind);  // kind 15: one past the last
     expect_error("\x93\x01\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x90"sv, errc::unknown_kind);
     // The same bytes with a known kind decode fine.
     boost::system::error_code ec;
