@@ -178,7 +178,17 @@ void router_link::drain(router& r) {
             events::decode(std::string_view(static_cast<const char*>(msg.data()), msg.size()), ec);
         if (!e) {
             ++malformed_;
-            spdlog::warn("frontend: dropped an event from router {}: {}", r.endpoint, ec.message());
+            if (ec != events::errc::version_mismatch) {
+                spdlog::warn("frontend: dropped an event from router {}: {}", r.endpoint,
+                             ec.message());
+            } else if (!r.version_mismatch) {
+                // Refuse to talk, say why once: the router answers every heartbeat.
+                r.version_mismatch = true;
+                spdlog::error(
+                    "frontend: router {} speaks another inter-tier protocol version (this "
+                    "frontend speaks {}); ignoring it until it is upgraded",
+                    r.endpoint, events::protocol_version);
+            }
             continue;
         }
         if (auto* h = std::get_if<events::router_hello>(&*e)) {

@@ -72,6 +72,7 @@ class router_link {
         boost::asio::posix::stream_descriptor fd;
         bool drain_scheduled = false;
         bool alive = false;
+        bool version_mismatch = false;  // logged once
         std::uint64_t incarnation = 0;  // 0: never heard from
         clock::time_point last_seen;
     };

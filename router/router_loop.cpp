@@ -83,6 +83,16 @@ void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body)
     std::string frontend(static_cast<const char*>(identity.data()), identity.size());
     if (!e) {
         ++malformed_;
+        if (ec == events::errc::version_mismatch) {
+            // A peer of another protocol version: refuse everything it sends,
+            // and say so once (it repeats its hello every second).
+            if (mismatched_.insert(frontend).second)
+                spdlog::error(
+                    "router: peer '{}' speaks another inter-tier protocol version (this router "
+                    "speaks {}); ignoring it until it is upgraded",
+                    frontend, events::protocol_version);
+            return;
+        }
         spdlog::warn("router: dropped an event from frontend '{}': {}", frontend, ec.message());
         return;
     }

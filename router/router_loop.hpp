@@ -14,6 +14,7 @@
 #include <chrono>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 #include <zmq.hpp>
 
@@ -63,6 +64,7 @@ class router_loop {
     std::vector<zmq::socket_t> peers_;  // DEALERs to the other routers
     std::uint64_t incarnation_;
     std::unordered_map<std::string, frontend_peer> frontends_;  // by routing id
+    std::unordered_set<std::string> mismatched_;  // peers of another protocol version (logged)
     std::atomic<bool> stopping_{false};
     std::uint64_t malformed_ = 0;
 };

@@ -344,4 +344,21 @@ BOOST_AUTO_TEST_CASE(restarted_frontend_loses_its_old_connections) {
     BOOST_TEST(router.loop().core().session_count() == 1u);  // a's clean session discarded
 }
 
+// A peer of another protocol version is refused (no answer, nothing
+// handled) while peers of this version are served.
+BOOST_AUTO_TEST_CASE(peer_of_another_protocol_version_is_refused) {
+    zmq::context_t ctx(1);
+    running_loop router(ctx);
+    fake_frontend future(ctx, router.endpoint(), "fe-v2");
+    fake_frontend current(ctx, router.endpoint(), "fe-v1");
+    // [2, 0, ["f", 2, 1]]: a version-2 hello.
+    const std::string v2_hello("\x93\x02\x00\x93\xa1\x66\x02\x01", 8);
+    for (int i = 0; i < 3; ++i) future.send_raw(v2_hello);
+    EXPECT_LINES(future.receive_exactly(0), {});
+    current.send(events::hello{"f1", events::protocol_version, 1});
+    EXPECT_LINES(current.receive_exactly(1), {"fe-v1:0 router_hello router"});
+    router.stop();
+    BOOST_TEST(router.loop().malformed_events() == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
