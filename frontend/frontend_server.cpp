@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 
 #include "frontend/net/listener.hpp"
 #include "frontend/net/session_base.hpp"
@@ -44,7 +45,9 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
       link_(
           io, zctx, options_.frontend_id, options_.routers, link,
           [this](events::event&& e) { on_router_event(std::move(e)); },
-          [this](std::size_t index, const std::string& why) { close_sessions_of(index, why); }) {
+          [this](std::size_t index, const std::string& why, std::uint64_t survivor) {
+              close_sessions_of(index, why, survivor);
+          }) {
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -72,20 +75,34 @@ void frontend_server::forward(events::conn_id conn, const events::event& e) {
     std::size_t owner;
     if (const auto* c = std::get_if<events::client_connect>(&e)) {
         owner = link_.owner_of(c->client_id);
-        owners_[conn] = owner;
+        if (!link_.router_available(owner)) {
+            // The router that owns this client id is down: CONNACK 3 (server
+            // unavailable) now, rather than after the connect timeout.
+            if (auto it = sessions_.find(conn); it != sessions_.end())
+                if (auto s = it->second.lock())
+                    boost::asio::post(io_, [s, conn] {
+                        s->on_router_event(events::connack{conn, false, 3});
+                    });
+            return;
+        }
+        owners_[conn] = {owner, 0};
     } else {
         auto it = owners_.find(conn);
         if (it == owners_.end()) return;  // never got past CONNECT: the router knows nothing
-        owner = it->second;
+        owner = it->second.router;
         if (std::holds_alternative<events::client_disconnect>(e)) owners_.erase(it);
     }
     link_.send(owner, e);
 }
 
-void frontend_server::close_sessions_of(std::size_t index, const std::string& why) {
+void frontend_server::close_sessions_of(std::size_t index, const std::string& why,
+                                        std::uint64_t survivor) {
     std::vector<std::shared_ptr<session_base>> doomed;
-    for (const auto& [conn, owner] : owners_) {
-        if (owner != index) continue;
+    for (const auto& [conn, o] : owners_) {
+        if (o.router != index) continue;
+        // After a restart, keep what the new incarnation accepted, and what
+        // still waits for its connack (the new incarnation will answer it).
+        if (survivor != 0 && (o.incarnation == survivor || o.incarnation == 0)) continue;
         if (auto it = sessions_.find(conn); it != sessions_.end())
             if (auto s = it->second.lock()) doomed.push_back(std::move(s));
     }
@@ -117,6 +134,9 @@ void frontend_server::unregister_session(events::conn_id id) {
 
 void frontend_server::on_router_event(events::event&& e) {
     const auto id = events::conn_of(e);
+    if (const auto* c = std::get_if<events::connack>(&e))
+        if (auto it = owners_.find(id); it != owners_.end())
+            it->second.incarnation = c->router_incarnation;
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return;  // the client is gone; the router hears of it
     if (auto s = it->second.lock()) s->on_router_event(e);

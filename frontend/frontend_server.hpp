@@ -41,8 +41,9 @@ class frontend_server {
     void stop();
     // Closes every session.
     void close_all_sessions(const std::string& why);
-    // Closes the sessions owned by router `index` (it died or restarted).
-    void close_sessions_of(std::size_t index, const std::string& why);
+    // Closes the sessions owned by router `index` (it died, or restarted as
+    // incarnation `survivor`: sessions it accepted since then are kept).
+    void close_sessions_of(std::size_t index, const std::string& why, std::uint64_t survivor);
 
     // For sessions.
     const connection_settings& settings() const { return settings_; }
@@ -72,7 +73,11 @@ class frontend_server {
     std::unordered_map<events::conn_id, std::weak_ptr<session_base>> sessions_;
     // The router that owns each connection's session, from its client_connect
     // until its client_disconnect.
-    std::unordered_map<events::conn_id, std::size_t> owners_;
+    struct owner {
+        std::size_t router = 0;
+        std::uint64_t incarnation = 0;  // of the router that accepted it (0: no connack yet)
+    };
+    std::unordered_map<events::conn_id, owner> owners_;
     events::conn_id next_conn_ = 1;
 };
 

@@ -42,22 +42,34 @@ router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx, std:
       settings_(settings),
       on_event_(std::move(on_event)),
       on_lost_(std::move(on_lost)),
+      zctx_(zctx),
       heartbeat_timer_(io),
       incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
     if (endpoints.empty()) throw std::runtime_error("no router endpoint configured");
-    for (auto& endpoint : endpoints) {
-        auto r = std::make_unique<router>(io, zctx, std::move(endpoint));
-        r->socket.set(zmq::sockopt::routing_id, routing_id());
-        // ZMTP heartbeats close a dead TCP pipe instead of waiting for TCP timeouts.
-        r->socket.set(zmq::sockopt::heartbeat_ivl,
-                      static_cast<int>(settings_.heartbeat_interval.count()));
-        r->socket.set(zmq::sockopt::heartbeat_timeout,
-                      static_cast<int>(settings_.peer_timeout.count()));
-        r->socket.set(zmq::sockopt::sndhwm, 0);
-        r->socket.set(zmq::sockopt::rcvhwm, 0);
-        r->socket.set(zmq::sockopt::linger, 2000);
-        routers_.push_back(std::move(r));
+    for (auto& endpoint : endpoints)
+        routers_.push_back(std::make_unique<router>(io, zctx, std::move(endpoint)));
+}
+
+void router_link::open_socket(router& r) {
+    if (r.fd.is_open()) {
+        boost::system::error_code ec;
+        r.fd.cancel(ec);  // the pending wait completes with operation_aborted
+        r.fd.release();   // the descriptor belongs to libzmq
     }
+    r.socket = zmq::socket_t(zctx_, zmq::socket_type::dealer);
+    // A fresh routing id per socket: the router sees a new peer, never the
+    // lingering pipe of the previous socket.
+    r.socket.set(zmq::sockopt::routing_id, routing_id() + "/" + std::to_string(++r.generation));
+    // ZMTP heartbeats close a dead TCP pipe instead of waiting for TCP timeouts.
+    r.socket.set(zmq::sockopt::heartbeat_ivl,
+                 static_cast<int>(settings_.heartbeat_interval.count()));
+    r.socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(settings_.peer_timeout.count()));
+    r.socket.set(zmq::sockopt::sndhwm, 0);
+    r.socket.set(zmq::sockopt::rcvhwm, 0);
+    r.socket.set(zmq::sockopt::linger, 2000);
+    r.socket.connect(r.endpoint);
+    r.fd.assign(r.socket.get(zmq::sockopt::fd));
+    wait_readable(r);
 }
 
 std::string router_link::routing_id() const {
@@ -74,10 +86,8 @@ router_link::~router_link() {
 
 void router_link::start() {
     for (auto& r : routers_) {
-        r->socket.connect(r->endpoint);
-        r->fd.assign(r->socket.get(zmq::sockopt::fd));
         r->last_seen = clock::now();
-        wait_readable(*r);
+        open_socket(*r);
     }
     heartbeat();
 }
@@ -102,10 +112,14 @@ void router_link::heartbeat() {
         auto& r = *routers_[i];
         if (r.alive && now - r.last_seen > settings_.peer_timeout) {
             r.alive = false;
+            r.lost = true;
             spdlog::warn(
                 "frontend: router {} silent for {} ms: deemed dead", r.endpoint,
                 std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_seen).count());
-            if (on_lost_) on_lost_(i, "router silent");
+            if (on_lost_) on_lost_(i, "router silent", 0);
+            // Drop what is queued for it (those clients are gone): its next
+            // incarnation must not receive stale CONNECTs or PUBLISHes.
+            open_socket(r);
         }
         send(i, events::hello{frontend_id_, events::protocol_version, incarnation_});
     }
@@ -121,11 +135,12 @@ void router_link::on_router_hello(router& r, const events::router_hello& h) {
     r.incarnation = h.incarnation;
     if (!r.alive) spdlog::info("frontend: router '{}' at {} is up", h.router_id, r.endpoint);
     r.alive = true;
+    r.lost = false;
     if (restarted) {
         spdlog::warn("frontend: router '{}' restarted: closing the connections it owned",
                      h.router_id);
         for (std::size_t i = 0; i < routers_.size(); ++i)
-            if (routers_[i].get() == &r && on_lost_) on_lost_(i, "router restarted");
+            if (routers_[i].get() == &r && on_lost_) on_lost_(i, "router restarted", h.incarnation);
     }
 }
 

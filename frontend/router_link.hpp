@@ -39,8 +39,10 @@ struct link_settings {
 class router_link {
   public:
     using event_handler = std::function<void(events::event&&)>;
-    // Router `index` died or restarted: the sessions it owned must end.
-    using lost_handler = std::function<void(std::size_t index, const std::string& why)>;
+    // Router `index` died (`survivor` 0) or restarted as incarnation
+    // `survivor`: the sessions it accepted before must end.
+    using lost_handler =
+        std::function<void(std::size_t index, const std::string& why, std::uint64_t survivor)>;
 
     router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
                 std::vector<std::string> endpoints, link_settings settings, event_handler on_event,
@@ -59,6 +61,8 @@ class router_link {
 
     std::size_t router_count() const { return routers_.size(); }
     bool router_alive(std::size_t index) const { return routers_.at(index)->alive; }
+    // False once router `index` was deemed dead, until it answers again.
+    bool router_available(std::size_t index) const { return !routers_.at(index)->lost; }
     std::uint64_t malformed_events() const { return malformed_; }
 
   private:
@@ -72,11 +76,15 @@ class router_link {
         boost::asio::posix::stream_descriptor fd;
         bool drain_scheduled = false;
         bool alive = false;
+        bool lost = false;              // was alive, then went silent
         bool version_mismatch = false;  // logged once
+        unsigned generation = 0;        // sockets opened so far
         std::uint64_t incarnation = 0;  // 0: never heard from
         clock::time_point last_seen;
     };
 
+    // (Re)creates r's DEALER, dropping anything still queued in the old one.
+    void open_socket(router& r);
     void wait_readable(router& r);
     void drain(router& r);
     void schedule_drain(router& r);
@@ -89,6 +97,7 @@ class router_link {
     link_settings settings_;
     event_handler on_event_;
     lost_handler on_lost_;
+    zmq::context_t& zctx_;
     boost::asio::steady_timer heartbeat_timer_;
     std::uint64_t incarnation_;
     std::vector<std::unique_ptr<router>> routers_;  // in --routers order

@@ -17,7 +17,12 @@ void retained_store::set(const message_ptr& msg) {
         if (!old.payload || old.payload->empty()) --tombstones_;
         it->second = msg;
     }
-    if (!msg->payload || msg->payload->empty()) ++tombstones_;
+    if (!msg->payload || msg->payload->empty()) {
+        if (keep_tombstones_)
+            ++tombstones_;
+        else
+            messages_.erase(it);
+    }
 }
 
 void retained_store::match(std::string_view filter,

@@ -22,6 +22,10 @@ namespace router {
 
 class retained_store {
   public:
+    // Tombstones are only needed when updates can arrive out of order, i.e.
+    // when other routers forward theirs.
+    explicit retained_store(bool keep_tombstones = false) : keep_tombstones_(keep_tombstones) {}
+
     // Stores (or, for an empty payload, deletes) the topic's retained message.
     void set(const message_ptr& msg);
     // Calls visit for every retained message whose topic matches `filter`.
@@ -32,6 +36,7 @@ class retained_store {
   private:
     std::unordered_map<std::string, message_ptr> messages_;  // including tombstones
     std::size_t tombstones_ = 0;
+    bool keep_tombstones_;
 };
 
 }  // namespace router

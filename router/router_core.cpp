@@ -107,7 +107,7 @@ void router_core::on_connect(const std::string& frontend, events::client_connect
     s->will = std::move(e.will_message);
     conns_[me] = s;
 
-    emit(me, events::connack{e.conn, session_present, 0});
+    emit(me, events::connack{e.conn, session_present, 0, settings_.incarnation});
     if (session_present) {
         resend_inflight(*s);
         pump(*s);

@@ -33,6 +33,7 @@ struct router_settings {
     std::size_t max_queued_messages = 1000;  // per session, QoS 1/2 beyond the window
     std::size_t max_inflight_messages = 20;  // per session, unacknowledged QoS 1/2
     std::string router_id = "router";        // origin of the messages this router accepts
+    std::uint64_t incarnation = 0;           // of this router process (told in connack)
     bool has_peers = false;  // other routers exist: forward accepted messages to them
 };
 
@@ -54,7 +55,8 @@ class router_core {
         events::event event;
     };
 
-    explicit router_core(router_settings settings) : settings_(settings) {}
+    explicit router_core(router_settings settings)
+        : settings_(std::move(settings)), retained_(settings_.has_peers) {}
     router_core(const router_core&) = delete;
     router_core& operator=(const router_core&) = delete;
 

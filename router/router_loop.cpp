@@ -10,14 +10,15 @@ namespace router {
 
 router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
                          cluster_settings cluster)
-    : socket_(ctx, zmq::socket_type::router),
+    : incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)),
+      socket_(ctx, zmq::socket_type::router),
       core_([&] {
           settings.router_id = cluster.router_id;
           settings.has_peers = !cluster.peers.empty();
+          settings.incarnation = incarnation_;
           return settings;
       }()),
-      cluster_(std::move(cluster)),
-      incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
+      cluster_(std::move(cluster)) {
     // No silent drops: unbounded queues for now (back-pressure comes with the
     // cluster work), and an error instead of a drop for an unknown peer.
     socket_.set(zmq::sockopt::sndhwm, 0);
@@ -32,9 +33,12 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
     socket_.bind(endpoint);
     for (const auto& peer : cluster_.peers) {
         auto& d = peers_.emplace_back(ctx, zmq::socket_type::dealer);
-        d.set(zmq::sockopt::routing_id, "router/" + cluster_.router_id);
+        d.set(zmq::sockopt::routing_id,
+              "router/" + cluster_.router_id + "/" + std::to_string(incarnation_));
         d.set(zmq::sockopt::sndhwm, 0);
-        d.set(zmq::sockopt::linger, 0);
+        // On a clean stop, what is already accepted (and acknowledged to its
+        // publisher) still reaches the peers.
+        d.set(zmq::sockopt::linger, 2000);
         d.set(zmq::sockopt::heartbeat_ivl, 1000);
         d.set(zmq::sockopt::heartbeat_timeout, 5000);
         d.connect(peer);

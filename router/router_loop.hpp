@@ -57,12 +57,12 @@ class router_loop {
     void expire_frontends();
     void flush();
 
+    std::uint64_t incarnation_;  // random per process; first, as core_ is told it
     zmq::socket_t socket_;
     router_core core_;
     std::vector<router_core::outgoing> out_;
     cluster_settings cluster_;
-    std::vector<zmq::socket_t> peers_;  // DEALERs to the other routers
-    std::uint64_t incarnation_;
+    std::vector<zmq::socket_t> peers_;                          // DEALERs to the other routers
     std::unordered_map<std::string, frontend_peer> frontends_;  // by routing id
     std::unordered_set<std::string> mismatched_;  // peers of another protocol version (logged)
     std::atomic<bool> stopping_{false};

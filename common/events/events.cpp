@@ -131,7 +131,11 @@ void write(writer& w, const client_disconnect& e) {
 }
 
 void write(writer& w, const connack& e) {
-    w.array(3).uint(e.conn).boolean(e.session_present).uint(e.return_code);
+    w.array(4)
+        .uint(e.conn)
+        .boolean(e.session_present)
+        .uint(e.return_code)
+        .uint(e.router_incarnation);
 }
 
 void write(writer& w, const send_ack& e) {
@@ -339,7 +343,12 @@ bool read(const msgpack::object& o, client_disconnect& e) {
 }
 
 bool read(const msgpack::object& o, connack& e) {
-    return fields(o, 3).uint(e.conn).boolean(e.session_present).uint(e.return_code).ok();
+    return fields(o, 4)
+        .uint(e.conn)
+        .boolean(e.session_present)
+        .uint(e.return_code)
+        .uint(e.router_incarnation)
+        .ok();
 }
 
 bool read(const msgpack::object& o, send_ack& e) {

@@ -115,6 +115,9 @@ struct connack {
     conn_id conn = 0;
     bool session_present = false;
     std::uint8_t return_code = 0;
+    // The answering router's incarnation: a frontend that later learns the
+    // router restarted closes only the sessions accepted by older ones.
+    std::uint64_t router_incarnation = 0;
 };
 
 // A PUBLISH the frontend must write to a client.

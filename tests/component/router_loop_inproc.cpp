@@ -287,7 +287,7 @@ BOOST_AUTO_TEST_CASE(stop_ends_run_promptly) {
 // router ends its connections as lost, so their wills are published, once.
 BOOST_AUTO_TEST_CASE(silent_frontend_is_deemed_dead_and_its_wills_fire) {
     zmq::context_t ctx(1);
-    running_loop router(ctx, {}, {"router", std::chrono::milliseconds(800)});
+    running_loop router(ctx, {}, {"router", std::chrono::milliseconds(800), {}});
     fake_frontend watcher(ctx, router.endpoint(), "fe-w");
     fake_frontend doomed(ctx, router.endpoint(), "fe-d");
 

@@ -267,9 +267,14 @@ class ClusterTest(TiersTest):
             s.expect_no_message(wait=0.2)
 
     def test_retained_is_seen_through_every_router_and_converges(self):
+        """The rule: the update with the highest (hybrid-logical-clock stamp, router id) wins on
+        every router. Updates a few milliseconds apart are therefore ordered as written; the
+        forwarding between routers is asynchronous, so readers look after it settled."""
         for i in range(6):
             self.connected(self.frontends[i % 2], f"w{i}").publish("cfg/x", f"v{i}".encode(),
                                                                    qos=1, retain=True)
+            time.sleep(0.02)
+        time.sleep(0.5)
         values = set()
         for i in range(8):  # readers owned by either router
             r = self.connected(self.frontends[i % 2], f"r{i}")
@@ -278,6 +283,28 @@ class ClusterTest(TiersTest):
             self.assertTrue(m.retain)
             values.add(m.payload)
         self.assertEqual(values, {b"v5"})
+
+    def test_clients_of_a_dead_router_are_refused_at_once_others_served(self):
+        """With one of two routers down, clients it owns get CONNACK 3 (server unavailable) at
+        once; clients owned by the other router connect and work."""
+        self.routers[1].expect_alive = False
+        self.routers[1].kill9()
+        time.sleep(PEER_TIMEOUT_MS / 1000 + 2 * HEARTBEAT_MS / 1000 + 0.3)
+        codes = {}
+        for i in range(12):
+            c = self.client(self.frontends[i % 2], f"id{i}")
+            start = time.monotonic()
+            rc, _ = c.connect(timeout=5)
+            codes[f"id{i}"] = rc
+            if rc == 3:
+                self.assertLess(time.monotonic() - start, 2.0, "refusal was not immediate")
+        self.assertEqual(set(codes.values()), {0, 3}, codes)
+        ok = [cid for cid, rc in codes.items() if rc == 0]
+        sub = self.connected(self.frontends[0], ok[0])  # takes over the earlier connection
+        sub.subscribe("still/up", qos=1)
+        pub = self.connected(self.frontends[1], ok[-1]) if len(ok) > 1 else sub
+        pub.publish("still/up", b"yes", qos=1)
+        self.assertEqual(sub.get_message(timeout=5).payload, b"yes")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ auto tie_of(const client_disconnect& e) {
     return std::tie(e.conn, e.reason);
 }
 auto tie_of(const connack& e) {
-    return std::tie(e.conn, e.session_present, e.return_code);
+    return std::tie(e.conn, e.session_present, e.return_code, e.router_incarnation);
 }
 auto tie_of(const send_ack& e) {
     return std::tie(e.conn, e.kind, e.packet_id);
@@ -121,8 +121,8 @@ std::vector<event> samples() {
         client_unsubscribe{5, 12, {"a/#", "", "x"}},
         client_disconnect{6, disconnect_reason::graceful},
         client_disconnect{6, disconnect_reason::server_shutdown},
-        connack{8, true, 0},
-        connack{8, false, 5},
+        connack{8, true, 0, 1},
+        connack{8, false, 5, std::numeric_limits<std::uint64_t>::max()},
         deliver{9, "d/e", std::string("\x00\x01\x02", 3), 2, true, true, 300},
         send_ack{10, ack_kind::pubrec, 2},
         send_ack{10, ack_kind::pubrel, 3},
