@@ -110,7 +110,8 @@ void router_link::heartbeat() {
     const auto now = clock::now();
     for (std::size_t i = 0; i < routers_.size(); ++i) {
         auto& r = *routers_[i];
-        if (r.alive && now - r.last_seen > settings_.peer_timeout) {
+        // Silent for the timeout: once alive, or never heard from since start.
+        if (!r.lost && now - r.last_seen > settings_.peer_timeout) {
             r.alive = false;
             r.lost = true;
             spdlog::warn(
