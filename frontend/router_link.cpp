@@ -4,7 +4,8 @@
 
 #include <boost/asio/post.hpp>
 #include <cstdio>
-#include <random>
+
+#include "common/util/incarnation.hpp"
 
 namespace frontend {
 
@@ -44,7 +45,7 @@ router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx, std:
       on_lost_(std::move(on_lost)),
       zctx_(zctx),
       heartbeat_timer_(io),
-      incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {
+      incarnation_(util::new_incarnation()) {
     if (endpoints.empty()) throw std::runtime_error("no router endpoint configured");
     for (auto& endpoint : endpoints)
         routers_.push_back(std::make_unique<router>(io, zctx, std::move(endpoint)));

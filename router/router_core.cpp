@@ -9,6 +9,23 @@
 
 namespace router {
 
+namespace {
+
+// One message, its payload shared by every receiver.
+std::shared_ptr<message> make_message(std::string topic, std::string payload, std::uint8_t qos,
+                                      bool retain, std::uint64_t stamp, std::string origin) {
+    auto m = std::make_shared<message>();
+    m->topic = std::move(topic);
+    m->payload = std::make_shared<const std::string>(std::move(payload));
+    m->qos = qos;
+    m->retain = retain;
+    m->stamp = stamp;
+    m->origin = std::move(origin);
+    return m;
+}
+
+}  // namespace
+
 void router_core::handle(const std::string& frontend, events::event&& e,
                          std::vector<outgoing>& out) {
     out_ = &out;
@@ -322,13 +339,8 @@ std::uint64_t router_core::next_stamp() {
 }
 
 void router_core::accept(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
-    auto m = std::make_shared<message>();
-    m->topic = std::move(topic);
-    m->payload = std::make_shared<const std::string>(std::move(payload));
-    m->qos = qos;
-    m->retain = retain;
-    m->stamp = next_stamp();
-    m->origin = settings_.router_id;
+    auto m = make_message(std::move(topic), std::move(payload), qos, retain, next_stamp(),
+                          settings_.router_id);
     if (settings_.has_peers)
         out_->push_back({std::string(), events::route_publish{m->origin, m->stamp, m->topic,
                                                               *m->payload, qos, retain}});
@@ -340,13 +352,8 @@ void router_core::on_route_publish(events::route_publish&& e) {
     if (e.origin == settings_.router_id) return;  // our own, echoed by the mesh
     hlc_ = std::max(hlc_, e.stamp);
     ++counters_.messages_received;
-    auto m = std::make_shared<message>();
-    m->topic = std::move(e.topic);
-    m->payload = std::make_shared<const std::string>(std::move(e.payload));
-    m->qos = e.qos;
-    m->retain = e.retain;
-    m->stamp = e.stamp;
-    m->origin = std::move(e.origin);
+    auto m = make_message(std::move(e.topic), std::move(e.payload), e.qos, e.retain, e.stamp,
+                          std::move(e.origin));
     if (m->retain) retained_.set(m);
     route(m);
 }

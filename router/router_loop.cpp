@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
+
+#include "common/util/incarnation.hpp"
 
 namespace router {
 
 router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
                          cluster_settings cluster)
-    : incarnation_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)),
+    : incarnation_(util::new_incarnation()),
       socket_(ctx, zmq::socket_type::router),
       core_([&] {
           settings.router_id = cluster.router_id;
