@@ -155,6 +155,60 @@ void write(writer& w, const close_connection& e) {
     w.array(2).uint(e.conn).uint(raw(e.reason));
 }
 
+void write(writer& w, const router_leaving& e) {
+    w.array(2).str(e.router_id).uint(e.incarnation);
+}
+
+void write(writer& w, const stored_message& e) {
+    w.array(6).str(e.topic).bin(e.payload).uint(e.qos).boolean(e.retain).uint(e.stamp).str(
+        e.origin);
+}
+
+void write(writer& w, const session_fetch& e) {
+    w.array(3).uint(e.request).str(e.client_id).str(e.requester);
+}
+
+void write(writer& w, const session_state& e) {
+    w.array(11).uint(e.request).str(e.client_id).str(e.sender).boolean(e.found);
+    w.array(e.subscriptions.size());
+    for (const auto& s : e.subscriptions) w.array(2).str(s.filter).uint(s.qos);
+    w.array(e.inflight.size());
+    for (const auto& m : e.inflight) {
+        w.array(5).uint(m.packet_id).uint(m.state).uint(m.qos).boolean(m.retain);
+        if (m.message) {
+            write(w, *m.message);
+        } else {
+            w.nil();
+        }
+    }
+    w.array(e.queue.size());
+    for (const auto& q : e.queue) {
+        w.array(3);
+        write(w, q.message);
+        w.uint(q.qos).boolean(q.retain);
+    }
+    w.array(e.inbound_qos2.size());
+    for (auto id : e.inbound_qos2) w.uint(id);
+    w.uint(e.last_packet_id);
+    w.array(e.seen.size());
+    for (const auto& h : e.seen) w.array(2).str(h.origin).uint(h.stamp);
+    w.str(e.pushed_to);
+}
+
+void write(writer& w, const session_state_ack& e) {
+    w.array(2).str(e.client_id).str(e.sender);
+}
+
+void write(writer& w, const retained_sync_request& e) {
+    w.array(1).str(e.requester);
+}
+
+void write(writer& w, const retained_sync& e) {
+    w.array(3).str(e.sender).array(e.messages.size());
+    for (const auto& m : e.messages) write(w, m);
+    w.boolean(e.last);
+}
+
 std::size_t size_hint(const client_publish& e) {
     return 32 + e.topic.size() + e.payload.size();
 }
@@ -375,6 +429,81 @@ bool read(const msgpack::object& o, close_connection& e) {
     return fields(o, 2).uint(e.conn).enumeration(e.reason, 0, max_reason).ok();
 }
 
+bool read(const msgpack::object& o, router_leaving& e) {
+    return fields(o, 2).str(e.router_id).uint(e.incarnation).ok();
+}
+
+bool read(const msgpack::object& o, stored_message& e) {
+    return fields(o, 6)
+        .str(e.topic)
+        .bin(e.payload)
+        .qos(e.qos)
+        .boolean(e.retain)
+        .uint(e.stamp)
+        .str(e.origin)
+        .ok();
+}
+
+bool read(const msgpack::object& o, session_fetch& e) {
+    return fields(o, 3).uint(e.request).str(e.client_id).str(e.requester).ok();
+}
+
+bool read(const msgpack::object& o, session_state& e) {
+    fields f(o, 11);
+    f.uint(e.request).str(e.client_id).str(e.sender).boolean(e.found);
+    f.each([&](const msgpack::object& item) {
+        auto& s = e.subscriptions.emplace_back();
+        return fields(item, 2).str(s.filter).qos(s.qos).ok();
+    });
+    f.each([&](const msgpack::object& item) {
+        auto& m = e.inflight.emplace_back();
+        fields g(item, 5);
+        g.uint(m.packet_id).uint(m.state, 2).qos(m.qos).boolean(m.retain);
+        if (const auto* msg = g.next()) {
+            if (msg->type != msgpack::type::NIL && !read(*msg, m.message.emplace())) g.fail();
+        }
+        return g.ok();
+    });
+    f.each([&](const msgpack::object& item) {
+        auto& q = e.queue.emplace_back();
+        fields g(item, 3);
+        if (const auto* msg = g.next()) {
+            if (!read(*msg, q.message)) g.fail();
+        }
+        return g.qos(q.qos).boolean(q.retain).ok();
+    });
+    f.each([&](const msgpack::object& item) {
+        if (item.type != msgpack::type::POSITIVE_INTEGER || item.via.u64 == 0 ||
+            item.via.u64 > 0xffff)
+            return false;
+        e.inbound_qos2.push_back(static_cast<std::uint16_t>(item.via.u64));
+        return true;
+    });
+    f.uint(e.last_packet_id);
+    f.each([&](const msgpack::object& item) {
+        auto& h = e.seen.emplace_back();
+        return fields(item, 2).str(h.origin).uint(h.stamp).ok();
+    });
+    f.str(e.pushed_to);
+    return f.ok();
+}
+
+bool read(const msgpack::object& o, session_state_ack& e) {
+    return fields(o, 2).str(e.client_id).str(e.sender).ok();
+}
+
+bool read(const msgpack::object& o, retained_sync_request& e) {
+    return fields(o, 1).str(e.requester).ok();
+}
+
+bool read(const msgpack::object& o, retained_sync& e) {
+    return fields(o, 3)
+        .str(e.sender)
+        .each([&](const msgpack::object& item) { return read(item, e.messages.emplace_back()); })
+        .boolean(e.last)
+        .ok();
+}
+
 // One decoder per kind, indexed by the kind number.
 using body_reader = bool (*)(const msgpack::object&, event&);
 
@@ -413,7 +542,13 @@ constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
                                                                        "unsuback",
                                                                        "close_connection",
                                                                        "router_hello",
-                                                                       "route_publish"};
+                                                                       "route_publish",
+                                                                       "router_leaving",
+                                                                       "session_fetch",
+                                                                       "session_state",
+                                                                       "session_state_ack",
+                                                                       "retained_sync_request",
+                                                                       "retained_sync"};
 
 class category : public boost::system::error_category {
   public:
@@ -497,12 +632,10 @@ const boost::system::error_category& events_category() {
 conn_id conn_of(const event& e) {
     return std::visit(
         [](const auto& body) -> conn_id {
-            using T = std::decay_t<decltype(body)>;
-            if constexpr (std::is_same_v<T, hello> || std::is_same_v<T, router_hello> ||
-                          std::is_same_v<T, route_publish>) {
-                return 0;
-            } else {
+            if constexpr (requires { body.conn; }) {
                 return body.conn;
+            } else {
+                return 0;
             }
         },
         e);

@@ -180,10 +180,100 @@ struct route_publish {
     bool retain = false;
 };
 
+// ---- membership and session handover ----------------------------------
+
+// A router is stopping gracefully (SIGTERM): sent to every frontend and peer
+// router before it closes its clients' connections and pushes their sessions
+// to their new owners. Receivers stop choosing it as an owner at once.
+struct router_leaving {
+    std::string router_id;
+    std::uint64_t incarnation = 0;
+};
+
+// An application message as routers keep it (in a session's queue or window,
+// or retained). For a retained entry an empty payload is a deletion marker.
+struct stored_message {
+    std::string topic;
+    std::string payload;
+    std::uint8_t qos = 0;  // QoS it was published with
+    bool retain = false;
+    std::uint64_t stamp = 0;  // hybrid logical clock of `origin`
+    std::string origin;
+};
+
+// One message of a session's in-flight window. `state`: 0 awaiting PUBACK,
+// 1 awaiting PUBREC, 2 awaiting PUBCOMP (then `message` is absent).
+struct inflight_message {
+    std::uint16_t packet_id = 0;
+    std::uint8_t state = 0;
+    std::uint8_t qos = 1;  // delivery QoS
+    bool retain = false;
+    std::optional<stored_message> message;
+};
+
+struct queued_message {
+    stored_message message;
+    std::uint8_t qos = 1;  // delivery QoS
+    bool retain = false;
+};
+
+// The highest stamp a router has routed from one origin (per-origin streams
+// are FIFO with increasing stamps): the receiver of a session replays, from
+// its recent history, what the sender had not yet seen.
+struct high_water {
+    std::string origin;
+    std::uint64_t stamp = 0;
+};
+
+// A router got a CONNECT for `client_id` and asks every other live router
+// to give up the session (closing its connection, if any) before answering.
+struct session_fetch {
+    std::uint64_t request = 0;  // the requester's id for this fetch
+    std::string client_id;
+    std::string requester;  // router id
+};
+
+// A session moving between routers: the answer to session_fetch (`request`
+// echoed; `found` false when the sender has none), or pushed unasked
+// (`request` 0) by a leaving router to the session's new owner.
+struct session_state {
+    std::uint64_t request = 0;
+    std::string client_id;
+    std::string sender;  // router id
+    bool found = false;
+    std::vector<subscription> subscriptions;
+    std::vector<inflight_message> inflight;  // in send order
+    std::vector<queued_message> queue;
+    std::vector<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
+    std::uint16_t last_packet_id = 0;
+    std::vector<high_water> seen;  // what the sender had routed, per origin
+    std::string pushed_to;         // not found here: already pushed to this router
+};
+
+// The receiver of a pushed session_state took it over.
+struct session_state_ack {
+    std::string client_id;
+    std::string sender;  // router id of the new owner
+};
+
+// A router that starts (or restarts) asks one live peer for its retained set.
+struct retained_sync_request {
+    std::string requester;
+};
+
+// Part of a retained set, in answer to retained_sync_request; `last` ends it.
+struct retained_sync {
+    std::string sender;
+    std::vector<stored_message> messages;
+    bool last = false;
+};
+
 // The kind number on the wire is the alternative's index: append only.
 using event = std::variant<hello, client_connect, client_publish, client_ack, client_subscribe,
                            client_unsubscribe, client_disconnect, connack, deliver, send_ack,
-                           suback, unsuback, close_connection, router_hello, route_publish>;
+                           suback, unsuback, close_connection, router_hello, route_publish,
+                           router_leaving, session_fetch, session_state, session_state_ack,
+                           retained_sync_request, retained_sync>;
 
 // Encodes one event into a self-describing envelope.
 std::string encode(const event& e);
@@ -203,7 +293,7 @@ inline boost::system::error_code make_error_code(errc e) {
     return {static_cast<int>(e), events_category()};
 }
 
-// The connection an event is about (0 for hello, router_hello, route_publish).
+// The connection an event is about (0 for the events that name no connection).
 conn_id conn_of(const event& e);
 const char* name_of(const event& e);
 
