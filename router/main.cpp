@@ -1,6 +1,7 @@
 // mqtt-router: one router process (the routing tier) on a ZeroMQ endpoint.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -10,8 +11,15 @@
 
 namespace {
 router::router_loop* g_loop = nullptr;
+std::atomic<int> g_signals{0};
+// First SIGTERM/SIGINT: hand the sessions over to the other routers, then
+// stop; a second one stops at once.
 extern "C" void on_signal(int) {
-    if (g_loop) g_loop->stop();
+    if (!g_loop) return;
+    if (g_signals.fetch_add(1) == 0)
+        g_loop->leave();
+    else
+        g_loop->stop();
 }
 }  // namespace
 
@@ -28,7 +36,7 @@ int main(int argc, char** argv, char** envp) {
         router::router_loop loop(
             ctx, o.router.bind, {o.router.max_queued_messages, o.router.max_inflight_messages},
             {o.router.router_id, std::chrono::milliseconds(o.common.peer_timeout_ms),
-             o.router.peers});
+             std::chrono::milliseconds(o.common.heartbeat_interval_ms), o.router.peers});
         g_loop = &loop;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);

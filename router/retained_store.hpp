@@ -30,6 +30,11 @@ class retained_store {
     void set(const message_ptr& msg);
     // Calls visit for every retained message whose topic matches `filter`.
     void match(std::string_view filter, const std::function<void(const message_ptr&)>& visit) const;
+    // Every entry, tombstones included (for copying the set to another router).
+    template <typename F>
+    void for_each(F&& visit) const {
+        for (const auto& [topic, msg] : messages_) visit(msg);
+    }
     // Retained messages (deletion tombstones not counted).
     std::size_t size() const { return messages_.size() - tombstones_; }
 

@@ -26,31 +26,53 @@ std::shared_ptr<message> make_message(std::string topic, std::string payload, st
 
 }  // namespace
 
-void router_core::handle(const std::string& frontend, events::event&& e,
-                         std::vector<outgoing>& out) {
+void router_core::handle(const std::string& from, events::event&& e, std::vector<outgoing>& out) {
     out_ = &out;
-    const conn_ref from{frontend, events::conn_of(e)};
+    dispatch(from, std::move(e), true);
+    out_ = nullptr;
+}
+
+void router_core::dispatch(const std::string& from, events::event&& e, bool fetch) {
+    const conn_ref c{from, events::conn_of(e)};
+    // A connection whose CONNECT waits for a session fetch: keep its events
+    // (and later CONNECTs of the same client id) for when the fetch completes.
+    if (c.conn != 0) {
+        if (auto it = pending_conns_.find(c); it != pending_conns_.end()) {
+            pending_.at(it->second).buffered.emplace_back(from, std::move(e));
+            return;
+        }
+    }
     std::visit(
         [&](auto&& ev) {
             using T = std::decay_t<decltype(ev)>;
             if constexpr (std::is_same_v<T, events::client_connect>)
-                on_connect(frontend, std::move(ev));
+                on_connect(from, std::move(ev), fetch);
             else if constexpr (std::is_same_v<T, events::client_publish>)
-                on_publish(from, std::move(ev));
+                on_publish(c, std::move(ev));
             else if constexpr (std::is_same_v<T, events::client_ack>)
-                on_ack(from, ev);
+                on_ack(c, ev);
             else if constexpr (std::is_same_v<T, events::client_subscribe>)
-                on_subscribe(from, std::move(ev));
+                on_subscribe(c, std::move(ev));
             else if constexpr (std::is_same_v<T, events::client_unsubscribe>)
-                on_unsubscribe(from, std::move(ev));
+                on_unsubscribe(c, std::move(ev));
             else if constexpr (std::is_same_v<T, events::client_disconnect>)
-                on_disconnect(from, ev);
+                on_disconnect(c, ev);
             else if constexpr (std::is_same_v<T, events::route_publish>)
                 on_route_publish(std::move(ev));
-            // hello and router->frontend kinds carry nothing for the core.
+            else if constexpr (std::is_same_v<T, events::session_fetch>)
+                on_session_fetch(from, std::move(ev));
+            else if constexpr (std::is_same_v<T, events::session_state>)
+                on_session_state(from, std::move(ev));
+            else if constexpr (std::is_same_v<T, events::session_state_ack>)
+                unacked_pushes_.erase(ev.client_id);
+            else if constexpr (std::is_same_v<T, events::retained_sync_request>)
+                on_retained_sync_request(from, ev);
+            else if constexpr (std::is_same_v<T, events::retained_sync>)
+                on_retained_sync(std::move(ev));
+            // hello, heartbeats, leaving and router->frontend kinds: nothing
+            // for the core (router_loop handles membership).
         },
         std::move(e));
-    out_ = nullptr;
 }
 
 void router_core::frontend_lost(const std::string& frontend, std::vector<outgoing>& out) {
@@ -58,6 +80,18 @@ void router_core::frontend_lost(const std::string& frontend, std::vector<outgoin
     for (const auto& [c, s] : conns_)
         if (c.frontend == frontend) lost.push_back(c);
     out_ = &out;
+    // Its connections still waiting for a fetch end when the fetch completes
+    // (the session they fetched is kept).
+    for (auto& [request, p] : pending_) {
+        std::vector<events::conn_id> ended;
+        if (p.frontend == frontend) ended.push_back(p.connect.conn);
+        for (const auto& [from, ev] : p.buffered)
+            if (from == frontend && std::holds_alternative<events::client_connect>(ev))
+                ended.push_back(events::conn_of(ev));
+        for (auto id : ended)
+            p.buffered.emplace_back(frontend, events::client_disconnect{
+                                                  id, events::disconnect_reason::connection_lost});
+    }
     for (const auto& c : lost)
         on_disconnect(
             c, events::client_disconnect{c.conn, events::disconnect_reason::connection_lost});
@@ -75,12 +109,12 @@ session* router_core::session_of(const conn_ref& c) {
 }
 
 void router_core::emit(const conn_ref& to, events::event e) {
-    out_->push_back({to.frontend, std::move(e)});
+    out_->push_back({to.frontend, std::move(e), destination::socket});
 }
 
 // ---- CONNECT --------------------------------------------------------------
 
-void router_core::on_connect(const std::string& frontend, events::client_connect&& e) {
+void router_core::connect_local(const std::string& frontend, events::client_connect&& e) {
     const conn_ref me{frontend, e.conn};
     if (conns_.contains(me)) {
         // A frontend never reuses a live conn id; this is a frontend bug.
@@ -164,6 +198,7 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
 }
 
 void router_core::route(const message_ptr& msg) {
+    history_.add(msg, now_);
     tree_.match(msg->topic, match_scratch_);
     for (const auto& [id, sub_qos] : match_scratch_) {
         auto it = by_id_.find(id);
@@ -342,8 +377,10 @@ void router_core::accept(std::string topic, std::string payload, std::uint8_t qo
     auto m = make_message(std::move(topic), std::move(payload), qos, retain, next_stamp(),
                           settings_.router_id);
     if (settings_.has_peers)
-        out_->push_back({std::string(), events::route_publish{m->origin, m->stamp, m->topic,
-                                                              *m->payload, qos, retain}});
+        out_->push_back(
+            {std::string(),
+             events::route_publish{m->origin, m->stamp, m->topic, *m->payload, qos, retain},
+             destination::all_peers});
     if (m->retain) retained_.set(m);
     route(m);
 }
@@ -351,7 +388,7 @@ void router_core::accept(std::string topic, std::string payload, std::uint8_t qo
 void router_core::on_route_publish(events::route_publish&& e) {
     if (e.origin == settings_.router_id) return;  // our own, echoed by the mesh
     hlc_ = std::max(hlc_, e.stamp);
-    ++counters_.messages_received;
+    ++counters_.messages_from_peers;
     auto m = make_message(std::move(e.topic), std::move(e.payload), e.qos, e.retain, e.stamp,
                           std::move(e.origin));
     if (m->retain) retained_.set(m);

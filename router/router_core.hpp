@@ -9,13 +9,22 @@
 // min(publish, subscription), one copy per client for overlapping
 // subscriptions (at the highest matching QoS), retained messages, and wills.
 //
+// In a cluster (router_settings::has_peers) it also forwards accepted
+// messages to the peer routers, and moves sessions between routers: a CONNECT
+// first fetches the client's session from every live peer (handover.cpp),
+// and leave() pushes every persistent session to its new owner. Sessions
+// that arrive are completed from the recent message history.
+//
 // Single-threaded: only the router thread (router_loop) calls it. Tests drive
 // it directly or through router_loop over inproc://.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +32,7 @@
 
 #include "common/events/events.hpp"
 #include "router/message.hpp"
+#include "router/message_history.hpp"
 #include "router/retained_store.hpp"
 #include "router/session.hpp"
 #include "router/subscription_tree.hpp"
@@ -35,10 +45,16 @@ struct router_settings {
     std::string router_id = "router";        // origin of the messages this router accepts
     std::uint64_t incarnation = 0;           // of this router process (told in connack)
     bool has_peers = false;  // other routers exist: forward accepted messages to them
+    // How long a CONNECT waits for the peers' answers to its session fetch.
+    std::chrono::milliseconds fetch_timeout{5000};
+    // Recent routed messages kept to complete sessions that arrive from peers.
+    std::chrono::milliseconds history_age{60000};
+    std::size_t history_count = 200000;
 };
 
 struct router_counters {
     std::uint64_t messages_received = 0;     // PUBLISH events from clients (and wills)
+    std::uint64_t messages_from_peers = 0;   // route_publish events from other routers
     std::uint64_t messages_delivered = 0;    // deliver events sent (first sends, not re-sends)
     std::uint64_t messages_queued = 0;       // put in a session queue
     std::uint64_t dropped_queue_full = 0;    // QoS 1/2 refused by a full session queue
@@ -46,26 +62,63 @@ struct router_counters {
     std::uint64_t duplicate_qos2 = 0;        // inbound QoS 2 re-sends not routed again
     std::uint64_t wills_published = 0;
     std::uint64_t sessions_taken_over = 0;
+    std::uint64_t sessions_fetched = 0;     // received from a peer (asked or pushed)
+    std::uint64_t sessions_handed_out = 0;  // given to a peer that asked
+    std::uint64_t sessions_pushed = 0;      // pushed to a peer by leave()
+    std::uint64_t session_conflicts = 0;    // a session arrived while one existed here
+    std::uint64_t handover_gaps = 0;        // arrived sessions the history could not complete
+    std::uint64_t connects_refused = 0;     // CONNACK 3: leaving, or lost a contest
 };
 
 class router_core {
   public:
+    using clock = std::chrono::steady_clock;
+    enum class destination : std::uint8_t {
+        socket,     // `to` is a ZeroMQ routing id on the router socket (a frontend, or
+                    // the peer router whose request this answers)
+        all_peers,  // every live peer router
+        peer,       // `to` is a peer's router id
+    };
     struct outgoing {
-        std::string frontend;  // ZeroMQ routing id of the frontend; empty: every peer router
+        std::string to;
         events::event event;
+        destination where = destination::socket;
     };
 
     explicit router_core(router_settings settings)
-        : settings_(std::move(settings)), retained_(settings_.has_peers) {}
+        : settings_(std::move(settings)),
+          retained_(settings_.has_peers),
+          history_(settings_.history_age, settings_.has_peers ? settings_.history_count : 0) {}
     router_core(const router_core&) = delete;
     router_core& operator=(const router_core&) = delete;
 
-    // Handles one event from `frontend`; appends what must be sent to `out`.
-    void handle(const std::string& frontend, events::event&& e, std::vector<outgoing>& out);
+    // Handles one event that arrived from routing id `from` (a frontend, or a
+    // peer router); appends what must be sent to `out`.
+    void handle(const std::string& from, events::event&& e, std::vector<outgoing>& out);
 
     // A frontend died or restarted: every connection it held ends as lost
     // (wills are published, clean sessions discarded, others go offline).
     void frontend_lost(const std::string& frontend, std::vector<outgoing>& out);
+
+    // ---- cluster membership (router_loop tells what it learns) ----
+    // A peer router answers heartbeats (again).
+    void peer_up(const std::string& router_id, std::vector<outgoing>& out);
+    // A peer router is gone: fetches stop waiting for it.
+    void peer_down(const std::string& router_id, std::vector<outgoing>& out);
+    // A peer router is leaving: it is no longer a new owner for sessions.
+    void peer_leaving(const std::string& router_id);
+    // Time passes (the loop calls this often): fetches time out, history expires.
+    void tick(clock::time_point now, std::vector<outgoing>& out);
+    // This router stops gracefully: its clients' connections are closed
+    // (without wills: their sessions live on) and every persistent session is
+    // pushed to its owner among the live peers. New CONNECTs get CONNACK 3.
+    void leave(std::vector<outgoing>& out);
+    // Pushed sessions whose receiver has not acknowledged them yet.
+    std::size_t unacknowledged_pushes() const { return unacked_pushes_.size(); }
+    // The retained set was copied from a peer (or there was none to copy from).
+    bool retained_synced() const { return retained_synced_; }
+    void mark_retained_synced() { retained_synced_ = true; }
+    bool syncing_retained() const { return !sync_from_.empty(); }
 
     // Introspection (tests, stats).
     const router_counters& counters() const { return counters_; }
@@ -76,7 +129,40 @@ class router_core {
     const session* find_session(std::string_view client_id) const;
 
   private:
-    void on_connect(const std::string& frontend, events::client_connect&& e);
+    // A CONNECT waiting for the peers' answers to its session fetch.
+    struct pending_connect {
+        std::uint64_t request = 0;
+        std::string frontend;
+        events::client_connect connect;
+        std::set<std::string> waiting;  // peers that have not answered
+        std::optional<events::session_state> found;
+        // Later events of this connection (and later CONNECTs with the same
+        // client id), replayed in order once the fetch completes.
+        std::vector<std::pair<std::string, events::event>> buffered;
+        clock::time_point deadline;
+        bool aborted = false;  // a peer with a higher id fetches the same client id
+        struct answer {
+            std::string to;
+            std::uint64_t request = 0;
+        };
+        std::vector<answer> deferred;  // fetches to answer once this completes
+    };
+
+    void dispatch(const std::string& from, events::event&& e, bool fetch);
+    void on_connect(const std::string& frontend, events::client_connect&& e, bool fetch = true);
+    void connect_local(const std::string& frontend, events::client_connect&& e);
+    void complete(std::uint64_t request);
+    void on_session_fetch(const std::string& from, events::session_fetch&& f);
+    void on_session_state(const std::string& from, events::session_state&& e);
+    void on_retained_sync_request(const std::string& from, const events::retained_sync_request& r);
+    void on_retained_sync(events::retained_sync&& e);
+    // Gives the session up to a peer: closes its connection (a takeover,
+    // will included) and returns its state; found=false if there is none
+    // (or it was clean).
+    events::session_state give_up(const std::string& client_id);
+    // Adopts a session from a peer (offline) and completes it from history.
+    void install(events::session_state&& state);
+    void request_retained_sync();
     void on_publish(const conn_ref& from, events::client_publish&& e);
     void on_ack(const conn_ref& from, const events::client_ack& e);
     void on_subscribe(const conn_ref& from, events::client_subscribe&& e);
@@ -117,6 +203,21 @@ class router_core {
     std::uint64_t hlc_ = 0;                 // hybrid logical clock: ms << 16 | counter
     std::vector<outgoing>* out_ = nullptr;  // valid during handle()
     std::vector<std::pair<subscriber_id, std::uint8_t>> match_scratch_;
+
+    // Cluster state.
+    clock::time_point now_ = clock::now();
+    message_history history_;
+    std::set<std::string> peers_;    // live peer routers (fetch targets)
+    std::set<std::string> leaving_;  // live peers that are leaving (not new owners)
+    std::unordered_map<std::uint64_t, pending_connect> pending_;                // by request
+    std::unordered_map<conn_ref, std::uint64_t, conn_ref_hash> pending_conns_;  // -> request
+    std::unordered_map<std::string, std::uint64_t> pending_clients_;            // -> request
+    std::uint64_t next_request_ = 1;
+    bool leaving_self_ = false;
+    std::unordered_map<std::string, std::string> pushed_;          // client id -> new owner
+    std::unordered_map<std::string, std::string> unacked_pushes_;  // client id -> new owner
+    bool retained_synced_ = false;
+    std::string sync_from_;  // peer asked for its retained set
 };
 
 }  // namespace router

@@ -11,17 +11,19 @@ namespace router {
 
 router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
                          cluster_settings cluster)
-    : incarnation_(util::new_incarnation()),
+    : ctx_(ctx),
+      incarnation_(util::new_incarnation()),
       socket_(ctx, zmq::socket_type::router),
       core_([&] {
           settings.router_id = cluster.router_id;
           settings.has_peers = !cluster.peers.empty();
           settings.incarnation = incarnation_;
+          settings.fetch_timeout = cluster.peer_timeout;
           return settings;
       }()),
       cluster_(std::move(cluster)) {
-    // No silent drops: unbounded queues for now (back-pressure comes with the
-    // cluster work), and an error instead of a drop for an unknown peer.
+    // No silent drops: unbounded queues for now, and an error instead of a
+    // drop for an unknown peer.
     socket_.set(zmq::sockopt::sndhwm, 0);
     socket_.set(zmq::sockopt::rcvhwm, 0);
     socket_.set(zmq::sockopt::router_mandatory, 1);
@@ -32,48 +34,88 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
     socket_.set(zmq::sockopt::heartbeat_timeout,
                 static_cast<int>(std::max<std::int64_t>(cluster_.peer_timeout.count(), 1000)));
     socket_.bind(endpoint);
-    for (const auto& peer : cluster_.peers) {
-        auto& d = peers_.emplace_back(ctx, zmq::socket_type::dealer);
-        d.set(zmq::sockopt::routing_id,
-              "router/" + cluster_.router_id + "/" + std::to_string(incarnation_));
-        d.set(zmq::sockopt::sndhwm, 0);
-        // On a clean stop, what is already accepted (and acknowledged to its
-        // publisher) still reaches the peers.
-        d.set(zmq::sockopt::linger, 2000);
-        d.set(zmq::sockopt::heartbeat_ivl, 1000);
-        d.set(zmq::sockopt::heartbeat_timeout, 5000);
-        d.connect(peer);
+    for (const auto& e : cluster_.peers) {
+        peers_.push_back(std::make_unique<peer_link>(ctx_, e));
+        open(*peers_.back());
     }
+    ready_ = cluster_.peers.empty();
+    if (ready_) core_.mark_retained_synced();
+}
+
+void router_loop::open(peer_link& p) {
+    p.socket = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+    p.socket.set(zmq::sockopt::routing_id, "router/" + cluster_.router_id + "/" +
+                                               std::to_string(incarnation_) + "/" +
+                                               std::to_string(++p.generation));
+    p.socket.set(zmq::sockopt::sndhwm, 0);
+    p.socket.set(zmq::sockopt::rcvhwm, 0);
+    // On a clean stop, what is already accepted (and acknowledged to its
+    // publisher) and the pushed sessions still reach the peers.
+    p.socket.set(zmq::sockopt::linger, 2000);
+    p.socket.set(zmq::sockopt::heartbeat_ivl, 1000);
+    p.socket.set(zmq::sockopt::heartbeat_timeout,
+                 static_cast<int>(std::max<std::int64_t>(cluster_.peer_timeout.count(), 1000)));
+    p.socket.connect(p.endpoint);
+    p.last_seen = clock::now();
 }
 
 void router_loop::run() {
-    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+    std::vector<zmq::pollitem_t> items;
     while (!stopping_.load(std::memory_order_relaxed)) {
+        apply_endpoints();
+        items.clear();
+        items.push_back({socket_.handle(), 0, ZMQ_POLLIN, 0});
+        for (auto& p : peers_) items.push_back({p->socket.handle(), 0, ZMQ_POLLIN, 0});
         try {
-            zmq::poll(items, 1, std::chrono::milliseconds(100));
+            zmq::poll(items.data(), items.size(), std::chrono::milliseconds(50));
         } catch (const zmq::error_t& e) {
-            if (e.num() == EINTR) continue;  // a signal; stop() decides
+            if (e.num() == EINTR) continue;  // a signal; stop()/leave() decide
             throw;
         }
+        const auto now = clock::now();
+        core_.tick(now, out_);
+        if (leave_requested_.load() && !leaving_) begin_leave();
+        if (now >= next_heartbeat_) heartbeat(now);
         expire_frontends();
-        if (!(items[0].revents & ZMQ_POLLIN)) {
-            flush();
-            continue;
+        update_ready(now);
+
+        // Peer links: answers to our requests and heartbeats.
+        for (std::size_t i = 0; i < peers_.size() && i + 1 < items.size(); ++i) {
+            if (!(items[i + 1].revents & ZMQ_POLLIN)) continue;
+            auto& p = *peers_[i];
+            for (int n = 0; n < 1024; ++n) {
+                zmq::message_t body;
+                if (!p.socket.recv(body, zmq::recv_flags::dontwait)) break;
+                handle_peer_message(p, body);
+            }
         }
         // Drain what is ready, then flush the replies in one go.
-        for (int n = 0; n < 1024; ++n) {
-            zmq::message_t identity, body;
-            if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
-            if (!identity.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
-            while (body.more()) {  // ignore unexpected extra frames
-                zmq::message_t extra;
-                (void)socket_.recv(extra, zmq::recv_flags::none);
-                if (!extra.more()) break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            for (int n = 0; n < 1024; ++n) {
+                zmq::message_t identity, body;
+                if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
+                if (!identity.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
+                while (body.more()) {  // ignore unexpected extra frames
+                    zmq::message_t extra;
+                    (void)socket_.recv(extra, zmq::recv_flags::none);
+                    if (!extra.more()) break;
+                }
+                handle_message(identity, body);
+                if (out_.size() >= 256) flush();  // bound what waits in memory
             }
-            handle_message(identity, body);
-            if (out_.size() >= 256) flush();  // bound what waits in memory
         }
         flush();
+        if (leaving_) {
+            if (core_.unacknowledged_pushes() == 0) {
+                spdlog::info("router: every session handed over; stopping");
+                break;
+            }
+            if (now >= leave_deadline_) {
+                spdlog::error("router: {} pushed sessions were not acknowledged in time; stopping",
+                              core_.unacknowledged_pushes());
+                break;
+            }
+        }
     }
 }
 
@@ -81,35 +123,168 @@ void router_loop::stop() {
     stopping_.store(true);
 }
 
-void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body) {
+void router_loop::leave() {
+    leave_requested_.store(true);
+}
+
+void router_loop::set_endpoints(std::vector<std::string> endpoints) {
+    std::lock_guard lock(endpoints_mutex_);
+    new_endpoints_ = std::move(endpoints);
+}
+
+void router_loop::apply_endpoints() {
+    std::optional<std::vector<std::string>> endpoints;
+    {
+        std::lock_guard lock(endpoints_mutex_);
+        endpoints.swap(new_endpoints_);
+    }
+    if (!endpoints) return;
+    for (auto& p : peers_) {
+        const bool listed =
+            std::find(endpoints->begin(), endpoints->end(), p->endpoint) != endpoints->end();
+        if (listed && p->retired) {
+            p->retired = false;
+            open(*p);
+            spdlog::info("router: peer endpoint {} is back", p->endpoint);
+        } else if (!listed && !p->retired) {
+            spdlog::info("router: peer endpoint {} no longer listed", p->endpoint);
+            if (p->alive) peer_lost(*p, "no longer listed");
+            p->retired = true;
+            p->socket.close();
+        }
+    }
+    for (const auto& e : *endpoints) {
+        const bool known = std::any_of(peers_.begin(), peers_.end(),
+                                       [&](const auto& p) { return p->endpoint == e; });
+        if (known) continue;
+        spdlog::info("router: new peer endpoint {}", e);
+        peers_.push_back(std::make_unique<peer_link>(ctx_, e));
+        open(*peers_.back());
+    }
+}
+
+void router_loop::heartbeat(clock::time_point now) {
+    next_heartbeat_ = now + cluster_.heartbeat_interval;
+    const std::string hello =
+        events::encode(events::router_hello{cluster_.router_id, incarnation_});
+    for (auto& p : peers_) {
+        if (p->retired || p->self) continue;
+        if (p->alive && now - p->last_seen > cluster_.peer_timeout) {
+            peer_lost(*p, "silent");
+            open(*p);  // drop what is queued for the dead process
+        } else if (!p->alive && now - p->last_seen > 10 * cluster_.peer_timeout) {
+            open(*p);  // never answered: drop the heartbeats queued meanwhile
+        }
+        send_to_peer(*p, hello);
+    }
+}
+
+bool router_loop::other_live_link(const peer_link& p) const {
+    return std::any_of(peers_.begin(), peers_.end(), [&](const auto& q) {
+        return q.get() != &p && q->alive && q->router_id == p.router_id;
+    });
+}
+
+void router_loop::peer_lost(peer_link& p, const char* why) {
+    p.alive = false;
+    spdlog::warn("router: peer '{}' at {} is gone ({})", p.router_id, p.endpoint, why);
+    if (!other_live_link(p)) core_.peer_down(p.router_id, out_);
+}
+
+void router_loop::on_peer_answer(peer_link& p, const events::router_hello& h) {
+    if (h.router_id == cluster_.router_id) {
+        if (h.incarnation == incarnation_) {
+            if (!p.self) spdlog::debug("router: {} is this router", p.endpoint);
+            p.self = true;
+        } else if (!p.duplicate_logged) {
+            p.duplicate_logged = true;
+            spdlog::error(
+                "router: another router at {} uses this router's id '{}'; ignoring it (give each "
+                "router its own --router-id)",
+                p.endpoint, h.router_id);
+        }
+        return;
+    }
+    const auto now = clock::now();
+    if (p.alive && (p.router_id != h.router_id || p.incarnation != h.incarnation)) {
+        spdlog::warn("router: peer '{}' at {} restarted", p.router_id, p.endpoint);
+        peer_lost(p, "restarted");
+    }
+    p.last_seen = now;
+    if (!p.alive) {
+        p.alive = true;
+        p.router_id = h.router_id;
+        p.incarnation = h.incarnation;
+        spdlog::info("router: peer '{}' at {} is up", h.router_id, p.endpoint);
+        core_.peer_up(h.router_id, out_);
+    }
+}
+
+void router_loop::send_to_peer(peer_link& p, const std::string& bytes) {
+    if (p.retired) return;
+    try {
+        (void)p.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& err) {
+        spdlog::warn("router: cannot send to peer {}: {}", p.endpoint, err.what());
+    }
+}
+
+std::optional<events::event> router_loop::decode(const zmq::message_t& body,
+                                                 const std::string& from) {
     boost::system::error_code ec;
     auto e =
         events::decode(std::string_view(static_cast<const char*>(body.data()), body.size()), ec);
-    std::string frontend(static_cast<const char*>(identity.data()), identity.size());
-    if (!e) {
-        ++malformed_;
-        if (ec == events::errc::version_mismatch) {
-            // A peer of another protocol version: refuse everything it sends,
-            // and say so once (it repeats its hello every second).
-            if (mismatched_.insert(frontend).second)
-                spdlog::error(
-                    "router: peer '{}' speaks another inter-tier protocol version (this router "
-                    "speaks {}); ignoring it until it is upgraded",
-                    frontend, events::protocol_version);
-            return;
-        }
-        spdlog::warn("router: dropped an event from frontend '{}': {}", frontend, ec.message());
+    if (e) return e;
+    ++malformed_;
+    if (ec == events::errc::version_mismatch) {
+        // A peer of another protocol version: refuse everything it sends,
+        // and say so once (it repeats its hello every second).
+        if (mismatched_.insert(from).second)
+            spdlog::error(
+                "router: peer '{}' speaks another inter-tier protocol version (this router "
+                "speaks {}); ignoring it until it is upgraded",
+                from, events::protocol_version);
+    } else {
+        spdlog::warn("router: dropped an event from '{}': {}", from, ec.message());
+    }
+    return std::nullopt;
+}
+
+void router_loop::handle_peer_message(peer_link& p, zmq::message_t& body) {
+    auto e = decode(body, p.endpoint);
+    if (!e) return;
+    if (auto* h = std::get_if<events::router_hello>(&*e)) {
+        on_peer_answer(p, *h);
         return;
     }
+    if (p.alive) p.last_seen = clock::now();
+    core_.handle(p.endpoint, std::move(*e), out_);
+}
+
+void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body) {
+    std::string from(static_cast<const char*>(identity.data()), identity.size());
+    auto e = decode(body, from);
+    if (!e) return;
     if (auto* h = std::get_if<events::hello>(&*e)) {
-        on_hello(frontend, *h);
+        on_hello(from, *h);
+        return;
+    }
+    if (std::holds_alternative<events::router_hello>(*e)) {
+        // A peer's heartbeat: answer with ours, which tells it who we are.
+        out_.push_back({from, events::router_hello{cluster_.router_id, incarnation_},
+                        router_core::destination::socket});
+        return;
+    }
+    if (auto* l = std::get_if<events::router_leaving>(&*e)) {
+        spdlog::info("router: peer '{}' is leaving", l->router_id);
+        core_.peer_leaving(l->router_id);
         return;
     }
     // Any event proves the frontend alive; events of a frontend never heard
     // of (e.g. before its hello reached a restarted router) are still served.
-    if (auto it = frontends_.find(frontend); it != frontends_.end())
+    if (auto it = frontends_.find(from); it != frontends_.end())
         it->second.last_seen = clock::now();
-    core_.handle(frontend, std::move(*e), out_);
+    core_.handle(from, std::move(*e), out_);
 }
 
 void router_loop::on_hello(const std::string& frontend, const events::hello& h) {
@@ -138,7 +313,40 @@ void router_loop::on_hello(const std::string& frontend, const events::hello& h) 
     peer.frontend_id = h.frontend_id;
     peer.incarnation = h.incarnation;
     peer.last_seen = clock::now();
-    out_.push_back({frontend, events::router_hello{cluster_.router_id, incarnation_}});
+    // Not ready (copying the retained set) or leaving: stay silent, so the
+    // frontend does not pick this router as an owner.
+    if (ready_.load() && !leaving_)
+        out_.push_back({frontend, events::router_hello{cluster_.router_id, incarnation_},
+                        router_core::destination::socket});
+}
+
+void router_loop::update_ready(clock::time_point now) {
+    if (ready_.load()) return;
+    if (!core_.retained_synced() && !core_.syncing_retained() &&
+        now - started_ > cluster_.peer_timeout) {
+        spdlog::info(
+            "router: no peer router answered within {} ms: starting with no retained "
+            "messages",
+            cluster_.peer_timeout.count());
+        core_.mark_retained_synced();
+    }
+    if (core_.retained_synced()) {
+        ready_ = true;
+        spdlog::info("router '{}' is ready", cluster_.router_id);
+    }
+}
+
+void router_loop::begin_leave() {
+    leaving_ = true;
+    leave_deadline_ = clock::now() + 2 * cluster_.peer_timeout;
+    spdlog::info("router: leaving the cluster: handing sessions over");
+    const events::event leaving = events::router_leaving{cluster_.router_id, incarnation_};
+    for (const auto& [id, f] : frontends_)
+        out_.push_back({id, leaving, router_core::destination::socket});
+    const std::string bytes = events::encode(leaving);
+    for (auto& p : peers_)
+        if (p->alive && !p->self) send_to_peer(*p, bytes);
+    core_.leave(out_);
 }
 
 void router_loop::expire_frontends() {
@@ -159,19 +367,29 @@ void router_loop::expire_frontends() {
 }
 
 void router_loop::flush() {
+    using destination = router_core::destination;
     for (auto& o : out_) {
         const std::string bytes = events::encode(o.event);
-        if (o.frontend.empty()) {  // for every peer router
-            for (auto& p : peers_) p.send(zmq::buffer(bytes), zmq::send_flags::none);
+        if (o.where == destination::all_peers || o.where == destination::peer) {
+            std::unordered_set<std::string> sent;  // a router reachable by two endpoints
+            for (auto& p : peers_) {
+                if (!p->alive || p->self || p->retired) continue;
+                if (o.where == destination::peer && p->router_id != o.to) continue;
+                if (!sent.insert(p->router_id).second) continue;
+                send_to_peer(*p, bytes);
+            }
+            if (o.where == destination::peer && sent.empty())
+                spdlog::warn("router: cannot send {} to peer '{}': not connected",
+                             events::name_of(o.event), o.to);
             continue;
         }
         try {
-            socket_.send(zmq::buffer(o.frontend), zmq::send_flags::sndmore);
+            socket_.send(zmq::buffer(o.to), zmq::send_flags::sndmore);
             socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
         } catch (const zmq::error_t& err) {
             // EHOSTUNREACH: the frontend is gone; its clients reconnect elsewhere.
-            spdlog::warn("router: cannot send {} to frontend '{}': {}", events::name_of(o.event),
-                         o.frontend, err.what());
+            spdlog::warn("router: cannot send {} to '{}': {}", events::name_of(o.event), o.to,
+                         err.what());
         }
     }
     out_.clear();

@@ -1,17 +1,36 @@
 // The router process's ZeroMQ loop: a ROUTER socket bound to an endpoint
-// (tcp://... for mqtt-router, inproc://... inside mqtt-broker). Each message
-// is [frontend routing id, event envelope]; events are decoded, handed to
-// router_core, and its outgoing events are sent back to their frontends.
-// Messages the core accepts are also sent to every peer router through one
-// DEALER per peer (one FIFO per pair keeps each publisher's order); peers'
-// route_publish events arrive on the ROUTER socket like frontend events.
+// (tcp://... for mqtt-router, inproc://... inside mqtt-broker). Frontends'
+// DEALERs connect to it; so do the other routers' DEALERs. Each message is
+// [routing id, event envelope]; events are decoded and handed to
+// router_core, whose outgoing events go back out on this socket (to a
+// frontend, or answering a peer's request) or on a peer link.
 //
-// run() executes on the router thread and owns the socket and the core;
-// stop() may be called from any thread.
+// Peer links: one DEALER per router endpoint (--routers; the list may name
+// this router too, and may change: set_endpoints). Over each, a router_hello
+// every heartbeat interval; the peer answers with its own, which tells its
+// id and incarnation (an answer with our own id and incarnation is this
+// router: that link is never used). A link silent for the peer timeout is a
+// dead peer. Accepted messages go to every live peer in one FIFO per pair,
+// keeping each publisher's order; session fetches/pushes and the retained
+// copy use the same links.
+//
+// Readiness: a router of a cluster answers frontends' hellos (and so gets
+// clients) only once it copied the retained set from a peer, or found none
+// within the peer timeout.
+//
+// Graceful stop (leave()): router_leaving to every frontend and peer, then
+// router_core::leave() pushes the sessions; run() returns once every push is
+// acknowledged (or after twice the peer timeout). stop() ends at once.
+//
+// run() executes on the router thread and owns the sockets and the core;
+// stop(), leave() and set_endpoints() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,9 +44,10 @@ namespace router {
 // This router's place in the cluster.
 struct cluster_settings {
     std::string router_id = "router";
-    std::chrono::milliseconds peer_timeout{5000};  // a frontend silent this long is dead
-    // Every router's endpoint (this one's may be among them): messages this
-    // router accepts are forwarded to each, as route_publish.
+    std::chrono::milliseconds peer_timeout{5000};  // a frontend or peer silent this long is dead
+    std::chrono::milliseconds heartbeat_interval{1000};
+    // Every router's endpoint (this one's may be among them). Non-empty makes
+    // this router part of a cluster.
     std::vector<std::string> peers;
 };
 
@@ -37,11 +57,15 @@ class router_loop {
     router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
                 cluster_settings cluster = {});
 
-    void run();   // blocks until stop()
-    void stop();  // thread-safe
+    void run();    // blocks until stop(), or until leave() completed
+    void stop();   // thread-safe: ends run() at once
+    void leave();  // thread-safe: hand the sessions over, then end run()
+    // Thread-safe: the peer endpoints now (e.g. after re-resolving a DNS name).
+    void set_endpoints(std::vector<std::string> endpoints);
 
     const router_core& core() const { return core_; }
     std::uint64_t malformed_events() const { return malformed_; }
+    bool ready() const { return ready_.load(); }
 
   private:
     using clock = std::chrono::steady_clock;
@@ -50,22 +74,56 @@ class router_loop {
         std::uint64_t incarnation = 0;
         clock::time_point last_seen;
     };
+    struct peer_link {
+        peer_link(zmq::context_t& ctx, std::string endpoint)
+            : endpoint(std::move(endpoint)), socket(ctx, zmq::socket_type::dealer) {}
+        std::string endpoint;
+        zmq::socket_t socket;
+        std::string router_id;  // from its answer
+        std::uint64_t incarnation = 0;
+        bool alive = false;
+        bool self = false;     // the answer came from this router
+        bool retired = false;  // no longer among the endpoints
+        bool duplicate_logged = false;
+        clock::time_point last_seen;
+        unsigned generation = 0;
+    };
 
+    void open(peer_link& p);
+    void apply_endpoints();
+    void heartbeat(clock::time_point now);
     void handle_message(zmq::message_t& identity, zmq::message_t& body);
+    void handle_peer_message(peer_link& p, zmq::message_t& body);
+    std::optional<events::event> decode(const zmq::message_t& body, const std::string& from);
     void on_hello(const std::string& frontend, const events::hello& h);
+    void on_peer_answer(peer_link& p, const events::router_hello& h);
+    void peer_lost(peer_link& p, const char* why);
+    bool other_live_link(const peer_link& p) const;
     // Ends the connections of frontends silent for longer than the timeout.
     void expire_frontends();
+    void update_ready(clock::time_point now);
+    void begin_leave();
     void flush();
+    void send_to_peer(peer_link& p, const std::string& bytes);
 
+    zmq::context_t& ctx_;
     std::uint64_t incarnation_;  // random per process; first, as core_ is told it
     zmq::socket_t socket_;
     router_core core_;
     std::vector<router_core::outgoing> out_;
     cluster_settings cluster_;
-    std::vector<zmq::socket_t> peers_;                          // DEALERs to the other routers
+    std::vector<std::unique_ptr<peer_link>> peers_;
     std::unordered_map<std::string, frontend_peer> frontends_;  // by routing id
     std::unordered_set<std::string> mismatched_;  // peers of another protocol version (logged)
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> leave_requested_{false};
+    std::atomic<bool> ready_{false};
+    bool leaving_ = false;
+    clock::time_point started_ = clock::now();
+    clock::time_point next_heartbeat_ = clock::now();
+    clock::time_point leave_deadline_;
+    std::mutex endpoints_mutex_;
+    std::optional<std::vector<std::string>> new_endpoints_;  // guarded by endpoints_mutex_
     std::uint64_t malformed_ = 0;
 };
 

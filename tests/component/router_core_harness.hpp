@@ -90,7 +90,11 @@ inline std::string quoted(const std::string& s) {
 
 // One outgoing event as a line (see the top of this file).
 inline std::string describe(const router::router_core::outgoing& o) {
-    std::string s = o.frontend + ":" + std::to_string(events::conn_of(o.event)) + " ";
+    using destination = router::router_core::destination;
+    std::string s = o.where == destination::all_peers ? std::string(":0 ")
+                    : o.where == destination::peer
+                        ? "peer " + o.to + ":0 "
+                        : o.to + ":" + std::to_string(events::conn_of(o.event)) + " ";
     std::visit(
         [&](const auto& e) {
             using T = std::decay_t<decltype(e)>;
@@ -118,6 +122,17 @@ inline std::string describe(const router::router_core::outgoing& o) {
             } else if constexpr (std::is_same_v<T, events::route_publish>) {
                 s += "route_publish " + e.origin + " " + e.topic + " " + quoted(e.payload) +
                      " qos=" + std::to_string(e.qos) + " retain=" + std::to_string(e.retain);
+            } else if constexpr (std::is_same_v<T, events::session_fetch>) {
+                s += "session_fetch " + std::to_string(e.request) + " " + e.client_id;
+            } else if constexpr (std::is_same_v<T, events::session_state>) {
+                s += "session_state " + std::to_string(e.request) + " " + e.client_id +
+                     " found=" + std::to_string(e.found) +
+                     " subs=" + std::to_string(e.subscriptions.size()) +
+                     " inflight=" + std::to_string(e.inflight.size()) +
+                     " queue=" + std::to_string(e.queue.size());
+                if (!e.pushed_to.empty()) s += " pushed_to=" + e.pushed_to;
+            } else if constexpr (std::is_same_v<T, events::session_state_ack>) {
+                s += "session_state_ack " + e.client_id;
             } else {
                 s += std::string("unexpected ") +
                      events::name_of(o.event);  // frontend->router kinds
