@@ -4,8 +4,10 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
+#include "common/cluster/endpoint_resolver.hpp"
 #include "common/config/options.hpp"
 #include "router/router_loop.hpp"
 
@@ -36,12 +38,25 @@ int main(int argc, char** argv, char** envp) {
         router::router_loop loop(
             ctx, o.router.bind, {o.router.max_queued_messages, o.router.max_inflight_messages},
             {o.router.router_id, std::chrono::milliseconds(o.common.peer_timeout_ms),
-             std::chrono::milliseconds(o.common.heartbeat_interval_ms), o.router.peers});
+             std::chrono::milliseconds(o.common.heartbeat_interval_ms), o.router.peers,
+             o.common.queue_limit});
         g_loop = &loop;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        // Peers named by DNS (one name, several addresses under compose
+        // --scale) are re-resolved every --discovery-interval.
+        std::optional<cluster::endpoint_watcher> watcher;
+        if (!o.router.peers.empty()) {
+            watcher.emplace(o.router.peers,
+                            std::chrono::milliseconds(o.common.discovery_interval_ms),
+                            [&loop](const std::vector<std::string>& endpoints) {
+                                loop.set_endpoints(endpoints);
+                            });
+            watcher->start();
+        }
         spdlog::info("mqtt-router {} listening on {}", o.router.router_id, o.router.bind);
         loop.run();
+        if (watcher) watcher->stop();
         spdlog::info("mqtt-router stopped");
     } catch (const std::exception& e) {
         std::cerr << "mqtt-router: " << e.what() << "\n";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/cluster/endpoint_resolver.hpp"
 #include "common/util/incarnation.hpp"
 
 namespace router {
@@ -22,9 +23,9 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
           return settings;
       }()),
       cluster_(std::move(cluster)) {
-    // No silent drops: unbounded queues for now, and an error instead of a
-    // drop for an unknown peer.
-    socket_.set(zmq::sockopt::sndhwm, 0);
+    // Bounded queues towards frontends (see flush() for what happens when
+    // one is full), and an error instead of a drop for an unknown peer.
+    socket_.set(zmq::sockopt::sndhwm, static_cast<int>(cluster_.queue_limit));
     socket_.set(zmq::sockopt::rcvhwm, 0);
     socket_.set(zmq::sockopt::router_mandatory, 1);
     socket_.set(zmq::sockopt::linger, 0);
@@ -34,7 +35,10 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
     socket_.set(zmq::sockopt::heartbeat_timeout,
                 static_cast<int>(std::max<std::int64_t>(cluster_.peer_timeout.count(), 1000)));
     socket_.bind(endpoint);
+    // Names (tcp://router:7000) wait for set_endpoints(): the resolved
+    // addresses, one link each.
     for (const auto& e : cluster_.peers) {
+        if (!cluster::is_literal_endpoint(e)) continue;
         peers_.push_back(std::make_unique<peer_link>(ctx_, e));
         open(*peers_.back());
     }
@@ -47,6 +51,7 @@ void router_loop::open(peer_link& p) {
     p.socket.set(zmq::sockopt::routing_id, "router/" + cluster_.router_id + "/" +
                                                std::to_string(incarnation_) + "/" +
                                                std::to_string(++p.generation));
+    p.socket.set(zmq::sockopt::ipv6, 1);
     p.socket.set(zmq::sockopt::sndhwm, 0);
     p.socket.set(zmq::sockopt::rcvhwm, 0);
     // On a clean stop, what is already accepted (and acknowledged to its
@@ -67,7 +72,8 @@ void router_loop::run() {
         items.push_back({socket_.handle(), 0, ZMQ_POLLIN, 0});
         for (auto& p : peers_) items.push_back({p->socket.handle(), 0, ZMQ_POLLIN, 0});
         try {
-            zmq::poll(items.data(), items.size(), std::chrono::milliseconds(50));
+            zmq::poll(items.data(), items.size(),
+                      std::chrono::milliseconds(backlog_total_ > 0 ? 2 : 50));
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;  // a signal; stop()/leave() decide
             throw;
@@ -89,8 +95,14 @@ void router_loop::run() {
                 handle_peer_message(p, body);
             }
         }
-        // Drain what is ready, then flush the replies in one go.
-        if (items[0].revents & ZMQ_POLLIN) {
+        // Drain what is ready, then flush the replies in one go; unless a
+        // frontend does not keep up (back-pressure), then only a batch per
+        // heartbeat interval.
+        flush_backlogs();
+        const bool paused = must_pause() && now - last_read_ < cluster_.heartbeat_interval;
+        if (paused) ++counters_.paused_reads;
+        if (!paused && (items[0].revents & ZMQ_POLLIN)) {
+            last_read_ = now;
             for (int n = 0; n < 1024; ++n) {
                 zmq::message_t identity, body;
                 if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
@@ -300,6 +312,7 @@ void router_loop::on_hello(const std::string& frontend, const events::hello& h) 
                 spdlog::warn("router: frontend '{}' was replaced; ending its old connections",
                              h.frontend_id);
                 core_.frontend_lost(old->first, out_);
+                drop_backlog(old->first);
                 old = frontends_.erase(old);
             } else {
                 ++old;
@@ -362,6 +375,7 @@ void router_loop::expire_frontends() {
             std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.last_seen)
                 .count());
         core_.frontend_lost(it->first, out_);
+        drop_backlog(it->first);
         it = frontends_.erase(it);
     }
 }
@@ -383,16 +397,80 @@ void router_loop::flush() {
                              events::name_of(o.event), o.to);
             continue;
         }
-        try {
-            socket_.send(zmq::buffer(o.to), zmq::send_flags::sndmore);
-            socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
-        } catch (const zmq::error_t& err) {
-            // EHOSTUNREACH: the frontend is gone; its clients reconnect elsewhere.
-            spdlog::warn("router: cannot send {} to '{}': {}", events::name_of(o.event), o.to,
-                         err.what());
-        }
+        const auto* d = std::get_if<events::deliver>(&o.event);
+        send_to_socket(o.to, bytes, d != nullptr && d->qos == 0);
     }
     out_.clear();
+}
+
+void router_loop::send_to_socket(const std::string& to, std::string bytes, bool sheddable) {
+    auto it = backlogs_.find(to);
+    if (it == backlogs_.end() || it->second.empty()) {
+        try {
+            if (socket_.send(zmq::buffer(to),
+                             zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+                return;
+            }
+        } catch (const zmq::error_t& err) {
+            // EHOSTUNREACH: the frontend is gone; its clients reconnect elsewhere.
+            spdlog::warn("router: cannot send to '{}': {}", to, err.what());
+            return;
+        }
+    }
+    // Its queue is full: QoS 0 may be shed, everything else waits in order.
+    if (sheddable) {
+        ++counters_.qos0_shed;
+        const auto now = clock::now();
+        if (now - last_shed_log_ > std::chrono::seconds(10)) {
+            last_shed_log_ = now;
+            spdlog::warn("router: frontend '{}' does not keep up; QoS 0 messages shed so far: {}",
+                         to, counters_.qos0_shed);
+        }
+        return;
+    }
+    ++counters_.backlog_events;
+    ++backlog_total_;
+    backlogs_[to].push_back(std::move(bytes));
+}
+
+void router_loop::flush_backlogs() {
+    for (auto it = backlogs_.begin(); it != backlogs_.end();) {
+        auto& q = it->second;
+        bool gone = false;
+        while (!q.empty()) {
+            try {
+                if (!socket_.send(zmq::buffer(it->first),
+                                  zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+                    break;
+                socket_.send(zmq::buffer(q.front()), zmq::send_flags::none);
+            } catch (const zmq::error_t&) {
+                gone = true;  // the frontend is gone: what waited for it is moot
+                break;
+            }
+            q.pop_front();
+            --backlog_total_;
+        }
+        if (gone) {
+            backlog_total_ -= q.size();
+            q.clear();
+        }
+        it = q.empty() ? backlogs_.erase(it) : std::next(it);
+    }
+}
+
+void router_loop::drop_backlog(const std::string& to) {
+    if (auto it = backlogs_.find(to); it != backlogs_.end()) {
+        backlog_total_ -= it->second.size();
+        backlogs_.erase(it);
+    }
+}
+
+bool router_loop::must_pause() const {
+    if (cluster_.queue_limit == 0) return false;
+    for (const auto& [to, q] : backlogs_)
+        if (q.size() > cluster_.queue_limit) return true;
+    return false;
 }
 
 }  // namespace router

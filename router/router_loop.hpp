@@ -18,6 +18,15 @@
 // clients) only once it copied the retained set from a peer, or found none
 // within the peer timeout.
 //
+// Back-pressure: the queue towards each frontend is bounded (queue_limit).
+// When it is full, events wait in that frontend's backlog here, in order,
+// QoS 0 deliveries to it are shed (counted), and while a backlog holds more
+// than queue_limit events the loop stops reading its socket (so frontends'
+// queues fill and they stop reading their clients), except for one batch per
+// heartbeat interval, which keeps heartbeats flowing. Links between routers
+// are never paused on (two routers waiting on each other would deadlock);
+// they are unbounded.
+//
 // Graceful stop (leave()): router_leaving to every frontend and peer, then
 // router_core::leave() pushes the sessions; run() returns once every push is
 // acknowledged (or after twice the peer timeout). stop() ends at once.
@@ -28,6 +37,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +59,14 @@ struct cluster_settings {
     // Every router's endpoint (this one's may be among them). Non-empty makes
     // this router part of a cluster.
     std::vector<std::string> peers;
+    // ZeroMQ high-water mark towards each frontend, in events (0: unbounded).
+    std::size_t queue_limit = 10000;
+};
+
+struct loop_counters {
+    std::uint64_t qos0_shed = 0;       // QoS 0 deliveries dropped: the frontend's queue was full
+    std::uint64_t paused_reads = 0;    // loop turns that did not read (back-pressure)
+    std::uint64_t backlog_events = 0;  // events that waited in a backlog
 };
 
 class router_loop {
@@ -66,6 +84,7 @@ class router_loop {
     const router_core& core() const { return core_; }
     std::uint64_t malformed_events() const { return malformed_; }
     bool ready() const { return ready_.load(); }
+    const loop_counters& counters() const { return counters_; }
 
   private:
     using clock = std::chrono::steady_clock;
@@ -104,6 +123,11 @@ class router_loop {
     void update_ready(clock::time_point now);
     void begin_leave();
     void flush();
+    // Sends bytes to a routing id on the socket, or keeps them in its backlog.
+    void send_to_socket(const std::string& to, std::string bytes, bool sheddable);
+    void flush_backlogs();
+    void drop_backlog(const std::string& to);
+    bool must_pause() const;
     void send_to_peer(peer_link& p, const std::string& bytes);
 
     zmq::context_t& ctx_;
@@ -125,6 +149,11 @@ class router_loop {
     std::mutex endpoints_mutex_;
     std::optional<std::vector<std::string>> new_endpoints_;  // guarded by endpoints_mutex_
     std::uint64_t malformed_ = 0;
+    loop_counters counters_;
+    std::unordered_map<std::string, std::deque<std::string>> backlogs_;  // by routing id
+    std::size_t backlog_total_ = 0;
+    clock::time_point last_read_ = clock::now();
+    clock::time_point last_shed_log_{};
 };
 
 }  // namespace router

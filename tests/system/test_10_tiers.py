@@ -284,27 +284,21 @@ class ClusterTest(TiersTest):
             values.add(m.payload)
         self.assertEqual(values, {b"v5"})
 
-    def test_clients_of_a_dead_router_are_refused_at_once_others_served(self):
-        """With one of two routers down, clients it owns get CONNACK 3 (server unavailable) at
-        once; clients owned by the other router connect and work."""
+    def test_clients_of_a_dead_router_move_to_the_survivor(self):
+        """With one of two routers dead (kill -9), once the frontends deem it dead every client
+        id maps to the survivor: all clients connect and work; nothing stays stuck."""
         self.routers[1].expect_alive = False
         self.routers[1].kill9()
         time.sleep(PEER_TIMEOUT_MS / 1000 + 2 * HEARTBEAT_MS / 1000 + 0.3)
-        codes = {}
+        clients = []
         for i in range(12):
             c = self.client(self.frontends[i % 2], f"id{i}")
-            start = time.monotonic()
             rc, _ = c.connect(timeout=5)
-            codes[f"id{i}"] = rc
-            if rc == 3:
-                self.assertLess(time.monotonic() - start, 2.0, "refusal was not immediate")
-        self.assertEqual(set(codes.values()), {0, 3}, codes)
-        ok = [cid for cid, rc in codes.items() if rc == 0]
-        sub = self.connected(self.frontends[0], ok[0])  # takes over the earlier connection
-        sub.subscribe("still/up", qos=1)
-        pub = self.connected(self.frontends[1], ok[-1]) if len(ok) > 1 else sub
-        pub.publish("still/up", b"yes", qos=1)
-        self.assertEqual(sub.get_message(timeout=5).payload, b"yes")
+            self.assertEqual(rc, 0, f"id{i}")
+            clients.append(c)
+        clients[0].subscribe("still/up", qos=1)
+        clients[-1].publish("still/up", b"yes", qos=1)
+        self.assertEqual(clients[0].get_message(timeout=5).payload, b"yes")
 
 
 if __name__ == "__main__":

@@ -23,8 +23,11 @@ int main(int argc, char** argv, char** envp) {
     const std::string endpoint = "inproc://router";
     router::router_loop router(
         zctx, endpoint, {options.router.max_queued_messages, options.router.max_inflight_messages},
-        {options.router.router_id, std::chrono::milliseconds(options.common.peer_timeout_ms),
-         std::chrono::milliseconds(options.common.heartbeat_interval_ms), {}});
+        {options.router.router_id,
+         std::chrono::milliseconds(options.common.peer_timeout_ms),
+         std::chrono::milliseconds(options.common.heartbeat_interval_ms),
+         {},
+         options.common.queue_limit});
     std::thread router_thread([&] { router.run(); });
 
     options.frontend.routers = {endpoint};
