@@ -66,11 +66,17 @@ void router_loop::open(peer_link& p) {
 
 void router_loop::run() {
     std::vector<zmq::pollitem_t> items;
+    std::vector<peer_link*> polled;  // the peer link of items[i + 1]
     while (!stopping_.load(std::memory_order_relaxed)) {
         apply_endpoints();
         items.clear();
         items.push_back({socket_.handle(), 0, ZMQ_POLLIN, 0});
-        for (auto& p : peers_) items.push_back({p->socket.handle(), 0, ZMQ_POLLIN, 0});
+        polled.clear();  // retired links have no socket
+        for (auto& p : peers_) {
+            if (p->retired) continue;
+            items.push_back({p->socket.handle(), 0, ZMQ_POLLIN, 0});
+            polled.push_back(p.get());
+        }
         try {
             zmq::poll(items.data(), items.size(),
                       std::chrono::milliseconds(backlog_total_ > 0 ? 2 : 50));
@@ -86,9 +92,10 @@ void router_loop::run() {
         update_ready(now);
 
         // Peer links: answers to our requests and heartbeats.
-        for (std::size_t i = 0; i < peers_.size() && i + 1 < items.size(); ++i) {
+        for (std::size_t i = 0; i < polled.size(); ++i) {
             if (!(items[i + 1].revents & ZMQ_POLLIN)) continue;
-            auto& p = *peers_[i];
+            auto& p = *polled[i];
+            if (p.retired) continue;  // retired by heartbeat() above
             for (int n = 0; n < 1024; ++n) {
                 zmq::message_t body;
                 if (!p.socket.recv(body, zmq::recv_flags::dontwait)) break;
