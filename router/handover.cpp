@@ -75,7 +75,7 @@ void router_core::complete(std::uint64_t request) {
             pending_conns_.erase(conn_ref{from, c->conn});
 
     const std::string client_id = p.connect.client_id;
-    if (p.found) install(std::move(*p.found));
+    if (p.found) adopt(std::move(*p.found));
     const bool refuse = p.aborted || leaving_self_;
     if (refuse) {
         ++counters_.connects_refused;
@@ -88,7 +88,7 @@ void router_core::complete(std::uint64_t request) {
     // Peers that fetched the same client id meanwhile, and gave way to us or
     // we to them: the session (if we hold it now) goes to the first.
     for (const auto& d : p.deferred) {
-        auto state = give_up(client_id);
+        auto state = answer_fetch(client_id);
         state.request = d.request;
         out_->push_back({d.to, std::move(state), destination::socket});
     }
@@ -119,15 +119,20 @@ void router_core::on_session_fetch(const std::string& from, events::session_fetc
         }
         // We win: the requester gives way when it sees our fetch.
     }
-    events::session_state state;
-    if (auto it = pushed_.find(f.client_id); it != pushed_.end()) {
-        state.client_id = f.client_id;
-        state.pushed_to = it->second;
-    } else {
-        state = give_up(f.client_id);
-    }
+    auto state = answer_fetch(f.client_id);
     state.request = f.request;
     out_->push_back({from, std::move(state), destination::socket});
+}
+
+events::session_state router_core::answer_fetch(const std::string& client_id) {
+    if (auto it = pushed_.find(client_id); it != pushed_.end()) {
+        events::session_state state;
+        state.client_id = client_id;
+        state.sender = settings_.router_id;
+        state.pushed_to = it->second;
+        return state;
+    }
+    return give_up(client_id);
 }
 
 events::session_state router_core::give_up(const std::string& client_id) {
@@ -163,7 +168,7 @@ void router_core::on_session_state(const std::string& from, events::session_stat
         // Pushed by a leaving router: adopt it and acknowledge.
         const std::string client_id = e.client_id;
         const std::string sender = e.sender;
-        if (e.found) install(std::move(e));
+        if (e.found) adopt(std::move(e));
         out_->push_back(
             {from, events::session_state_ack{client_id, settings_.router_id}, destination::socket});
         // A CONNECT of ours that was told "pushed to you" waited for this.
@@ -178,20 +183,21 @@ void router_core::on_session_state(const std::string& from, events::session_stat
     auto it = pending_.find(e.request);
     if (it == pending_.end()) {
         // The fetch timed out before this answer: never lose the session.
-        if (e.found) install(std::move(e));
+        if (e.found) adopt(std::move(e));
         return;
     }
     auto& p = it->second;
     if (e.found) {
         p.waiting.erase(e.sender);
         if (p.found) {
-            install(std::move(e));  // two holders: counted as a conflict
+            adopt(std::move(e));  // two holders: counted as a conflict
         } else {
             p.found = std::move(e);
         }
     } else if (!e.pushed_to.empty()) {
         if (e.pushed_to == settings_.router_id) {
-            // Pushed to us: keep waiting on the sender until the push arrives.
+            // Pushed to us: wait for the push, unless it already arrived.
+            if (sessions_.contains(e.client_id)) p.waiting.erase(e.sender);
         } else {
             p.waiting.erase(e.sender);
             if (peers_.contains(e.pushed_to) && p.waiting.insert(e.pushed_to).second)
@@ -203,6 +209,34 @@ void router_core::on_session_state(const std::string& from, events::session_stat
         p.waiting.erase(e.sender);
     }
     if (p.waiting.empty()) complete(p.request);
+}
+
+void router_core::adopt(events::session_state&& state) {
+    if (leaving_self_) {
+        push_to_owner(std::move(state));  // we are going: pass it on
+    } else {
+        install(std::move(state));
+    }
+}
+
+void router_core::push_to_owner(events::session_state&& state) {
+    std::set<std::string> owners;
+    for (const auto& p : peers_)
+        if (!leaving_.contains(p)) owners.insert(p);
+    const auto* owner = cluster::rendezvous_owner(state.client_id, owners);
+    if (!owner) {
+        spdlog::error("router: no live peer to take session '{}': it is lost with this router",
+                      state.client_id);
+        return;
+    }
+    state.request = 0;
+    state.sender = settings_.router_id;
+    state.found = true;
+    state.pushed_to.clear();
+    ++counters_.sessions_pushed;
+    pushed_[state.client_id] = *owner;
+    unacked_pushes_[state.client_id] = *owner;
+    out_->push_back({*owner, std::move(state), destination::peer});
 }
 
 void router_core::install(events::session_state&& state) {
@@ -238,6 +272,10 @@ void router_core::install(events::session_state&& state) {
     const auto seen = std::move(state.seen);
     const auto sender = state.sender;
     import_session(std::move(state), *s);
+    // What the sender routed that has not reached us yet must not be
+    // delivered twice when it does.
+    for (const auto& h : seen)
+        if (history_.seen(h.origin) < h.stamp) s->floor[h.origin] = h.stamp;
     for (const auto& [filter, qos] : s->subscriptions) tree_.subscribe(filter, s->id, qos);
 
     // What the sender had not routed yet, this router may have: replay it.
@@ -259,9 +297,6 @@ void router_core::install(events::session_state&& state) {
 void router_core::leave(std::vector<outgoing>& out) {
     out_ = &out;
     leaving_self_ = true;
-    std::set<std::string> owners;
-    for (const auto& p : peers_)
-        if (!leaving_.contains(p)) owners.insert(p);
     std::vector<session*> all;
     all.reserve(sessions_.size());
     for (auto& [id, s] : sessions_) all.push_back(s.get());
@@ -279,18 +314,11 @@ void router_core::leave(std::vector<outgoing>& out) {
             destroy_session(*s);
             continue;
         }
-        const auto* owner = cluster::rendezvous_owner(s->client_id, owners);
-        if (!owner) continue;  // no peer left: lost with this process (logged by the loop)
         events::session_state state;
-        state.sender = settings_.router_id;
-        state.found = true;
         export_session(*s, state);
         state.seen = history_.seen();
-        ++counters_.sessions_pushed;
-        pushed_[s->client_id] = *owner;
-        unacked_pushes_[s->client_id] = *owner;
-        out_->push_back({*owner, std::move(state), destination::peer});
         destroy_session(*s);
+        push_to_owner(std::move(state));
     }
     // CONNECTs still fetching are refused when their fetch completes.
     out_ = nullptr;

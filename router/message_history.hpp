@@ -38,6 +38,10 @@ class message_history {
 
     // The highest stamp routed so far from each origin.
     std::vector<events::high_water> seen() const;
+    std::uint64_t seen(const std::string& origin) const {
+        auto it = seen_.find(origin);
+        return it == seen_.end() ? 0 : it->second;
+    }
 
     // Calls visit for every recorded message newer than `seen` for its origin
     // (every message of an origin absent from `seen`), oldest first. Returns

@@ -203,7 +203,15 @@ void router_core::route(const message_ptr& msg) {
     for (const auto& [id, sub_qos] : match_scratch_) {
         auto it = by_id_.find(id);
         if (it == by_id_.end()) continue;
-        deliver(*it->second, msg, std::min(msg->qos, sub_qos), false);  // MQTT-3.3.1-9
+        session& s = *it->second;
+        if (!s.floor.empty()) {  // moved here lately: skip what it already had
+            if (auto f = s.floor.find(msg->origin); f != s.floor.end()) {
+                const bool had = msg->stamp <= f->second;
+                if (msg->stamp >= f->second) s.floor.erase(f);
+                if (had) continue;
+            }
+        }
+        deliver(s, msg, std::min(msg->qos, sub_qos), false);  // MQTT-3.3.1-9
     }
 }
 

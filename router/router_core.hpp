@@ -162,6 +162,12 @@ class router_core {
     events::session_state give_up(const std::string& client_id);
     // Adopts a session from a peer (offline) and completes it from history.
     void install(events::session_state&& state);
+    // install(), or while leaving, push_to_owner().
+    void adopt(events::session_state&& state);
+    // Sends the session to its owner among the live peers that are not leaving.
+    void push_to_owner(events::session_state&& state);
+    // What to answer a fetch: pushed_to if we pushed it away, else give_up().
+    events::session_state answer_fetch(const std::string& client_id);
     void request_retained_sync();
     void on_publish(const conn_ref& from, events::client_publish&& e);
     void on_ack(const conn_ref& from, const events::client_ack& e);

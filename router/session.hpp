@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/events/events.hpp"
@@ -68,6 +69,11 @@ struct session {
     std::deque<queued_entry> queue;                  // waiting for the window or for the client
     std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
     std::uint16_t last_packet_id = 0;
+    // After a move from another router: per origin, the highest stamp that
+    // router had already routed into this session. Those messages may still
+    // reach this router late; they are not delivered again. An entry goes
+    // once a newer message of its origin passed.
+    std::unordered_map<std::string, std::uint64_t> floor;
 
     bool online() const { return conn.has_value(); }
 

@@ -229,6 +229,118 @@ const std::uint8_t publish_wire[] = {
     0xcd, 0x12, 0x34,              //     packet_id: uint16 0x1234
 };
 
+// Replaces `old` at `at` with `replacement` in a copy of `wire`, checking that
+// `old` is what is there (so a wrong offset fails loudly rather than testing
+// something else). Chain calls from the highest offset down.
+std::string patched(std::string wire, std::size_t at, std::initializer_list<std::uint8_t> old,
+                    std::initializer_list<std::uint8_t> replacement) {
+    const std::string was(old.begin(), old.end());
+    BOOST_TEST_REQUIRE(wire.substr(at, was.size()) == was, "patch at " << at);
+    wire.replace(at, was.size(), std::string(replacement.begin(), replacement.end()));
+    return wire;
+}
+
+// session_fetch{request 300, client_id "cl", requester "rb"}
+const std::uint8_t session_fetch_wire[] = {
+    0x93,              // [0]  envelope: fixarray(3)
+    0x01,              // [1]    protocol_version 1
+    0x10,              // [2]    kind 16 = session_fetch
+    0x93,              // [3]    body: fixarray(3)
+    0xcd, 0x01, 0x2c,  // [4]      request: uint16 300
+    0xa2, 'c',  'l',   // [7]      client_id: fixstr(2) "cl"
+    0xa2, 'r',  'b',   // [10]     requester: fixstr(2) "rb"
+};
+
+// A small session_state: every list holds one entry, the window two (one
+// with its message, one awaiting PUBCOMP without). The bracketed numbers are
+// byte offsets, used by the malformed cases below.
+const std::uint8_t session_state_wire[] = {
+    0x93,                   // [0]  envelope: fixarray(3)
+    0x01,                   // [1]    protocol_version 1
+    0x11,                   // [2]    kind 17 = session_state
+    0x9b,                   // [3]    body: fixarray(11)
+    0x03,                   // [4]      request 3
+    0xa1, 'c',              // [5]      client_id: fixstr(1) "c"
+    0xa2, 'r',  'a',        // [7]      sender: fixstr(2) "ra"
+    0xc3,                   // [10]     found true
+    0x91,                   // [11]     subscriptions: fixarray(1)
+    0x92,                   // [12]       fixarray(2)
+    0xa3, 't',  '/',  '#',  // [13]         filter: fixstr(3) "t/#"
+    0x01,                   // [17]         qos 1
+    0x92,                   // [18]     inflight: fixarray(2)
+    0x95,                   // [19]       fixarray(5)
+    0x01,                   // [20]         packet_id 1
+    0x00,                   // [21]         state 0 (awaiting PUBACK)
+    0x01,                   // [22]         qos 1
+    0xc2,                   // [23]         retain false
+    0x96,                   // [24]         message: fixarray(6)
+    0xa3, 't',  '/',  'a',  // [25]           topic: fixstr(3) "t/a"
+    0xc4, 0x01, 'x',        // [29]           payload: bin8(1) "x"
+    0x01,                   // [32]           qos 1
+    0xc2,                   // [33]           retain false
+    0xcd, 0x01, 0x02,       // [34]           stamp: uint16 0x0102
+    0xa2, 'r',  'a',        // [37]           origin: fixstr(2) "ra"
+    0x95,                   // [40]       fixarray(5)
+    0xcd, 0x01, 0x00,       // [41]         packet_id: uint16 256
+    0x02,                   // [44]         state 2 (awaiting PUBCOMP)
+    0x02,                   // [45]         qos 2
+    0xc3,                   // [46]         retain true
+    0xc0,                   // [47]         message: nil
+    0x91,                   // [48]     queue: fixarray(1)
+    0x93,                   // [49]       fixarray(3)
+    0x96,                   // [50]         message: fixarray(6)
+    0xa3, 't',  '/',  'b',  // [51]           topic: fixstr(3) "t/b"
+    0xc4, 0x00,             // [55]           payload: bin8(0)
+    0x02,                   // [57]           qos 2
+    0xc2,                   // [58]           retain false
+    0x05,                   // [59]           stamp 5
+    0xa2, 'r',  'c',        // [60]           origin: fixstr(2) "rc"
+    0x01,                   // [63]         delivery qos 1
+    0xc2,                   // [64]         retain false
+    0x91,                   // [65]     inbound_qos2: fixarray(1)
+    0x09,                   // [66]       packet id 9
+    0xcd, 0x01, 0x00,       // [67]     last_packet_id: uint16 256
+    0x91,                   // [70]     seen: fixarray(1)
+    0x92,                   // [71]       fixarray(2)
+    0xa2, 'r',  'a',        // [72]         origin: fixstr(2) "ra"
+    0xcd, 0x01, 0x02,       // [75]         stamp: uint16 0x0102
+    0xa0,                   // [78]     pushed_to: fixstr(0)
+};
+
+session_state small_session_state() {
+    session_state s;
+    s.request = 3;
+    s.client_id = "c";
+    s.sender = "ra";
+    s.found = true;
+    s.subscriptions = {{"t/#", 1}};
+    s.inflight = {{1, 0, 1, false, stored_message{"t/a", "x", 1, false, 0x0102, "ra"}},
+                  {256, 2, 2, true, std::nullopt}};
+    s.queue = {{stored_message{"t/b", "", 2, false, 5, "rc"}, 1, false}};
+    s.inbound_qos2 = {9};
+    s.last_packet_id = 256;
+    s.seen = {{"ra", 0x0102}};
+    return s;
+}
+
+// retained_sync{sender "ra", one message, last true}
+const std::uint8_t retained_sync_wire[] = {
+    0x93,                          // [0]  envelope: fixarray(3)
+    0x01,                          // [1]    protocol_version 1
+    0x14,                          // [2]    kind 20 = retained_sync
+    0x93,                          // [3]    body: fixarray(3)
+    0xa2, 'r',  'a',               // [4]      sender: fixstr(2) "ra"
+    0x91,                          // [7]      messages: fixarray(1)
+    0x96,                          // [8]        fixarray(6)
+    0xa3, 'r',  '/',  '1',         // [9]          topic: fixstr(3) "r/1"
+    0xc4, 0x02, 'o',  'n',         // [13]         payload: bin8(2) "on"
+    0x01,                          // [17]         qos 1
+    0xc3,                          // [18]         retain true
+    0xce, 0x00, 0x01, 0x00, 0x00,  // [19]         stamp: uint32 0x10000
+    0xa2, 'r',  'b',               // [24]         origin: fixstr(2) "rb"
+    0xc3,                          // [27]     last true
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(events_codec)
@@ -329,6 +441,118 @@ BOOST_AUTO_TEST_CASE(pinned_client_connect_with_and_without_will) {
     BOOST_TEST_REQUIRE((da && db));
     BOOST_TEST(same(*da, a));
     BOOST_TEST(same(*db, b));
+}
+
+BOOST_AUTO_TEST_CASE(pinned_session_fetch) {
+    const event e = session_fetch{300, "cl", "rb"};
+    BOOST_TEST(to_hex(encode(e)) == to_hex(bytes_of(session_fetch_wire)));
+    boost::system::error_code ec;
+    const auto decoded = decode(bytes_of(session_fetch_wire), ec);
+    BOOST_TEST_REQUIRE(decoded.has_value(), ec.message());
+    BOOST_TEST(same(*decoded, e));
+    BOOST_TEST(name_of(*decoded) == std::string("session_fetch"));
+    BOOST_TEST(conn_of(*decoded) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(pinned_session_state) {
+    const event e = small_session_state();
+    BOOST_TEST(to_hex(encode(e)) == to_hex(bytes_of(session_state_wire)));
+    boost::system::error_code ec;
+    const auto decoded = decode(bytes_of(session_state_wire), ec);
+    BOOST_TEST_REQUIRE(decoded.has_value(), ec.message());
+    BOOST_TEST(same(*decoded, e));
+    const auto& s = std::get<session_state>(*decoded);
+    BOOST_TEST_REQUIRE(s.inflight.size() == 2u);
+    BOOST_TEST(s.inflight[0].message.has_value());
+    BOOST_TEST(!s.inflight[1].message.has_value());  // nil, not an empty message
+    BOOST_TEST(s.pushed_to.empty());
+}
+
+BOOST_AUTO_TEST_CASE(pinned_retained_sync) {
+    const event e =
+        retained_sync{"ra", {stored_message{"r/1", "on", 1, true, 0x10000, "rb"}}, true};
+    BOOST_TEST(to_hex(encode(e)) == to_hex(bytes_of(retained_sync_wire)));
+    boost::system::error_code ec;
+    const auto decoded = decode(bytes_of(retained_sync_wire), ec);
+    BOOST_TEST_REQUIRE(decoded.has_value(), ec.message());
+    BOOST_TEST(same(*decoded, e));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_session_fetch) {
+    const std::string w = bytes_of(session_fetch_wire);
+    // Arity 2 (requester missing) and 4 (a trailing nil).
+    expect_error(patched(patched(w, 10, {0xa2, 'r', 'b'}, {}), 3, {0x93}, {0x92}), errc::malformed);
+    expect_error(patched(w + '\xc0', 3, {0x93}, {0x94}), errc::malformed);
+    expect_error(patched(w, 4, {0xcd, 0x01, 0x2c}, {0xa1, '1'}), errc::malformed);  // request str
+    expect_error(patched(w, 4, {0xcd, 0x01, 0x2c}, {0xff}), errc::malformed);       // request -1
+    expect_error(patched(w, 7, {0xa2}, {0xc4, 0x02}), errc::malformed);       // client_id as bin
+    expect_error(patched(w, 10, {0xa2, 'r', 'b'}, {0xc0}), errc::malformed);  // requester nil
+}
+
+BOOST_AUTO_TEST_CASE(malformed_session_state) {
+    const std::string w = bytes_of(session_state_wire);
+    // Body arity 10 (pushed_to missing) and 12 (a trailing nil).
+    expect_error(patched(patched(w, 78, {0xa0}, {}), 3, {0x9b}, {0x9a}), errc::malformed);
+    expect_error(patched(w + '\xc0', 3, {0x9b}, {0x9c}), errc::malformed);
+    expect_error(patched(w, 10, {0xc3}, {0x01}), errc::malformed);  // found as int
+    // Subscriptions: qos 3; an entry of arity 1.
+    expect_error(patched(w, 17, {0x01}, {0x03}), errc::malformed);
+    expect_error(patched(patched(w, 17, {0x01}, {}), 12, {0x92}, {0x91}), errc::malformed);
+    // In-flight: state 3 (with and without a message), qos 3, arity 4,
+    // message neither nil nor an array, message of arity 5, message qos 3,
+    // state 0 with no message is well-formed (the router drops it on import).
+    expect_error(patched(w, 21, {0x00}, {0x03}), errc::malformed);
+    expect_error(patched(w, 44, {0x02}, {0x03}), errc::malformed);
+    expect_error(patched(w, 22, {0x01}, {0x03}), errc::malformed);
+    expect_error(patched(patched(w, 47, {0xc0}, {}), 40, {0x95}, {0x94}), errc::malformed);
+    expect_error(patched(w, 47, {0xc0}, {0xc2}), errc::malformed);
+    expect_error(patched(patched(w, 37, {0xa2, 'r', 'a'}, {}), 24, {0x96}, {0x95}),
+                 errc::malformed);
+    expect_error(patched(w, 32, {0x01}, {0x03}), errc::malformed);
+    // Queue: delivery qos 3, message qos 3, entry of arity 2.
+    expect_error(patched(w, 63, {0x01}, {0x03}), errc::malformed);
+    expect_error(patched(w, 57, {0x02}, {0x03}), errc::malformed);
+    expect_error(patched(patched(w, 64, {0xc2}, {}), 49, {0x93}, {0x92}), errc::malformed);
+    // Inbound QoS 2 ids: 0 is no packet id; 65536 does not fit; not an int.
+    expect_error(patched(w, 66, {0x09}, {0x00}), errc::malformed);
+    expect_error(patched(w, 66, {0x09}, {0xce, 0x00, 0x01, 0x00, 0x00}), errc::malformed);
+    expect_error(patched(w, 66, {0x09}, {0xa1, '9'}), errc::malformed);
+    // last_packet_id 65536; a seen entry of arity 1; pushed_to nil.
+    expect_error(patched(w, 67, {0xcd, 0x01, 0x00}, {0xce, 0x00, 0x01, 0x00, 0x00}),
+                 errc::malformed);
+    expect_error(patched(patched(w, 75, {0xcd, 0x01, 0x02}, {}), 71, {0x92}, {0x91}),
+                 errc::malformed);
+    expect_error(patched(w, 78, {0xa0}, {0xc0}), errc::malformed);
+
+    // The unmutated bytes, and a state-0 entry without its message, decode.
+    boost::system::error_code ec;
+    BOOST_TEST(decode(w, ec).has_value());
+    const auto no_message = patched(
+        w, 24,
+        {0x96, 0xa3, 't', '/', 'a', 0xc4, 0x01, 'x', 0x01, 0xc2, 0xcd, 0x01, 0x02, 0xa2, 'r', 'a'},
+        {0xc0});
+    const auto d = decode(no_message, ec);
+    BOOST_TEST_REQUIRE(d.has_value(), ec.message());
+    BOOST_TEST(!std::get<session_state>(*d).inflight[0].message.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(malformed_retained_sync) {
+    const std::string w = bytes_of(retained_sync_wire);
+    // Arity 2 (last missing) and 4.
+    expect_error(patched(patched(w, 27, {0xc3}, {}), 3, {0x93}, {0x92}), errc::malformed);
+    expect_error(patched(w + '\xc3', 3, {0x93}, {0x94}), errc::malformed);
+    expect_error(patched(w, 17, {0x01}, {0x03}), errc::malformed);  // message qos 3
+    expect_error(patched(patched(w, 24, {0xa2, 'r', 'b'}, {}), 8, {0x96}, {0x95}),
+                 errc::malformed);                                  // message of arity 5
+    expect_error(patched(w, 13, {0xc4}, {0xa2}), errc::malformed);  // payload as str
+    expect_error(patched(w, 27, {0xc3}, {0x01}), errc::malformed);  // last as int
+    expect_error(patched(patched(w, 8,
+                                 {0x96, 0xa3, 'r', '/', '1', 0xc4, 0x02, 'o', 'n', 0x01, 0xc3, 0xce,
+                                  0x00, 0x01, 0x00, 0x00, 0xa2, 'r', 'b'},
+                                 {}),
+                         7, {0x91}, {0xc0}),
+                 errc::malformed);                                 // messages nil
+    expect_error(patched(w, 7, {0x91}, {0x92}), errc::malformed);  // says 2 messages, has 1
 }
 
 BOOST_AUTO_TEST_CASE(malformed_envelopes) {
