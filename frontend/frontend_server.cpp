@@ -42,12 +42,15 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
       options_(options),
       auth_(std::move(auth)),
       tls_(make_tls_context(options_)),
-      link_(
-          io, zctx, options_.frontend_id, options_.routers, link,
-          [this](events::event&& e) { on_router_event(std::move(e)); },
-          [this](std::size_t index, const std::string& why, std::uint64_t survivor) {
-              close_sessions_of(index, why, survivor);
-          }) {
+      link_(io, zctx, options_.frontend_id, options_.routers, link,
+            router_link::handlers{
+                [this](events::event&& e) { on_router_event(std::move(e)); },
+                [this](std::size_t index, const std::string& why, std::uint64_t survivor) {
+                    close_sessions_of(index, why, survivor);
+                },
+                [this](bool paused) { on_link_paused(paused); },
+                [this] { on_membership(); },
+            }) {
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -72,27 +75,85 @@ void frontend_server::stop() {
 }
 
 void frontend_server::forward(events::conn_id conn, const events::event& e) {
-    std::size_t owner;
-    if (const auto* c = std::get_if<events::client_connect>(&e)) {
-        owner = link_.owner_of(c->client_id);
-        if (!link_.router_available(owner)) {
-            // The router that owns this client id is down: CONNACK 3 (server
-            // unavailable) now, rather than after the connect timeout.
-            if (auto it = sessions_.find(conn); it != sessions_.end())
-                if (auto s = it->second.lock())
-                    boost::asio::post(io_, [s, conn] {
-                        s->on_router_event(events::connack{conn, false, 3});
-                    });
-            return;
-        }
-        owners_[conn] = {owner, 0};
-    } else {
-        auto it = owners_.find(conn);
-        if (it == owners_.end()) return;  // never got past CONNECT: the router knows nothing
-        owner = it->second.router;
-        if (std::holds_alternative<events::client_disconnect>(e)) owners_.erase(it);
+    if (const auto* p = std::get_if<events::client_publish>(&e);
+        p && p->qos == 0 && link_.paused()) {
+        shed_qos0();
+        return;
     }
+    if (const auto* c = std::get_if<events::client_connect>(&e)) {
+        if (auto owner = link_.owner_of(c->client_id)) {
+            owners_[conn] = {*owner, 0};
+            link_.send(*owner, e);
+        } else if (link_.owner_pending()) {
+            parked_[conn].push_back(e);
+        } else {
+            // No router can take this client now: CONNACK 3 (server
+            // unavailable) at once, rather than after the connect timeout.
+            refuse_connect(conn);
+        }
+        return;
+    }
+    if (auto p = parked_.find(conn); p != parked_.end()) {
+        if (std::holds_alternative<events::client_disconnect>(e))
+            parked_.erase(p);  // no router ever heard of it
+        else
+            p->second.push_back(e);
+        return;
+    }
+    auto it = owners_.find(conn);
+    if (it == owners_.end()) return;  // never got past CONNECT: the router knows nothing
+    const auto owner = it->second.router;
+    if (std::holds_alternative<events::client_disconnect>(e)) owners_.erase(it);
     link_.send(owner, e);
+}
+
+void frontend_server::on_membership() {
+    for (auto it = parked_.begin(); it != parked_.end();) {
+        const auto conn = it->first;
+        const auto& connect = std::get<events::client_connect>(it->second.front());
+        if (auto owner = link_.owner_of(connect.client_id)) {
+            owners_[conn] = {*owner, 0};
+            for (const auto& e : it->second) link_.send(*owner, e);
+            it = parked_.erase(it);
+        } else if (!link_.owner_pending()) {
+            refuse_connect(conn);
+            it = parked_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void frontend_server::refuse_connect(events::conn_id conn) {
+    if (auto it = sessions_.find(conn); it != sessions_.end())
+        if (auto s = it->second.lock())
+            boost::asio::post(io_, [s, conn] {
+                s->on_router_event(events::connack{conn, false, 3});
+            });
+}
+
+void frontend_server::on_link_paused(bool paused) {
+    std::vector<std::shared_ptr<session_base>> live;
+    for (auto& [id, weak] : sessions_)
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (auto& s : live) {
+        if (paused)
+            s->pause_reading();
+        else
+            s->resume_reading();
+    }
+}
+
+void frontend_server::shed_qos0() {
+    ++qos0_shed_;
+    ++shed_since_log_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_shed_log_ < std::chrono::seconds(10)) return;
+    spdlog::warn(
+        "frontend: router queues full: shed {} QoS 0 PUBLISH since the last report ({} in all)",
+        shed_since_log_, qos0_shed_);
+    last_shed_log_ = now;
+    shed_since_log_ = 0;
 }
 
 void frontend_server::close_sessions_of(std::size_t index, const std::string& why,
@@ -126,6 +187,7 @@ std::uint16_t frontend_server::listener_port(std::size_t i) const {
 
 void frontend_server::register_session(events::conn_id id, const std::shared_ptr<session_base>& s) {
     sessions_[id] = s;
+    if (link_.paused()) s->pause_reading();  // before start(): no read is issued
 }
 
 void frontend_server::unregister_session(events::conn_id id) {

@@ -2,13 +2,22 @@
 // to the router tier, and the table of live sessions by connection id (used
 // to hand router events to the right session).
 //
+// Each connection's events go to the router slot that owned its client id
+// at CONNECT. A CONNECT no router can own yet (the link is still learning its
+// routers) is parked with what the client pipelined after it, until the link
+// reports a membership change; one no router can own is answered CONNACK 3.
+// While the link is paused (a router's queue is full) every session stops
+// reading and QoS 0 PUBLISHes that still arrive are shed and counted.
+//
 // Everything here runs on one io_context thread (the caller's run()); the
 // class is not thread-safe. mqtt-frontend and mqtt-broker own one each.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -57,11 +66,19 @@ class frontend_server {
     void unregister_session(events::conn_id id);
 
     std::size_t session_count() const { return sessions_.size(); }
+    // QoS 0 PUBLISHes dropped because the link was paused.
+    std::uint64_t qos0_shed() const { return qos0_shed_; }
     // Port of the i-th listener (useful when it was given as port 0).
     std::uint16_t listener_port(std::size_t i) const;
 
   private:
     void on_router_event(events::event&& e);
+    // The link's set of possible owners changed: place or refuse parked CONNECTs.
+    void on_membership();
+    void on_link_paused(bool paused);
+    // CONNACK 3 (server unavailable), posted to the session.
+    void refuse_connect(events::conn_id conn);
+    void shed_qos0();
 
     boost::asio::io_context& io_;
     config::frontend_options options_;
@@ -78,7 +95,12 @@ class frontend_server {
         std::uint64_t incarnation = 0;  // of the router that accepted it (0: no connack yet)
     };
     std::unordered_map<events::conn_id, owner> owners_;
+    // CONNECTs waiting for an owner, each with what was pipelined after it.
+    std::map<events::conn_id, std::vector<events::event>> parked_;
     events::conn_id next_conn_ = 1;
+    std::uint64_t qos0_shed_ = 0;
+    std::uint64_t shed_since_log_ = 0;
+    std::chrono::steady_clock::time_point last_shed_log_{};
 };
 
 }  // namespace frontend

@@ -2,75 +2,33 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cstdio>
 
+#include "common/cluster/rendezvous.hpp"
 #include "common/util/incarnation.hpp"
 
 namespace frontend {
 
-namespace {
-
-// FNV-1a over the key and the router's endpoint: the router with the highest
-// weight owns the key (rendezvous hashing), so adding or removing a router
-// moves only the keys it wins or held.
-std::uint64_t weight(std::string_view key, std::string_view endpoint) {
-    std::uint64_t h = 1469598103934665603ull;
-    auto mix = [&](std::string_view s) {
-        for (unsigned char c : s) {
-            h ^= c;
-            h *= 1099511628211ull;
-        }
-    };
-    mix(key);
-    mix("\x1f");
-    mix(endpoint);
-    // Finalise (splitmix64) so similar endpoints spread well.
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    return h ^ (h >> 31);
-}
-
-}  // namespace
-
 router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
-                         std::vector<std::string> endpoints, link_settings settings,
-                         event_handler on_event, lost_handler on_lost)
+                         std::vector<std::string> routers, link_settings settings, handlers h)
     : io_(io),
       frontend_id_(std::move(frontend_id)),
+      specs_(std::move(routers)),
       settings_(settings),
-      on_event_(std::move(on_event)),
-      on_lost_(std::move(on_lost)),
+      handlers_(std::move(h)),
       zctx_(zctx),
       heartbeat_timer_(io),
       incarnation_(util::new_incarnation()) {
-    if (endpoints.empty()) throw std::runtime_error("no router endpoint configured");
-    for (auto& endpoint : endpoints)
-        routers_.push_back(std::make_unique<router>(io, zctx, std::move(endpoint)));
+    if (specs_.empty()) throw std::runtime_error("no router endpoint configured");
 }
 
-void router_link::open_socket(router& r) {
-    if (r.fd.is_open()) {
-        boost::system::error_code ec;
-        r.fd.cancel(ec);  // the pending wait completes with operation_aborted
-        r.fd.release();   // the descriptor belongs to libzmq
-    }
-    r.socket = zmq::socket_t(zctx_, zmq::socket_type::dealer);
-    // A fresh routing id per socket: the router sees a new peer, never the
-    // lingering pipe of the previous socket.
-    r.socket.set(zmq::sockopt::routing_id, routing_id() + "/" + std::to_string(++r.generation));
-    // ZMTP heartbeats close a dead TCP pipe instead of waiting for TCP timeouts.
-    r.socket.set(zmq::sockopt::heartbeat_ivl,
-                 static_cast<int>(settings_.heartbeat_interval.count()));
-    r.socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(settings_.peer_timeout.count()));
-    r.socket.set(zmq::sockopt::sndhwm, 0);
-    r.socket.set(zmq::sockopt::rcvhwm, 0);
-    r.socket.set(zmq::sockopt::linger, 2000);
-    r.socket.connect(r.endpoint);
-    r.fd.assign(r.socket.get(zmq::sockopt::fd));
-    wait_readable(r);
+router_link::~router_link() {
+    watcher_.reset();  // joins its thread: nothing is posted after this
+    // The descriptors belong to libzmq: never close them from Asio.
+    for (auto& r : routers_)
+        if (r->fd.is_open()) r->fd.release();
 }
 
 std::string router_link::routing_id() const {
@@ -79,51 +37,33 @@ std::string router_link::routing_id() const {
     return frontend_id_ + "/" + hex;
 }
 
-router_link::~router_link() {
-    // The descriptors belong to libzmq: never close them from Asio.
-    for (auto& r : routers_)
-        if (r->fd.is_open()) r->fd.release();
+std::size_t router_link::index_of(const router& r) const {
+    for (std::size_t i = 0; i < routers_.size(); ++i)
+        if (routers_[i].get() == &r) return i;
+    return none;
 }
+
+// ---- membership -------------------------------------------------------------
 
 void router_link::start() {
-    for (auto& r : routers_) {
-        r->last_seen = clock::now();
-        open_socket(*r);
-    }
-    heartbeat();
-}
-
-std::size_t router_link::owner_of(std::string_view client_id) const {
-    std::size_t best = 0;
-    std::uint64_t best_weight = 0;
-    for (std::size_t i = 0; i < routers_.size(); ++i) {
-        const auto w = weight(client_id, routers_[i]->endpoint);
-        if (i == 0 || w > best_weight) {
-            best = i;
-            best_weight = w;
-        }
-    }
-    return best;
-}
-
-void router_link::heartbeat() {
-    if (stopped_) return;
-    const auto now = clock::now();
-    for (std::size_t i = 0; i < routers_.size(); ++i) {
-        auto& r = *routers_[i];
-        // Silent for the timeout: once alive, or never heard from since start.
-        if (!r.lost && now - r.last_seen > settings_.peer_timeout) {
-            r.alive = false;
-            r.lost = true;
-            spdlog::warn(
-                "frontend: router {} silent for {} ms: deemed dead", r.endpoint,
-                std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_seen).count());
-            if (on_lost_) on_lost_(i, "router silent", 0);
-            // Drop what is queued for it (those clients are gone): its next
-            // incarnation must not receive stale CONNECTs or PUBLISHes.
-            open_socket(r);
-        }
-        send(i, events::hello{frontend_id_, events::protocol_version, incarnation_});
+    if (started_) return;
+    started_ = true;
+    if (std::all_of(specs_.begin(), specs_.end(),
+                    [](const std::string& s) { return cluster::is_literal_endpoint(s); })) {
+        // Nothing to look up, nothing that can change: no watcher thread.
+        std::string ignored;
+        set_endpoints(cluster::resolve_endpoints(specs_, ignored));
+    } else {
+        std::weak_ptr<int> token = alive_token_;
+        watcher_ = std::make_unique<cluster::endpoint_watcher>(
+            specs_, settings_.discovery_interval,
+            [this, token](const std::vector<std::string>& endpoints) {
+                // On the watcher's thread: hand the list to the io_context.
+                boost::asio::post(io_, [this, token, endpoints] {
+                    if (!token.expired() && !stopped_) set_endpoints(endpoints);
+                });
+            });
+        watcher_->start();
     }
     heartbeat_timer_.expires_after(settings_.heartbeat_interval);
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -131,90 +71,387 @@ void router_link::heartbeat() {
     });
 }
 
-void router_link::on_router_hello(router& r, const events::router_hello& h) {
-    r.last_seen = clock::now();
-    const bool restarted = r.incarnation != 0 && r.incarnation != h.incarnation;
-    r.incarnation = h.incarnation;
-    if (!r.alive) spdlog::info("frontend: router '{}' at {} is up", h.router_id, r.endpoint);
-    r.alive = true;
-    r.lost = false;
-    if (restarted) {
-        spdlog::warn("frontend: router '{}' restarted: closing the connections it owned",
-                     h.router_id);
-        for (std::size_t i = 0; i < routers_.size(); ++i)
-            if (routers_[i].get() == &r && on_lost_) on_lost_(i, "router restarted", h.incarnation);
+void router_link::set_endpoints(const std::vector<std::string>& endpoints) {
+    if (stopped_) return;
+    resolved_ = true;
+    for (const auto& endpoint : endpoints) {
+        auto it = std::find_if(routers_.begin(), routers_.end(),
+                               [&](const auto& r) { return r->endpoint == endpoint; });
+        if (it == routers_.end()) {
+            routers_.push_back(std::make_unique<router>(io_, zctx_, endpoint));
+            spdlog::info("frontend: router endpoint {} added", endpoint);
+            open_socket(*routers_.back());
+            continue;
+        }
+        auto& r = **it;
+        if (!r.retired) continue;
+        r.retired = false;
+        spdlog::info("frontend: router endpoint {} is back", endpoint);
+        if (!r.open && r.duplicate_of == none) {
+            r.lost = false;
+            open_socket(r);
+        }
     }
+    for (auto& slot : routers_) {
+        auto& r = *slot;
+        if (r.retired ||
+            std::find(endpoints.begin(), endpoints.end(), r.endpoint) != endpoints.end())
+            continue;
+        r.retired = true;
+        if (r.alive) {
+            // Its sessions stay until the router closes them or is deemed dead.
+            spdlog::info(
+                "frontend: router endpoint {} is gone from discovery: no new clients on it",
+                r.endpoint);
+        } else {
+            spdlog::info("frontend: router endpoint {} is gone from discovery", r.endpoint);
+            close_socket(r);
+        }
+    }
+    update_pause();
+    notify_membership();
 }
 
-void router_link::send(std::size_t index, const events::event& e) {
-    if (stopped_) return;
-    auto& r = *routers_.at(index);
-    const std::string bytes = events::encode(e);
-    r.socket.send(zmq::buffer(bytes), zmq::send_flags::none);
-    // A send may consume the descriptor's edge: look at ZMQ_EVENTS again.
-    schedule_drain(r);
+std::optional<std::size_t> router_link::owner_of(std::string_view client_id) const {
+    std::vector<std::string_view> ids;
+    std::vector<std::size_t> slots;
+    for (std::size_t i = 0; i < routers_.size(); ++i) {
+        const auto& r = *routers_[i];
+        if (!r.open || !r.alive || r.leaving || r.retired || r.duplicate_of != none ||
+            r.router_id.empty())
+            continue;
+        // Two slots that reach one router count once (the first one).
+        if (std::find(ids.begin(), ids.end(), r.router_id) != ids.end()) continue;
+        ids.push_back(r.router_id);
+        slots.push_back(i);
+    }
+    const auto* best = cluster::rendezvous_owner(client_id, ids);
+    if (best == nullptr) return std::nullopt;
+    return slots[static_cast<std::size_t>(best - ids.data())];
+}
+
+bool router_link::owner_pending() const {
+    if (!resolved_) return true;
+    return std::any_of(routers_.begin(), routers_.end(), [](const auto& r) {
+        return r->open && !r->alive && !r->lost && !r->retired && r->duplicate_of == none &&
+               !r->version_mismatch;
+    });
+}
+
+void router_link::notify_membership() {
+    if (membership_scheduled_ || stopped_ || !handlers_.on_membership) return;
+    membership_scheduled_ = true;
+    std::weak_ptr<int> token = alive_token_;
+    boost::asio::post(io_, [this, token] {
+        if (token.expired()) return;
+        membership_scheduled_ = false;
+        if (!stopped_) handlers_.on_membership();
+    });
+}
+
+// ---- sockets ----------------------------------------------------------------
+
+void router_link::open_socket(router& r) {
+    if (r.open) {
+        boost::system::error_code ec;
+        r.fd.cancel(ec);  // the pending wait completes with operation_aborted
+        r.fd.release();   // the descriptor belongs to libzmq
+    }
+    r.open = false;
+    r.alive = false;
+    r.leaving = false;  // a fresh socket learns everything anew
+    r.backlog.clear();
+    r.last_seen = clock::now();
+    ++r.generation;
+    r.socket = zmq::socket_t(zctx_, zmq::socket_type::dealer);
+    // A fresh routing id per socket: the router sees a new peer, never the
+    // lingering pipe of the previous socket, and two slots that reach one
+    // router never present the same id (a ROUTER refuses the second).
+    r.socket.set(zmq::sockopt::routing_id, routing_id() + "/" + std::to_string(++sockets_opened_));
+    // ZMTP heartbeats close a dead TCP pipe instead of waiting for TCP timeouts.
+    r.socket.set(zmq::sockopt::heartbeat_ivl,
+                 static_cast<int>(settings_.heartbeat_interval.count()));
+    r.socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(settings_.peer_timeout.count()));
+    // Back-pressure: past the limit, send() keeps events in the slot's FIFO.
+    r.socket.set(zmq::sockopt::sndhwm, static_cast<int>(settings_.queue_limit));
+    r.socket.set(zmq::sockopt::rcvhwm, 0);
+    r.socket.set(zmq::sockopt::linger, 2000);
+    // Discovery may yield tcp://[v6]:port, which libzmq refuses without ZMQ_IPV6.
+    r.socket.set(zmq::sockopt::ipv6, 1);
+    try {
+        r.socket.connect(r.endpoint);
+    } catch (const zmq::error_t& e) {
+        spdlog::error("frontend: cannot connect to router endpoint {}: {}", r.endpoint, e.what());
+        r.socket.close();
+        return;
+    }
+    r.open = true;
+    r.fd.assign(r.socket.get(zmq::sockopt::fd));
+    wait_readable(r);
+    send_hello(r);
+}
+
+void router_link::close_socket(router& r) {
+    if (r.open) {
+        boost::system::error_code ec;
+        r.fd.cancel(ec);
+        r.fd.release();
+        r.socket.close();
+    }
+    r.open = false;
+    r.alive = false;
+    r.backlog.clear();
+    release_duplicates_of(r);
+    update_pause();
+}
+
+void router_link::release_duplicates_of(const router& r) {
+    const auto index = index_of(r);
+    for (auto& slot : routers_) {
+        auto& d = *slot;
+        if (d.duplicate_of != index) continue;
+        d.duplicate_of = none;
+        d.lost = false;
+        if (d.retired) continue;
+        spdlog::info("frontend: using router endpoint {} again", d.endpoint);
+        open_socket(d);
+    }
 }
 
 void router_link::stop() {
     stopped_ = true;
     boost::system::error_code ec;
-    for (auto& r : routers_) r->fd.cancel(ec);
+    for (auto& r : routers_)
+        if (r->open) r->fd.cancel(ec);
     heartbeat_timer_.cancel();
 }
+
+// ---- heartbeat and liveness ---------------------------------------------------
+
+void router_link::heartbeat() {
+    if (stopped_) return;
+    const auto now = clock::now();
+    for (std::size_t i = 0; i < routers_.size(); ++i) {
+        auto& r = *routers_[i];
+        if (!r.open) continue;
+        // Silent for the timeout: once alive, or never heard from since opened.
+        if (!r.lost && now - r.last_seen > settings_.peer_timeout) {
+            spdlog::warn(
+                "frontend: router {} silent for {} ms: deemed dead", r.endpoint,
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_seen).count());
+            mark_lost(r, "router silent");  // reopens the socket, which says hello
+            continue;
+        }
+        send_hello(r);
+    }
+    heartbeat_timer_.expires_after(settings_.heartbeat_interval);
+    heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) heartbeat();
+    });
+}
+
+void router_link::send_hello(router& r) {
+    // Never behind a FIFO (one hello at a time is enough), and never queued
+    // for a router that is not alive: its ZeroMQ queue holds hellos already.
+    if (!r.open || !r.backlog.empty()) return;
+    const auto bytes =
+        events::encode(events::hello{frontend_id_, events::protocol_version, incarnation_});
+    if (!r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait) && r.alive) {
+        r.backlog.push_back(bytes);
+        update_pause();
+    }
+    schedule_drain(r);
+}
+
+void router_link::mark_lost(router& r, const std::string& why) {
+    const auto index = index_of(r);
+    r.alive = false;
+    r.lost = true;
+    r.leaving = false;
+    if (handlers_.on_lost) handlers_.on_lost(index, why, 0);
+    // Drop what is queued for it (those clients are gone): its next
+    // incarnation must not receive stale CONNECTs or PUBLISHes.
+    if (r.retired)
+        close_socket(r);
+    else
+        open_socket(r);
+    release_duplicates_of(r);
+    update_pause();
+    notify_membership();
+}
+
+void router_link::on_router_hello(router& r, const events::router_hello& h) {
+    r.last_seen = clock::now();
+    const auto index = index_of(r);
+    const bool restarted = r.incarnation != 0 && r.incarnation != h.incarnation;
+    const bool changed = r.router_id != h.router_id || r.incarnation != h.incarnation;
+    const bool was_alive = r.alive;
+    r.router_id = h.router_id;
+    r.incarnation = h.incarnation;
+    if (!r.alive) spdlog::info("frontend: router '{}' at {} is up", h.router_id, r.endpoint);
+    r.alive = true;
+    r.lost = false;
+    if (restarted) {
+        r.leaving = false;
+        spdlog::warn("frontend: router '{}' restarted: closing the connections it owned",
+                     h.router_id);
+        if (handlers_.on_lost) handlers_.on_lost(index, "router restarted", h.incarnation);
+    }
+    if (changed || !was_alive) {
+        for (std::size_t i = 0; i < routers_.size(); ++i) {
+            auto& other = *routers_[i];
+            if (i == index || !other.open || !other.alive || other.duplicate_of != none ||
+                other.router_id != h.router_id || other.incarnation != h.incarnation)
+                continue;
+            // Two sockets to one router must not both live: the router takes
+            // the second one's hello for a replacement of the first (same
+            // frontend id) and ends the first one's connections, and so on at
+            // every heartbeat. Keep one; close the clients of the first path
+            // (the router has ended them already) so they reconnect. A retired
+            // slot yields to a current one, else the newcomer yields.
+            auto& keep = other.retired ? r : other;
+            auto& drop = other.retired ? other : r;
+            const auto keep_index = other.retired ? index : i;
+            spdlog::info("frontend: {} and {} reach the same router '{}': using only {}",
+                         r.endpoint, other.endpoint, h.router_id, keep.endpoint);
+            if (handlers_.on_lost) handlers_.on_lost(i, "second path to the same router", 0);
+            close_socket(drop);
+            drop.duplicate_of = keep_index;
+            break;
+        }
+    }
+    if (!was_alive || changed) notify_membership();
+}
+
+void router_link::on_router_leaving(router& r, const events::router_leaving& l) {
+    r.last_seen = clock::now();
+    if (r.incarnation != 0 && l.incarnation != r.incarnation) return;  // an older process
+    if (r.incarnation == 0) {
+        r.router_id = l.router_id;
+        r.incarnation = l.incarnation;
+    }
+    if (!r.leaving)
+        spdlog::info("frontend: router '{}' at {} is leaving: no new clients on it", l.router_id,
+                     r.endpoint);
+    r.leaving = true;
+    notify_membership();
+}
+
+// ---- sending and back-pressure ----------------------------------------------------
+
+void router_link::send(std::size_t index, const events::event& e) {
+    if (stopped_) return;
+    auto& r = *routers_.at(index);
+    if (!r.open) return;  // retired or duplicate: its clients are being closed
+    auto bytes = events::encode(e);
+    if (!r.backlog.empty()) {
+        r.backlog.push_back(std::move(bytes));  // behind what waits already
+    } else if (!r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) {
+        r.backlog.push_back(std::move(bytes));
+        update_pause();
+    }
+    // A send may consume the descriptor's edge: look at ZMQ_EVENTS again.
+    schedule_drain(r);
+}
+
+std::size_t router_link::flush_backlog(router& r) {
+    std::size_t sent = 0;
+    while (!r.backlog.empty() &&
+           r.socket.send(zmq::buffer(r.backlog.front()), zmq::send_flags::dontwait)) {
+        r.backlog.pop_front();
+        ++sent;
+    }
+    if (r.backlog.empty()) update_pause();
+    return sent;
+}
+
+void router_link::update_pause() {
+    const bool any = std::any_of(routers_.begin(), routers_.end(),
+                                 [](const auto& r) { return r->open && !r->backlog.empty(); });
+    if (any == paused_) return;
+    paused_ = any;
+    spdlog::debug("frontend: router queues {}", any ? "full: pausing client reads" : "drained");
+    if (handlers_.on_pause) handlers_.on_pause(any);
+}
+
+// ---- receiving ----------------------------------------------------------------
 
 void router_link::schedule_drain(router& r) {
     if (r.drain_scheduled || stopped_) return;
     r.drain_scheduled = true;
-    boost::asio::post(io_, [this, &r] {
+    std::weak_ptr<int> token = alive_token_;
+    boost::asio::post(io_, [this, &r, token] {
+        if (token.expired()) return;
         r.drain_scheduled = false;
         drain(r);
     });
 }
 
 void router_link::wait_readable(router& r) {
+    const auto generation = r.generation;
     r.fd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                    [this, &r](const boost::system::error_code& ec) {
-                        if (ec || stopped_) return;
+                    [this, &r, generation](const boost::system::error_code& ec) {
+                        // Aborted, or a completion of a socket since replaced.
+                        if (ec || stopped_ || !r.open || generation != r.generation) return;
                         drain(r);
-                        wait_readable(r);
+                        if (r.open && generation == r.generation) wait_readable(r);
                     });
 }
 
 void router_link::drain(router& r) {
-    // A bounded batch, then yield to the client sockets: a busy router must
-    // not starve this frontend's readers.
-    for (int n = 0; !stopped_ && (r.socket.get(zmq::sockopt::events) & ZMQ_POLLIN); ++n) {
-        if (n == 256) {
-            schedule_drain(r);
-            return;
-        }
-        zmq::message_t msg;
-        if (!r.socket.recv(msg, zmq::recv_flags::dontwait)) break;
-        boost::system::error_code ec;
-        auto e =
-            events::decode(std::string_view(static_cast<const char*>(msg.data()), msg.size()), ec);
-        if (!e) {
-            ++malformed_;
-            if (ec != events::errc::version_mismatch) {
-                spdlog::warn("frontend: dropped an event from router {}: {}", r.endpoint,
-                             ec.message());
-            } else if (!r.version_mismatch) {
-                // Refuse to talk, say why once: the router answers every heartbeat.
-                r.version_mismatch = true;
-                spdlog::error(
-                    "frontend: router {} speaks another inter-tier protocol version (this "
-                    "frontend speaks {}); ignoring it until it is upgraded",
-                    r.endpoint, events::protocol_version);
+    // libzmq's ZMQ_FD is edge-triggered: keep going until ZMQ_EVENTS shows
+    // nothing to do, and look at it last. A bounded batch of receives, then
+    // yield to the client sockets: a busy router must not starve this
+    // frontend's readers.
+    const auto generation = r.generation;
+    for (int received = 0;;) {
+        if (stopped_ || !r.open || generation != r.generation) return;
+        const auto ready = r.socket.get(zmq::sockopt::events);
+        bool progressed = false;
+        if (!r.backlog.empty() && (ready & ZMQ_POLLOUT)) progressed = flush_backlog(r) > 0;
+        if (ready & ZMQ_POLLIN) {
+            if (received == 256) {
+                schedule_drain(r);
+                return;
             }
-            continue;
+            zmq::message_t msg;
+            if (r.socket.recv(msg, zmq::recv_flags::dontwait)) {
+                ++received;
+                progressed = true;
+                receive(r, msg);
+            }
         }
-        if (auto* h = std::get_if<events::router_hello>(&*e)) {
-            on_router_hello(r, *h);
-            continue;
-        }
-        r.last_seen = clock::now();  // any event proves the router alive
-        on_event_(std::move(*e));
+        if (!progressed) return;
     }
+}
+
+void router_link::receive(router& r, const zmq::message_t& msg) {
+    boost::system::error_code ec;
+    auto e = events::decode(std::string_view(static_cast<const char*>(msg.data()), msg.size()), ec);
+    if (!e) {
+        ++malformed_;
+        if (ec != events::errc::version_mismatch) {
+            spdlog::warn("frontend: dropped an event from router {}: {}", r.endpoint, ec.message());
+        } else if (!r.version_mismatch) {
+            // Refuse to talk, say why once: the router answers every heartbeat.
+            r.version_mismatch = true;
+            spdlog::error(
+                "frontend: router {} speaks another inter-tier protocol version (this "
+                "frontend speaks {}); ignoring it until it is upgraded",
+                r.endpoint, events::protocol_version);
+        }
+        return;
+    }
+    if (auto* h = std::get_if<events::router_hello>(&*e)) {
+        on_router_hello(r, *h);
+        return;
+    }
+    if (auto* l = std::get_if<events::router_leaving>(&*e)) {
+        on_router_leaving(r, *l);
+        return;
+    }
+    r.last_seen = clock::now();  // any event proves the router alive
+    if (handlers_.on_event) handlers_.on_event(std::move(*e));
 }
 
 }  // namespace frontend

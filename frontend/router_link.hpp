@@ -2,17 +2,40 @@
 // driven by the frontend's Asio io_context (each socket's ZMQ_FD is watched by
 // Asio, then ZMQ_EVENTS is drained, as libzmq requires for edge-triggered use).
 //
-// Each session belongs to one router, its owner, chosen by rendezvous hashing
-// of the client id over the configured router endpoints, so every frontend
-// sends a client's events to the same router. Per router the link keeps
-// liveness: hello every heartbeat interval, router_hello back; a router silent
-// for the peer timeout, or answering with a new incarnation (restarted), is
-// reported through on_lost so the frontend closes the clients it owned.
+// Membership. The router set comes from --routers, where every entry may be a
+// DNS name standing for several routers (cluster::endpoint_watcher resolves
+// them again every discovery interval, on its own thread, and posts each new
+// list here). Each endpoint gets a *slot*; slots are never erased nor
+// reordered, so their indexes stay valid for frontend_server's owner table.
+// An endpoint that leaves DNS is *retired* (no new owners; its socket closes
+// once the router is not alive; sessions already on it stay until the router
+// closes them or is deemed dead); one that comes back reuses its slot.
+// Per slot the link keeps liveness: hello every heartbeat interval,
+// router_hello back (with the router's id and incarnation). A router silent for
+// the peer timeout, or answering with a new incarnation (restarted), is
+// reported through on_lost so the frontend closes the clients it accepted.
+// A router that announces router_leaving is excluded from ownership until it
+// comes back as a new incarnation or is lost. Two slots that turn out to reach
+// the same router (same id and incarnation: a name and an IP) are one: the
+// second one's socket is closed while the first one lives.
 //
-// The routing id is frontend-id/incarnation, so a restarted frontend is a new
-// peer even while its old pipe lingers.
+// Ownership: a client's session belongs to the rendezvous winner
+// (cluster::rendezvous_owner, shared with the routers) over the ROUTER IDS of
+// the slots that are alive, not leaving and not retired.
 //
-// Owned by frontend_server; used only on the io_context's thread.
+// Back-pressure: each DEALER's send high-water mark is the queue limit and
+// sends never block. An event that would block waits in its slot's FIFO (sent,
+// in order, before anything newer once ZMQ_EVENTS shows POLLOUT), and while any
+// FIFO is non-empty the link is *paused* (on_pause(true)): the frontend stops
+// reading from its clients until every FIFO is empty again (on_pause(false)).
+// A lost or retired slot drops its FIFO. Heartbeat hellos never enter a
+// non-empty FIFO, nor the FIFO of a router that is not alive.
+//
+// The routing id is frontend-id/incarnation/socket-number, so a restarted
+// frontend (or a fresh socket) is a new peer even while an old pipe lingers.
+//
+// Owned by frontend_server; used only on the io_context's thread (the
+// watcher's thread only posts to it).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -20,13 +43,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/cluster/endpoint_resolver.hpp"
 #include "common/events/events.hpp"
 
 namespace frontend {
@@ -34,39 +60,73 @@ namespace frontend {
 struct link_settings {
     std::chrono::milliseconds heartbeat_interval{1000};
     std::chrono::milliseconds peer_timeout{5000};
+    std::chrono::milliseconds discovery_interval{5000};  // re-resolve router names this often
+    std::size_t queue_limit = 10000;                     // ZMQ_SNDHWM of each DEALER, in events
 };
 
 class router_link {
   public:
-    using event_handler = std::function<void(events::event&&)>;
-    // Router `index` died (`survivor` 0) or restarted as incarnation
-    // `survivor`: the sessions it accepted before must end.
-    using lost_handler =
-        std::function<void(std::size_t index, const std::string& why, std::uint64_t survivor)>;
+    struct handlers {
+        // An event from a router (router_hello and router_leaving are the link's own).
+        std::function<void(events::event&&)> on_event;
+        // Router slot `index` died (`survivor` 0) or restarted as incarnation
+        // `survivor`: the sessions it accepted before must end.
+        std::function<void(std::size_t index, const std::string& why, std::uint64_t survivor)>
+            on_lost;
+        // true: a FIFO filled, stop reading from clients; false: all drained.
+        std::function<void(bool paused)> on_pause;
+        // The set of possible owners may have changed (called from a posted
+        // handler, never from inside send()).
+        std::function<void()> on_membership;
+    };
 
+    // `routers`: the --routers specs (endpoints or DNS names). Throws
+    // std::runtime_error when there is none.
     router_link(boost::asio::io_context& io, zmq::context_t& zctx, std::string frontend_id,
-                std::vector<std::string> endpoints, link_settings settings, event_handler on_event,
-                lost_handler on_lost);
+                std::vector<std::string> routers, link_settings settings, handlers h);
     ~router_link();
     router_link(const router_link&) = delete;
     router_link& operator=(const router_link&) = delete;
 
-    // Connects to every router and starts the heartbeat.
+    // Resolves the routers (literal endpoints at once, names on the watcher's
+    // thread), connects to each and starts the heartbeat.
     void start();
-    // The router that owns `client_id`'s session.
-    std::size_t owner_of(std::string_view client_id) const;
-    // Sends one event to router `index` (never drops: queues are unbounded for now).
-    void send(std::size_t index, const events::event& e);
     void stop();
 
+    // The resolved endpoint list: new endpoints get slots, missing ones are
+    // retired, returning ones reuse theirs. What the watcher's callback posts;
+    // public so tests can change the set as DNS would.
+    void set_endpoints(const std::vector<std::string>& endpoints);
+
+    // The slot that owns `client_id`'s session, or nullopt when no router can
+    // take it now.
+    std::optional<std::size_t> owner_of(std::string_view client_id) const;
+    // True while owner_of() has no answer but may soon have one: the first
+    // resolution has not arrived, or a slot has not yet answered its first
+    // hello nor been silent for the peer timeout.
+    bool owner_pending() const;
+
+    // Sends one event to slot `index` (dropped if its socket is closed:
+    // retired or duplicate). Never blocks, never drops otherwise.
+    void send(std::size_t index, const events::event& e);
+
+    bool paused() const { return paused_; }
     std::size_t router_count() const { return routers_.size(); }
+    const std::string& endpoint(std::size_t index) const { return routers_.at(index)->endpoint; }
+    // The router id heard on slot `index` ("" before its first router_hello).
+    const std::string& router_id(std::size_t index) const { return routers_.at(index)->router_id; }
     bool router_alive(std::size_t index) const { return routers_.at(index)->alive; }
-    // False once router `index` was deemed dead, until it answers again.
+    bool router_leaving(std::size_t index) const { return routers_.at(index)->leaving; }
+    bool router_retired(std::size_t index) const { return routers_.at(index)->retired; }
+    // False once slot `index` was deemed dead, until it answers again.
     bool router_available(std::size_t index) const { return !routers_.at(index)->lost; }
+    // Events waiting in slot `index`'s FIFO (the ZeroMQ queue was full).
+    std::size_t backlog(std::size_t index) const { return routers_.at(index)->backlog.size(); }
     std::uint64_t malformed_events() const { return malformed_; }
 
   private:
     using clock = std::chrono::steady_clock;
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
     struct router {
         router(boost::asio::io_context& io, zmq::context_t& zctx, std::string endpoint)
@@ -74,34 +134,61 @@ class router_link {
         std::string endpoint;
         zmq::socket_t socket;
         boost::asio::posix::stream_descriptor fd;
+        std::deque<std::string> backlog;  // encoded events the DEALER refused (EAGAIN), in order
+        bool open = false;                // socket connected (false: retired or duplicate)
         bool drain_scheduled = false;
-        bool alive = false;
-        bool lost = false;              // was alive, then went silent
-        bool version_mismatch = false;  // logged once
-        unsigned generation = 0;        // sockets opened so far
-        std::uint64_t incarnation = 0;  // 0: never heard from
-        clock::time_point last_seen;
+        bool alive = false;               // answered hello within the peer timeout
+        bool lost = false;                // was deemed dead, until it answers again
+        bool leaving = false;             // sent router_leaving (this incarnation)
+        bool retired = false;             // no longer in the resolved list
+        bool version_mismatch = false;    // logged once
+        std::size_t duplicate_of = none;  // slot that reaches the same router
+        unsigned generation = 0;          // sockets opened so far for this slot
+        std::string router_id;            // from router_hello
+        std::uint64_t incarnation = 0;    // 0: never heard from
+        clock::time_point last_seen;      // or when the socket was opened
     };
 
+    std::size_t index_of(const router& r) const;
     // (Re)creates r's DEALER, dropping anything still queued in the old one.
     void open_socket(router& r);
+    void close_socket(router& r);
     void wait_readable(router& r);
     void drain(router& r);
     void schedule_drain(router& r);
+    // Sends what waits in r's FIFO while the DEALER takes it; returns how many.
+    std::size_t flush_backlog(router& r);
+    void receive(router& r, const zmq::message_t& msg);
+    void update_pause();
     void heartbeat();
+    void send_hello(router& r);
+    // r went silent: report, drop its queues, reopen (or close when retired).
+    void mark_lost(router& r, const std::string& why);
+    // Slots that duplicated r take over again (r is gone).
+    void release_duplicates_of(const router& r);
     void on_router_hello(router& r, const events::router_hello& h);
+    void on_router_leaving(router& r, const events::router_leaving& l);
+    void notify_membership();
     std::string routing_id() const;
 
     boost::asio::io_context& io_;
     std::string frontend_id_;
+    std::vector<std::string> specs_;
     link_settings settings_;
-    event_handler on_event_;
-    lost_handler on_lost_;
+    handlers handlers_;
     zmq::context_t& zctx_;
     boost::asio::steady_timer heartbeat_timer_;
     std::uint64_t incarnation_;
-    std::vector<std::unique_ptr<router>> routers_;  // in --routers order
+    std::vector<std::unique_ptr<router>> routers_;  // slots, in order of discovery
+    std::unique_ptr<cluster::endpoint_watcher> watcher_;
+    // Expires with the link: handlers posted by the watcher check it.
+    std::shared_ptr<int> alive_token_ = std::make_shared<int>(0);
+    bool resolved_ = false;  // a first endpoint list arrived
+    bool started_ = false;
     bool stopped_ = false;
+    bool paused_ = false;
+    bool membership_scheduled_ = false;
+    unsigned sockets_opened_ = 0;  // numbers each DEALER's routing id
     std::uint64_t malformed_ = 0;
 };
 

@@ -17,7 +17,9 @@ int run(zmq::context_t& zctx, const config::options& options,
     boost::asio::io_context io(1);
     std::unique_ptr<frontend_server> server;
     const link_settings link{std::chrono::milliseconds(options.common.heartbeat_interval_ms),
-                             std::chrono::milliseconds(options.common.peer_timeout_ms)};
+                             std::chrono::milliseconds(options.common.peer_timeout_ms),
+                             std::chrono::milliseconds(options.common.discovery_interval_ms),
+                             options.common.queue_limit};
     try {
         server = std::make_unique<frontend_server>(io, zctx, options.frontend, link,
                                                    auth::from_options(options.frontend));

@@ -125,13 +125,19 @@ void router_loop::run() {
         }
         flush();
         if (leaving_) {
-            if (core_.unacknowledged_pushes() == 0) {
+            const bool done = core_.unacknowledged_pushes() == 0;
+            if (done) {
                 spdlog::info("router: every session handed over; stopping");
-                break;
-            }
-            if (now >= leave_deadline_) {
+            } else if (now >= leave_deadline_) {
                 spdlog::error("router: {} pushed sessions were not acknowledged in time; stopping",
                               core_.unacknowledged_pushes());
+            }
+            if (done || now >= leave_deadline_) {
+                // Gone: peers stop waiting for answers from this router.
+                const std::string bytes =
+                    events::encode(events::router_leaving{cluster_.router_id, incarnation_});
+                for (auto& p : peers_)
+                    if (p->alive && !p->self) send_to_peer(*p, bytes);
                 break;
             }
         }
@@ -295,8 +301,19 @@ void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body)
         return;
     }
     if (auto* l = std::get_if<events::router_leaving>(&*e)) {
-        spdlog::info("router: peer '{}' is leaving", l->router_id);
-        core_.peer_leaving(l->router_id);
+        // The first says it is leaving; a second that it is gone (sent
+        // right before it exits): fetches stop waiting for it.
+        if (leaving_peers_.insert(l->router_id + "/" + std::to_string(l->incarnation)).second) {
+            spdlog::info("router: peer '{}' is leaving", l->router_id);
+            core_.peer_leaving(l->router_id);
+            return;
+        }
+        for (auto& p : peers_)
+            if (p->alive && p->router_id == l->router_id && p->incarnation == l->incarnation) {
+                p->alive = false;
+                spdlog::info("router: peer '{}' has left", l->router_id);
+                if (!other_live_link(*p)) core_.peer_down(l->router_id, out_);
+            }
         return;
     }
     // Any event proves the frontend alive; events of a frontend never heard
@@ -315,7 +332,10 @@ void router_loop::on_hello(const std::string& frontend, const events::hello& h) 
         // replaced (restarted, possibly while its old pipe lingers): its
         // connections are gone.
         for (auto old = frontends_.begin(); old != frontends_.end();) {
-            if (old->first != frontend && old->second.frontend_id == h.frontend_id) {
+            // (The same process over a second path, e.g. a DNS name and an
+            // address that both reach this router, is not a replacement.)
+            if (old->first != frontend && old->second.frontend_id == h.frontend_id &&
+                old->second.incarnation != h.incarnation) {
                 spdlog::warn("router: frontend '{}' was replaced; ending its old connections",
                              h.frontend_id);
                 core_.frontend_lost(old->first, out_);

@@ -29,7 +29,9 @@
 //
 // Graceful stop (leave()): router_leaving to every frontend and peer, then
 // router_core::leave() pushes the sessions; run() returns once every push is
-// acknowledged (or after twice the peer timeout). stop() ends at once.
+// acknowledged (or after twice the peer timeout), after a second
+// router_leaving to the peers: "gone", so their fetches stop waiting for it.
+// stop() ends at once.
 //
 // run() executes on the router thread and owns the sockets and the core;
 // stop(), leave() and set_endpoints() may be called from any thread.
@@ -138,7 +140,8 @@ class router_loop {
     cluster_settings cluster_;
     std::vector<std::unique_ptr<peer_link>> peers_;
     std::unordered_map<std::string, frontend_peer> frontends_;  // by routing id
-    std::unordered_set<std::string> mismatched_;  // peers of another protocol version (logged)
+    std::unordered_set<std::string> leaving_peers_;  // "id/incarnation" that said router_leaving
+    std::unordered_set<std::string> mismatched_;     // peers of another protocol version (logged)
     std::atomic<bool> stopping_{false};
     std::atomic<bool> leave_requested_{false};
     std::atomic<bool> ready_{false};

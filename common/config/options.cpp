@@ -226,7 +226,9 @@ parse_result parse(program which, int argc, const char* const argv[], const char
     options opts;
     bool ok = c.log_level(opts.common.log_level) &&
               c.number("heartbeat-interval", 50, 60'000, opts.common.heartbeat_interval_ms) &&
-              c.number("peer-timeout", 100, 3'600'000, opts.common.peer_timeout_ms);
+              c.number("peer-timeout", 100, 3'600'000, opts.common.peer_timeout_ms) &&
+              c.number("discovery-interval", 100, 3'600'000, opts.common.discovery_interval_ms) &&
+              c.number("queue-limit", 100, 10'000'000, opts.common.queue_limit);
     if (ok && opts.common.peer_timeout_ms <= 2 * opts.common.heartbeat_interval_ms)
         return failure("--peer-timeout: " + std::to_string(opts.common.peer_timeout_ms) +
                        " must be more than twice --heartbeat-interval (" +

@@ -55,6 +55,12 @@ struct common_options {
     // and deems the other dead after the timeout without one.
     std::uint32_t heartbeat_interval_ms = 1000;  // --heartbeat-interval MS (50..60000)
     std::uint32_t peer_timeout_ms = 5000;        // --peer-timeout MS (> 2 x heartbeat interval)
+    // Router names in --routers are resolved again this often (each name may
+    // stand for several routers, one per address).
+    std::uint32_t discovery_interval_ms = 5000;  // --discovery-interval MS (100..3600000)
+    // ZeroMQ high-water mark between the tiers, in events, per peer: past it a
+    // sender queues in its own memory and stops reading from its clients.
+    std::size_t queue_limit = 10000;  // --queue-limit N (100..10000000)
 };
 
 // broker = frontend and router options, without --routers and --bind (the

@@ -32,6 +32,10 @@ constexpr option_spec table[] = {
      "heartbeat between frontends and routers, 50..60000 (default: 1000)"},
     {"peer-timeout", 0, arity::one, all, "MS",
      "a frontend or router silent this long is dead, > 2 x heartbeat (default: 5000)"},
+    {"discovery-interval", 0, arity::one, all, "MS",
+     "look router host names up again this often, 100..3600000 (default: 5000)"},
+    {"queue-limit", 0, arity::one, all, "N",
+     "events queued in ZeroMQ per peer between the tiers, 100..10000000 (default: 10000)"},
     {"listen", 0, arity::many, fe | bk, "URL",
      "MQTT listener, tls://HOST:PORT or tcp://HOST:PORT; repeatable (default: tls://0.0.0.0:8885)"},
     {"tls-cert", 0, arity::one, fe | bk, "FILE", "PEM certificate chain (required with a tls listener)"},
@@ -47,8 +51,9 @@ constexpr option_spec table[] = {
      "close connections that send no CONNECT in time, 1..86400 (default: 10)"},
     {"frontend-id", 0, arity::one, fe | bk, "ID", "name of this frontend (default: HOSTNAME-PID)"},
     {"routers", 0, arity::many, fe | rt, "ENDPOINTS",
-     "routers, tcp://HOST:PORT, comma-separated or repeated; a frontend connects to them (required), "
-     "a router forwards accepted messages to them (its own endpoint may be listed)"},
+     "routers, tcp://HOST:PORT, comma-separated or repeated; a frontend connects to them (required; "
+     "a HOST name stands for every address it resolves to), a router forwards accepted messages to "
+     "them (its own endpoint may be listed)"},
     {"bind", 0, arity::one, rt, "ENDPOINT",
      "ZeroMQ endpoint frontends connect to (default: tcp://0.0.0.0:7000)"},
     {"max-queued-messages", 0, arity::one, rt | bk, "N",

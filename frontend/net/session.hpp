@@ -6,9 +6,14 @@
 // ssl::stream over one (WebSocket streams will plug in the same way).
 // One write in flight at a time; further output accumulates in a second
 // buffer and goes out in the next write (many packets per syscall).
+// Reading pauses while the router link is full (pause_reading): no new read
+// is issued, and a deadline that passes meanwhile is checked after resume
+// once the client's waiting bytes had a moment to be read.
 //
 // Lives on the frontend's io_context thread; kept alive by its pending
-// handlers (shared_from_this) and registered in frontend_server by conn id.
+// handlers (shared_from_this), or by itself while a paused read waits (it
+// may have no handler pending then), and registered in frontend_server by
+// conn id.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -73,6 +78,25 @@ class session final : public session_base {
         apply();
     }
 
+    void pause_reading() override { paused_ = true; }
+
+    void resume_reading() override {
+        if (!paused_) return;
+        paused_ = false;
+        auto keep = std::move(hold_);  // the read issued below holds it from now on
+        if (closed_ || closing_) return;
+        if (read_deferred_) {
+            read_deferred_ = false;
+            read();
+        }
+        if (timer_deferred_) {
+            // What the client sent meanwhile (PINGREQ, ...) is read first.
+            timer_deferred_ = false;
+            not_before_ = clock::now() + resume_grace;
+            arm_timer();
+        }
+    }
+
   private:
     std::shared_ptr<session> shared_self() {
         return std::static_pointer_cast<session>(shared_from_this());
@@ -86,6 +110,11 @@ class session final : public session_base {
     }
 
     void read() {
+        if (paused_) {
+            read_deferred_ = true;  // resume_reading() issues it
+            hold_ = shared_self();  // no handler may be pending: stay alive meanwhile
+            return;
+        }
         stream_.async_read_some(
             boost::asio::buffer(read_buf_),
             [self = shared_self()](const boost::system::error_code& ec, std::size_t n) {
@@ -153,7 +182,12 @@ class session final : public session_base {
     void arm_timer() {
         auto deadline = conn_.deadline();
         if (closed_) return;
-        if (closing_) deadline = clock::now() + std::chrono::seconds(5);  // bound the flush
+        if (closing_) {
+            deadline = clock::now() + std::chrono::seconds(5);  // bound the flush
+        } else {
+            if (timer_deferred_) return;  // paused past a deadline: re-armed on resume
+            if (deadline && *deadline < not_before_) deadline = not_before_;
+        }
         if (!deadline || (timer_armed_ && *deadline >= armed_at_)) return;
         timer_armed_ = true;
         armed_at_ = *deadline;
@@ -167,6 +201,11 @@ class session final : public session_base {
             if (self->closed_) return;
             if (self->closing_) {
                 self->fail();  // the peer does not read: give up the flush
+                return;
+            }
+            if (self->paused_) {
+                // Its packets wait unread in the socket: no keep-alive verdict now.
+                self->timer_deferred_ = true;
                 return;
             }
             self->conn_.on_timer(clock::now());
@@ -198,6 +237,7 @@ class session final : public session_base {
 
     // Hard close; idempotent.
     void fail() {
+        hold_.reset();  // callers hold a reference of their own
         if (closed_) return;
         if (!closing_) {
             closing_ = true;
@@ -218,13 +258,20 @@ class session final : public session_base {
     std::array<char, 16 * 1024> read_buf_;
     std::string pending_;
     std::string in_flight_;
+    static constexpr std::chrono::seconds resume_grace{1};
+
     clock::time_point armed_at_{};
+    clock::time_point not_before_{};  // no deadline check before (after a pause)
     std::uint64_t timer_generation_ = 0;
     bool timer_armed_ = false;
     bool writing_ = false;
     bool closing_ = false;
     bool closed_ = false;
     bool shutdown_started_ = false;
+    bool paused_ = false;            // back-pressure: no read is issued
+    bool read_deferred_ = false;     // a read was due while paused
+    bool timer_deferred_ = false;    // a deadline passed while paused
+    std::shared_ptr<session> hold_;  // self, while read_deferred_ (see the top)
 };
 
 }  // namespace frontend

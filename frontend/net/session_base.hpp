@@ -2,6 +2,7 @@
 //
 // Sessions are created by a listener, registered with the frontend_server
 // under their connection id, and run on the frontend's io_context thread.
+// The frontend_server pauses and resumes their reading (back-pressure).
 #pragma once
 
 #include <memory>
@@ -18,6 +19,11 @@ class session_base : public std::enable_shared_from_this<session_base> {
     virtual void on_router_event(const events::event& e) = 0;
     // The frontend is stopping: close as a server shutdown.
     virtual void shutdown() = 0;
+    // Back-pressure from the router link: stop issuing reads from the client
+    // (a read in flight still completes and is handled), and start again.
+    // Keep-alive checks wait while paused. Both are idempotent.
+    virtual void pause_reading() = 0;
+    virtual void resume_reading() = 0;
 };
 
 }  // namespace frontend

@@ -543,4 +543,76 @@ BOOST_AUTO_TEST_CASE(config_file_errors_name_file_and_line) {
           "config file " + f.dir.string() + ": is a directory");
 }
 
+// ---------------------------------------------------------------- cluster options
+
+BOOST_AUTO_TEST_CASE(discovery_interval_and_queue_limit_defaults_for_every_program) {
+    files f;
+    const config::options all[] = {
+        ok(run(program::broker, tls_args(f))),
+        ok(run(program::router, {})),
+        ok(run(program::frontend, tls_args(f, {"--routers", "tcp://router:7000"}))),
+    };
+    for (const auto& o : all) {
+        BOOST_TEST(o.common.discovery_interval_ms == 5000u);
+        BOOST_TEST(o.common.queue_limit == 10000u);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(discovery_interval_and_queue_limit_from_each_source) {
+    files f;
+    // Command line, at both ends of each range.
+    auto o = ok(run(program::router, {"--discovery-interval", "100", "--queue-limit", "100"}));
+    BOOST_TEST(o.common.discovery_interval_ms == 100u);
+    BOOST_TEST(o.common.queue_limit == 100u);
+    o = ok(run(program::frontend,
+               tls_args(f, {"--routers", "tcp://r:1", "--discovery-interval=3600000",
+                            "--queue-limit=10000000"})));
+    BOOST_TEST(o.common.discovery_interval_ms == 3600000u);
+    BOOST_TEST(o.common.queue_limit == 10000000u);
+    // Environment.
+    o = ok(run(program::broker, tls_args(f),
+               {"MQTT_DISCOVERY_INTERVAL=250", "MQTT_QUEUE_LIMIT=5000"}));
+    BOOST_TEST(o.common.discovery_interval_ms == 250u);
+    BOOST_TEST(o.common.queue_limit == 5000u);
+    // Config file, under the command line.
+    auto conf = f.write("cluster.conf", lines({"discovery-interval = 1500", "queue-limit = 777"}));
+    o = ok(run(program::router, {"-c", conf, "--queue-limit", "778"}));
+    BOOST_TEST(o.common.discovery_interval_ms == 1500u);
+    BOOST_TEST(o.common.queue_limit == 778u);
+}
+
+BOOST_AUTO_TEST_CASE(discovery_interval_and_queue_limit_errors) {
+    files f;
+    const std::pair<std::vector<std::string>, std::string> rows[] = {
+        {{"--discovery-interval", "99"}, "--discovery-interval: 99 is out of range (100..3600000)"},
+        {{"--discovery-interval", "3600001"},
+         "--discovery-interval: 3600001 is out of range (100..3600000)"},
+        {{"--discovery-interval", "5s"}, "--discovery-interval: '5s' is not a number"},
+        {{"--queue-limit", "0"}, "--queue-limit: 0 is out of range (100..10000000)"},
+        {{"--queue-limit", "99"}, "--queue-limit: 99 is out of range (100..10000000)"},
+        {{"--queue-limit", "10000001"}, "--queue-limit: 10000001 is out of range (100..10000000)"},
+        {{"--queue-limit", "1", "--queue-limit", "2"}, "--queue-limit: given more than once"},
+    };
+    for (const auto& [extra, expected] : rows) {
+        BOOST_TEST_CONTEXT(expected) {
+            fails(run(program::broker, tls_args(f, extra)), expected);
+        }
+    }
+    fails(run(program::router, {}, {"MQTT_QUEUE_LIMIT=lots"}),
+          "MQTT_QUEUE_LIMIT: 'lots' is not a number");
+    auto conf = f.write("bad.conf", "discovery-interval = 50\n");
+    fails(
+        run(program::router, {"--config", conf}),
+        "config file " + conf + ": line 1: discovery-interval: 50 is out of range (100..3600000)");
+}
+
+BOOST_AUTO_TEST_CASE(discovery_interval_and_queue_limit_in_every_help) {
+    for (auto which : {program::broker, program::frontend, program::router}) {
+        auto help = run(which, {"--help"});
+        BOOST_TEST(help.exit_code == 0);
+        BOOST_TEST(help.message.find("--discovery-interval") != std::string::npos);
+        BOOST_TEST(help.message.find("--queue-limit") != std::string::npos);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
