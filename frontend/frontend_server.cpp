@@ -20,7 +20,7 @@ boost::asio::ssl::context make_tls_context(const config::frontend_options& o) {
     ctx.set_options(boost::asio::ssl::context::default_workarounds |
                     boost::asio::ssl::context::single_dh_use);
     bool needs_tls = false;
-    for (const auto& l : o.listeners) needs_tls |= l.scheme == "tls";
+    for (const auto& l : o.listeners) needs_tls |= l.uses_tls();
     if (!needs_tls) return ctx;
     boost::system::error_code ec;
     ctx.use_certificate_chain_file(o.tls_cert, ec);
@@ -75,6 +75,10 @@ void frontend_server::stop() {
 }
 
 void frontend_server::forward(events::conn_id conn, const events::event& e) {
+    if (const auto* p = std::get_if<events::client_publish>(&e)) {
+        ++publishes_in_[std::min<std::uint8_t>(p->qos, 2)];
+        payload_bytes_in_ += p->payload.size();
+    }
     if (const auto* p = std::get_if<events::client_publish>(&e);
         p && p->qos == 0 && link_.paused()) {
         shed_qos0();
@@ -125,6 +129,7 @@ void frontend_server::on_membership() {
 }
 
 void frontend_server::refuse_connect(events::conn_id conn) {
+    ++connects_refused_;
     if (auto it = sessions_.find(conn); it != sessions_.end())
         if (auto s = it->second.lock())
             boost::asio::post(io_, [s, conn] {
@@ -187,6 +192,7 @@ std::uint16_t frontend_server::listener_port(std::size_t i) const {
 
 void frontend_server::register_session(events::conn_id id, const std::shared_ptr<session_base>& s) {
     sessions_[id] = s;
+    ++connections_total_;
     if (link_.paused()) s->pause_reading();  // before start(): no read is issued
 }
 
@@ -201,7 +207,33 @@ void frontend_server::on_router_event(events::event&& e) {
             it->second.incarnation = c->router_incarnation;
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return;  // the client is gone; the router hears of it
+    if (const auto* d = std::get_if<events::deliver>(&e)) {
+        ++deliveries_out_[std::min<std::uint8_t>(d->qos, 2)];
+        payload_bytes_out_ += d->payload.size();
+    }
     if (auto s = it->second.lock()) s->on_router_event(e);
+}
+
+stats::snapshot frontend_server::stats_snapshot() const {
+    stats::snapshot s;
+    s.kind = stats::process_kind::frontend;
+    s.counter("connections.total", connections_total_);
+    s.counter("connections.refused.unavailable", connects_refused_);
+    s.counter("messages.in", publishes_in_[0] + publishes_in_[1] + publishes_in_[2]);
+    s.counter("messages.in.qos0", publishes_in_[0]);
+    s.counter("messages.in.qos1", publishes_in_[1]);
+    s.counter("messages.in.qos2", publishes_in_[2]);
+    s.counter("bytes.in", payload_bytes_in_);
+    s.counter("messages.out", deliveries_out_[0] + deliveries_out_[1] + deliveries_out_[2]);
+    s.counter("messages.out.qos0", deliveries_out_[0]);
+    s.counter("messages.out.qos1", deliveries_out_[1]);
+    s.counter("messages.out.qos2", deliveries_out_[2]);
+    s.counter("bytes.out", payload_bytes_out_);
+    s.counter("messages.dropped.qos0_shed", qos0_shed_);
+    s.gauge("connections.current", sessions_.size());
+    s.gauge("connections.parked", parked_.size());
+    s.gauge("queues.paused", link_.paused() ? 1 : 0);
+    return s;
 }
 
 }  // namespace frontend

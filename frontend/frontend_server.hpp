@@ -25,6 +25,7 @@
 #include <zmq.hpp>
 
 #include "common/config/options.hpp"
+#include "common/stats/snapshot.hpp"
 #include "frontend/auth/authenticator.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/router_link.hpp"
@@ -70,6 +71,9 @@ class frontend_server {
     std::uint64_t qos0_shed() const { return qos0_shed_; }
     // Port of the i-th listener (useful when it was given as port 0).
     std::uint16_t listener_port(std::size_t i) const;
+    // A stats snapshot of the counters and gauges (docs/stats.md); the
+    // caller fills the header (kind, id, incarnation, sequence, uptime).
+    stats::snapshot stats_snapshot() const;
 
   private:
     void on_router_event(events::event&& e);
@@ -99,6 +103,13 @@ class frontend_server {
     std::map<events::conn_id, std::vector<events::event>> parked_;
     events::conn_id next_conn_ = 1;
     std::uint64_t qos0_shed_ = 0;
+    // For stats (docs/stats.md).
+    std::uint64_t connections_total_ = 0;
+    std::uint64_t connects_refused_ = 0;         // CONNACK 3: no router could own the client
+    std::uint64_t publishes_in_[3] = {0, 0, 0};  // clients' PUBLISHes by QoS
+    std::uint64_t payload_bytes_in_ = 0;
+    std::uint64_t deliveries_out_[3] = {0, 0, 0};  // deliveries handed to sessions, by QoS
+    std::uint64_t payload_bytes_out_ = 0;
     std::uint64_t shed_since_log_ = 0;
     std::chrono::steady_clock::time_point last_shed_log_{};
 };

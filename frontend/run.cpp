@@ -6,7 +6,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
+#include <optional>
 
+#include "common/stats/publisher.hpp"
+#include "common/util/incarnation.hpp"
 #include "frontend/auth/from_options.hpp"
 #include "frontend/frontend_server.hpp"
 
@@ -30,12 +33,47 @@ int run(zmq::context_t& zctx, const config::options& options,
         return 2;
     }
 
+    // Stats (docs/stats.md): a snapshot every second on this thread. Only
+    // mqtt-frontend for now (the only caller with --routers); mqtt-broker's
+    // combined snapshot is still to come.
+    std::optional<stats::publisher> stats_out;
+    if (!options.common.stats.empty() && !options.frontend.routers.empty()) {
+        try {
+            stats_out.emplace(zctx, options.common.stats);
+            spdlog::info("frontend: stats published on {}", stats_out->endpoint());
+        } catch (const zmq::error_t& e) {
+            spdlog::error("frontend: cannot bind the stats endpoint {}: {}; no stats",
+                          options.common.stats, e.what());
+        }
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const auto incarnation = util::new_incarnation();
+    std::uint64_t sequence = 0;
+    boost::asio::steady_timer stats_timer(io);
+    std::function<void()> publish_stats = [&] {
+        auto s = server->stats_snapshot();
+        s.id = options.frontend.frontend_id;
+        s.incarnation = incarnation;
+        s.sequence = ++sequence;
+        s.uptime_ms =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - started)
+                                           .count());
+        stats_out->publish(s);
+        stats_timer.expires_after(std::chrono::seconds(1));
+        stats_timer.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) publish_stats();
+        });
+    };
+    if (stats_out) publish_stats();
+
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer grace(io);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         spdlog::info("signal {}: stopping", sig);
         server->stop();
+        stats_timer.cancel();
         // Let close_notify and the disconnect events go out, then end.
         grace.expires_after(std::chrono::milliseconds(300));
         grace.async_wait([&](const boost::system::error_code&) {

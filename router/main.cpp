@@ -35,11 +35,17 @@ int main(int argc, char** argv, char** envp) {
     spdlog::set_level(spdlog::level::from_str(o.common.log_level));
     try {
         zmq::context_t ctx(1);
-        router::router_loop loop(
-            ctx, o.router.bind, {o.router.max_queued_messages, o.router.max_inflight_messages},
-            {o.router.router_id, std::chrono::milliseconds(o.common.peer_timeout_ms),
-             std::chrono::milliseconds(o.common.heartbeat_interval_ms), o.router.peers,
-             o.common.queue_limit});
+        router::cluster_settings cluster;
+        cluster.router_id = o.router.router_id;
+        cluster.peer_timeout = std::chrono::milliseconds(o.common.peer_timeout_ms);
+        cluster.heartbeat_interval = std::chrono::milliseconds(o.common.heartbeat_interval_ms);
+        cluster.peers = o.router.peers;
+        cluster.queue_limit = o.common.queue_limit;
+        cluster.stats_endpoint = o.common.stats;
+        cluster.sys_interval = std::chrono::seconds(o.router.sys_interval_s);
+        router::router_loop loop(ctx, o.router.bind,
+                                 {o.router.max_queued_messages, o.router.max_inflight_messages},
+                                 std::move(cluster));
         g_loop = &loop;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);

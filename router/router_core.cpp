@@ -245,6 +245,8 @@ void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t 
              retain, msg});
     }
     ++counters_.messages_delivered;
+    ++counters_.delivered_by_qos[std::min<std::uint8_t>(qos, 2)];
+    counters_.payload_bytes_delivered += msg->payload->size();
     emit(*s.conn,
          events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false, packet_id});
 }
@@ -382,6 +384,8 @@ std::uint64_t router_core::next_stamp() {
 }
 
 void router_core::accept(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+    ++counters_.received_by_qos[std::min<std::uint8_t>(qos, 2)];
+    counters_.payload_bytes_received += payload.size();
     auto m = make_message(std::move(topic), std::move(payload), qos, retain, next_stamp(),
                           settings_.router_id);
     if (settings_.has_peers)
@@ -393,6 +397,16 @@ void router_core::accept(std::string topic, std::string payload, std::uint8_t qo
     route(m);
 }
 
+void router_core::publish_local(std::string topic, std::string payload,
+                                std::vector<outgoing>& out) {
+    out_ = &out;
+    auto m = make_message(std::move(topic), std::move(payload), 0, true, next_stamp(),
+                          settings_.router_id);
+    retained_.set(m);
+    route(m);
+    out_ = nullptr;
+}
+
 void router_core::on_route_publish(events::route_publish&& e) {
     if (e.origin == settings_.router_id) return;  // our own, echoed by the mesh
     hlc_ = std::max(hlc_, e.stamp);
@@ -401,6 +415,19 @@ void router_core::on_route_publish(events::route_publish&& e) {
                           std::move(e.origin));
     if (m->retain) retained_.set(m);
     route(m);
+}
+
+router_gauges router_core::gauges() const {
+    router_gauges g;
+    for (const auto& [id, s] : sessions_) {
+        ++(s->online() ? g.sessions_online : g.sessions_offline);
+        g.inflight += s->inflight.size();
+        g.queued += s->queue.size();
+    }
+    g.subscriptions = tree_.size();
+    g.retained = retained_.size();
+    g.pending_connects = pending_.size();
+    return g;
 }
 
 void router_core::destroy_session(session& s) {

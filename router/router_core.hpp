@@ -68,6 +68,23 @@ struct router_counters {
     std::uint64_t session_conflicts = 0;    // a session arrived while one existed here
     std::uint64_t handover_gaps = 0;        // arrived sessions the history could not complete
     std::uint64_t connects_refused = 0;     // CONNACK 3: leaving, or lost a contest
+    // Accepted here (clients' PUBLISHes and wills) and sent (first sends), by
+    // QoS; bytes are payload bytes.
+    std::uint64_t received_by_qos[3] = {0, 0, 0};
+    std::uint64_t delivered_by_qos[3] = {0, 0, 0};
+    std::uint64_t payload_bytes_received = 0;
+    std::uint64_t payload_bytes_delivered = 0;
+};
+
+// What the router holds now (for stats); computed on demand.
+struct router_gauges {
+    std::size_t sessions_online = 0;   // sessions with a live connection
+    std::size_t sessions_offline = 0;  // persistent sessions without one
+    std::size_t inflight = 0;          // unacknowledged outbound QoS 1/2, every session
+    std::size_t queued = 0;            // waiting in session queues, every session
+    std::size_t subscriptions = 0;
+    std::size_t retained = 0;
+    std::size_t pending_connects = 0;  // CONNECTs waiting for peers' session answers
 };
 
 class router_core {
@@ -113,6 +130,9 @@ class router_core {
     // (without wills: their sessions live on) and every persistent session is
     // pushed to its owner among the live peers. New CONNECTs get CONNACK 3.
     void leave(std::vector<outgoing>& out);
+    // Publishes a retained message on this router only (not forwarded to
+    // peers): the $SYS topics, which every router computes for itself.
+    void publish_local(std::string topic, std::string payload, std::vector<outgoing>& out);
     // Pushed sessions whose receiver has not acknowledged them yet.
     std::size_t unacknowledged_pushes() const { return unacked_pushes_.size(); }
     // The retained set was copied from a peer (or there was none to copy from).
@@ -127,6 +147,8 @@ class router_core {
     std::size_t retained_count() const { return retained_.size(); }
     std::size_t subscription_count() const { return tree_.size(); }
     const session* find_session(std::string_view client_id) const;
+    // Walks every session: O(sessions), meant for once a second.
+    router_gauges gauges() const;
 
   private:
     // A CONNECT waiting for the peers' answers to its session fetch.

@@ -6,7 +6,9 @@
 #include <chrono>
 
 #include "common/cluster/endpoint_resolver.hpp"
+#include "common/config/options.hpp"
 #include "common/util/incarnation.hpp"
+#include "router/stats_report.hpp"
 
 namespace router {
 
@@ -44,6 +46,15 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
     }
     ready_ = cluster_.peers.empty();
     if (ready_) core_.mark_retained_synced();
+    if (!cluster_.stats_endpoint.empty()) {
+        try {
+            stats_.emplace(ctx_, cluster_.stats_endpoint);
+            spdlog::info("router: stats published on {}", stats_->endpoint());
+        } catch (const zmq::error_t& e) {
+            spdlog::error("router: cannot bind the stats endpoint {}: {}; no stats",
+                          cluster_.stats_endpoint, e.what());
+        }
+    }
 }
 
 void router_loop::open(peer_link& p) {
@@ -70,7 +81,10 @@ void router_loop::run() {
     while (!stopping_.load(std::memory_order_relaxed)) {
         apply_endpoints();
         items.clear();
-        items.push_back({socket_.handle(), 0, ZMQ_POLLIN, 0});
+        // Paused (back-pressure): do not even wait for input on the socket,
+        // or a waiting message would wake the loop over and over.
+        const bool paused = must_pause() && clock::now() - last_read_ < cluster_.heartbeat_interval;
+        items.push_back({socket_.handle(), 0, static_cast<short>(paused ? 0 : ZMQ_POLLIN), 0});
         polled.clear();  // retired links have no socket
         for (auto& p : peers_) {
             if (p->retired) continue;
@@ -90,6 +104,9 @@ void router_loop::run() {
         if (now >= next_heartbeat_) heartbeat(now);
         expire_frontends();
         update_ready(now);
+        if (stats_ && now >= next_stats_) publish_stats(now);
+        if (cluster_.sys_interval.count() > 0 && ready_.load() && now >= next_sys_)
+            publish_sys(now);
 
         // Peer links: answers to our requests and heartbeats.
         for (std::size_t i = 0; i < polled.size(); ++i) {
@@ -106,7 +123,6 @@ void router_loop::run() {
         // frontend does not keep up (back-pressure), then only a batch per
         // heartbeat interval.
         flush_backlogs();
-        const bool paused = must_pause() && now - last_read_ < cluster_.heartbeat_interval;
         if (paused) ++counters_.paused_reads;
         if (!paused && (items[0].revents & ZMQ_POLLIN)) {
             last_read_ = now;
@@ -142,6 +158,27 @@ void router_loop::run() {
             }
         }
     }
+}
+
+void router_loop::publish_stats(clock::time_point now) {
+    next_stats_ = now + cluster_.stats_interval;
+    std::size_t live_peers = 0;
+    for (const auto& p : peers_)
+        if (p->alive && !p->self && !p->retired) ++live_peers;
+    loop_facts facts;
+    facts.kind = cluster_.stats_kind;
+    facts.router_id = cluster_.router_id;
+    facts.incarnation = incarnation_;
+    facts.sequence = ++stats_sequence_;
+    facts.uptime = std::chrono::duration_cast<std::chrono::milliseconds>(now - started_);
+    facts.counters = &counters_;
+    facts.malformed_events = malformed_;
+    facts.frontends = frontends_.size();
+    facts.live_peers = live_peers;
+    facts.backlog = backlog_total_;
+    facts.ready = ready_.load();
+    facts.leaving = leaving_;
+    stats_->publish(make_snapshot(core_, facts));
 }
 
 void router_loop::stop() {
@@ -213,7 +250,10 @@ bool router_loop::other_live_link(const peer_link& p) const {
 void router_loop::peer_lost(peer_link& p, const char* why) {
     p.alive = false;
     spdlog::warn("router: peer '{}' at {} is gone ({})", p.router_id, p.endpoint, why);
-    if (!other_live_link(p)) core_.peer_down(p.router_id, out_);
+    if (!other_live_link(p)) {
+        core_.peer_down(p.router_id, out_);
+        sys_.forget_peer(p.router_id);
+    }
 }
 
 void router_loop::on_peer_answer(peer_link& p, const events::router_hello& h) {
@@ -300,6 +340,10 @@ void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body)
                         router_core::destination::socket});
         return;
     }
+    if (auto* st = std::get_if<events::router_stats>(&*e)) {
+        sys_.set_peer(*st);
+        return;
+    }
     if (auto* l = std::get_if<events::router_leaving>(&*e)) {
         // The first says it is leaving; a second that it is gone (sent
         // right before it exits): fetches stop waiting for it.
@@ -312,7 +356,10 @@ void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body)
             if (p->alive && p->router_id == l->router_id && p->incarnation == l->incarnation) {
                 p->alive = false;
                 spdlog::info("router: peer '{}' has left", l->router_id);
-                if (!other_live_link(*p)) core_.peer_down(l->router_id, out_);
+                if (!other_live_link(*p)) {
+                    core_.peer_down(l->router_id, out_);
+                    sys_.forget_peer(l->router_id);
+                }
             }
         return;
     }
@@ -498,6 +545,18 @@ bool router_loop::must_pause() const {
     for (const auto& [to, q] : backlogs_)
         if (q.size() > cluster_.queue_limit) return true;
     return false;
+}
+
+void router_loop::publish_sys(clock::time_point now) {
+    next_sys_ = now + cluster_.sys_interval;
+    const auto own = own_sys_values(core_.counters(), core_.gauges());
+    if (!cluster_.peers.empty())
+        out_.push_back({std::string(), events::router_stats{cluster_.router_id, incarnation_, own},
+                        router_core::destination::all_peers});
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - started_);
+    for (auto& [topic, payload] :
+         sys_messages(sys_.totals(own), uptime, config::version, sys_.routers()))
+        core_.publish_local(std::move(topic), std::move(payload), out_);
 }
 
 }  // namespace router

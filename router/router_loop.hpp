@@ -33,6 +33,11 @@
 // router_leaving to the peers: "gone", so their fetches stop waiting for it.
 // stop() ends at once.
 //
+// Stats (docs/stats.md): with cluster_settings::stats_endpoint set, a PUB
+// socket bound there gets a snapshot (stats_report.hpp) every stats_interval,
+// sent from run(). A stats endpoint that cannot be bound is logged and
+// stats stay off: statistics never keep a router from serving.
+//
 // run() executes on the router thread and owns the sockets and the core;
 // stop(), leave() and set_endpoints() may be called from any thread.
 #pragma once
@@ -49,7 +54,9 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/stats/publisher.hpp"
 #include "router/router_core.hpp"
+#include "router/sys_topics.hpp"
 
 namespace router {
 
@@ -63,6 +70,12 @@ struct cluster_settings {
     std::vector<std::string> peers;
     // ZeroMQ high-water mark towards each frontend, in events (0: unbounded).
     std::size_t queue_limit = 10000;
+    // PUB endpoint of the stats snapshots (empty: none), and how often.
+    std::string stats_endpoint;
+    std::chrono::milliseconds stats_interval{1000};
+    stats::process_kind stats_kind = stats::process_kind::router;
+    // $SYS topics (sys_topics.hpp) every this often; 0: none.
+    std::chrono::seconds sys_interval{0};
 };
 
 struct loop_counters {
@@ -87,6 +100,9 @@ class router_loop {
     std::uint64_t malformed_events() const { return malformed_; }
     bool ready() const { return ready_.load(); }
     const loop_counters& counters() const { return counters_; }
+    // The bound stats endpoint (the port chosen for tcp://HOST:*), or empty.
+    // Fixed at construction: safe from any thread.
+    std::string stats_endpoint() const { return stats_ ? stats_->endpoint() : std::string(); }
 
   private:
     using clock = std::chrono::steady_clock;
@@ -125,12 +141,15 @@ class router_loop {
     void update_ready(clock::time_point now);
     void begin_leave();
     void flush();
+    // Sends this router's $SYS share to the peers and publishes the totals.
+    void publish_sys(clock::time_point now);
     // Sends bytes to a routing id on the socket, or keeps them in its backlog.
     void send_to_socket(const std::string& to, std::string bytes, bool sheddable);
     void flush_backlogs();
     void drop_backlog(const std::string& to);
     bool must_pause() const;
     void send_to_peer(peer_link& p, const std::string& bytes);
+    void publish_stats(clock::time_point now);
 
     zmq::context_t& ctx_;
     std::uint64_t incarnation_;  // random per process; first, as core_ is told it
@@ -152,11 +171,16 @@ class router_loop {
     std::mutex endpoints_mutex_;
     std::optional<std::vector<std::string>> new_endpoints_;  // guarded by endpoints_mutex_
     std::uint64_t malformed_ = 0;
+    sys_totals sys_;  // the latest share of each live peer
+    clock::time_point next_sys_ = clock::now();
     loop_counters counters_;
     std::unordered_map<std::string, std::deque<std::string>> backlogs_;  // by routing id
     std::size_t backlog_total_ = 0;
     clock::time_point last_read_ = clock::now();
     clock::time_point last_shed_log_{};
+    std::optional<stats::publisher> stats_;
+    clock::time_point next_stats_ = clock::now();
+    std::uint64_t stats_sequence_ = 0;
 };
 
 }  // namespace router

@@ -17,8 +17,9 @@ build_packages=(
     clang-format
 )
 # System tests drive the real binaries with Mosquitto's clients, paho-mqtt
-# (Debian's /usr/bin/python3) and mosquitto_passwd (package mosquitto).
-test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt)
+# (Debian's /usr/bin/python3), mosquitto_passwd (package mosquitto) and
+# MQTT.js under Node (nodejs, npm; the test installs the npm package itself).
+test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt nodejs npm)
 # Optional: only the Docker scripts use these (deploy/docker-host.sh makes the
 # base image with debootstrap, as no image registry is reachable).
 docker_packages=(docker.io docker-compose debootstrap openssl mosquitto-clients)
@@ -32,6 +33,8 @@ esac
 
 missing=()
 for package in "${wanted[@]}"; do
+    # A nodejs package that bundles npm (e.g. NodeSource's) conflicts with Debian's npm.
+    [[ "$package" == npm ]] && command -v npm >/dev/null && continue
     status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$package" 2>/dev/null || true)"
     [[ "$status" == ii* ]] || missing+=("$package")
 done

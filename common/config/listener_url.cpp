@@ -89,6 +89,17 @@ bool parse_host_port(std::string_view authority, bool star_host, std::string& ho
     return true;
 }
 
+// An absolute URL path without query or fragment: "/", "/mqtt", "/a/b".
+// Percent-escapes are not decoded (clients send the path as given here).
+bool is_http_path(std::string_view path) {
+    if (path.empty() || path[0] != '/' || path.size() > 256) return false;
+    return std::all_of(path.begin(), path.end(), [](unsigned char c) {
+        return std::isalnum(c) ||
+               std::string_view("-._~!$&'()*+,;=:@/%").find(static_cast<char>(c)) !=
+                   std::string_view::npos;
+    });
+}
+
 std::string lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -105,20 +116,28 @@ std::optional<listener_url> parse_listener(std::string_view text, std::string& e
     }
     listener_url url;
     url.scheme = lower(text.substr(0, sep));
-    // Only tls and tcp are served for now; ws and wss will be added here.
-    if (url.scheme != "tls" && url.scheme != "tcp") {
-        error = "scheme must be tls or tcp";
+    if (url.scheme != "tls" && url.scheme != "tcp" && url.scheme != "wss" && url.scheme != "ws") {
+        error = "scheme must be tls, tcp, wss or ws";
         return std::nullopt;
     }
     auto rest = text.substr(sep + 3);
     auto slash = rest.find('/');
     auto authority = rest.substr(0, slash);
     if (slash != std::string_view::npos) url.path = rest.substr(slash);
-    if (!url.path.empty() && url.path != "/") {
-        error = url.scheme + " listeners take no path";
-        return std::nullopt;
+    if (url.is_websocket()) {
+        if (url.path.empty()) url.path = "/mqtt";
+        if (!is_http_path(url.path)) {
+            error =
+                "'" + url.path + "' is not an HTTP path (letters, digits and -._~!$&'()*+,;=:@/%)";
+            return std::nullopt;
+        }
+    } else {
+        if (!url.path.empty() && url.path != "/") {
+            error = url.scheme + " listeners take no path";
+            return std::nullopt;
+        }
+        url.path.clear();
     }
-    url.path.clear();
     if (authority.empty()) {
         error = "missing host";
         return std::nullopt;

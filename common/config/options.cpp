@@ -138,6 +138,24 @@ class converter {
         return true;
     }
 
+    bool stats(program which, std::string& out) {
+        const auto* values = find("stats");
+        if (!values) {
+            out = default_stats_endpoint(which);
+            return true;
+        }
+        const auto& v = values->front();
+        if (v.value == "none") {
+            out.clear();
+            return true;
+        }
+        std::string why;
+        if (!check_zmq_endpoint(v.value, true, why))
+            return fail(v.where + " " + v.value + ": " + why);
+        out = v.value;
+        return true;
+    }
+
   private:
     const layer& merged_;
 };
@@ -149,11 +167,11 @@ bool convert_frontend(converter& c, program which, frontend_options& fe) {
         !c.readable_file("rsa-key", fe.rsa_key))
         return false;
     for (const auto& url : fe.listeners) {
-        if (url.scheme != "tls" || (!fe.tls_cert.empty() && !fe.tls_key.empty())) continue;
+        if (!url.uses_tls() || (!fe.tls_cert.empty() && !fe.tls_key.empty())) continue;
         std::string missing = fe.tls_cert.empty() && fe.tls_key.empty() ? "--tls-cert and --tls-key"
                               : fe.tls_cert.empty()                     ? "--tls-cert"
                                                                         : "--tls-key";
-        return c.fail("tls listener " + url.text + " needs " + missing);
+        return c.fail(url.scheme + " listener " + url.text + " needs " + missing);
     }
     if (fe.password_file.empty() && fe.rsa_key.empty())
         return c.fail("no credentials configured: give --password-file or --rsa-key");
@@ -190,6 +208,7 @@ bool convert_router(converter& c, program which, router_options& rt) {
     return c.number("max-queued-messages", 1, std::numeric_limits<std::uint32_t>::max(),
                     rt.max_queued_messages) &&
            c.number("max-inflight-messages", 1, 65'535, rt.max_inflight_messages) &&
+           c.number("sys-interval", 0, 86'400, rt.sys_interval_s) &&
            c.id("router-id", rt.router_id);
 }
 
@@ -198,6 +217,18 @@ parse_result failure(std::string message) {
 }
 
 }  // namespace
+
+std::string_view default_stats_endpoint(program which) {
+    switch (which) {
+        case program::router:
+            return "tcp://0.0.0.0:7100";
+        case program::frontend:
+            return "tcp://0.0.0.0:7101";
+        case program::broker:
+            return "tcp://0.0.0.0:7102";
+    }
+    return {};
+}
 
 parse_result parse(program which, int argc, const char* const argv[], const char* const* envp) {
     std::string error;
@@ -228,7 +259,8 @@ parse_result parse(program which, int argc, const char* const argv[], const char
               c.number("heartbeat-interval", 50, 60'000, opts.common.heartbeat_interval_ms) &&
               c.number("peer-timeout", 100, 3'600'000, opts.common.peer_timeout_ms) &&
               c.number("discovery-interval", 100, 3'600'000, opts.common.discovery_interval_ms) &&
-              c.number("queue-limit", 100, 10'000'000, opts.common.queue_limit);
+              c.number("queue-limit", 100, 10'000'000, opts.common.queue_limit) &&
+              c.stats(which, opts.common.stats);
     if (ok && opts.common.peer_timeout_ms <= 2 * opts.common.heartbeat_interval_ms)
         return failure("--peer-timeout: " + std::to_string(opts.common.peer_timeout_ms) +
                        " must be more than twice --heartbeat-interval (" +

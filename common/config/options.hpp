@@ -47,6 +47,7 @@ struct router_options {
     std::size_t max_inflight_messages = 20;   // --max-inflight-messages N (1..65535)
     std::string router_id;                    // --router-id (default: HOSTNAME-PID)
     std::vector<std::string> peers;           // --routers (mqtt-router): the other routers
+    std::uint32_t sys_interval_s = 10;        // --sys-interval SECONDS: $SYS topics (0: off)
 };
 
 struct common_options {
@@ -61,6 +62,10 @@ struct common_options {
     // ZeroMQ high-water mark between the tiers, in events, per peer: past it a
     // sender queues in its own memory and stops reading from its clients.
     std::size_t queue_limit = 10000;  // --queue-limit N (100..10000000)
+    // ZeroMQ PUB endpoint of the statistics snapshots (docs/stats.md);
+    // empty: disabled (--stats none). The default depends on the program
+    // (default_stats_endpoint) so a router and a frontend may share a host.
+    std::string stats;  // --stats ENDPOINT|none
 };
 
 // broker = frontend and router options, without --routers and --bind (the
@@ -69,6 +74,10 @@ struct common_options {
 // Only the option sets of `which` are filled; the others keep their defaults
 // (frontend listeners stay empty for the router).
 enum class program { frontend, router, broker };
+
+// --stats defaults: tcp://0.0.0.0:7100 (mqtt-router), :7101 (mqtt-frontend),
+// :7102 (mqtt-broker).
+std::string_view default_stats_endpoint(program which);
 
 struct options {
     common_options common;

@@ -36,10 +36,15 @@ constexpr option_spec table[] = {
      "look router host names up again this often, 100..3600000 (default: 5000)"},
     {"queue-limit", 0, arity::one, all, "N",
      "events queued in ZeroMQ per peer between the tiers, 100..10000000 (default: 10000)"},
+    {"stats", 0, arity::one, all, "ENDPOINT",
+     "ZeroMQ PUB endpoint of the statistics snapshots, tcp://HOST:PORT or ipc://PATH, or 'none' "
+     "(default: tcp://0.0.0.0:7100 router, :7101 frontend, :7102 broker)"},
     {"listen", 0, arity::many, fe | bk, "URL",
-     "MQTT listener, tls://HOST:PORT or tcp://HOST:PORT; repeatable (default: tls://0.0.0.0:8885)"},
-    {"tls-cert", 0, arity::one, fe | bk, "FILE", "PEM certificate chain (required with a tls listener)"},
-    {"tls-key", 0, arity::one, fe | bk, "FILE", "PEM private key (required with a tls listener)"},
+     "MQTT listener, tls://HOST:PORT, wss://HOST:PORT/PATH (MQTT over WebSocket, PATH default "
+     "/mqtt), or unencrypted for development only tcp://HOST:PORT, ws://HOST:PORT/PATH; "
+     "repeatable (default: tls://0.0.0.0:8885)"},
+    {"tls-cert", 0, arity::one, fe | bk, "FILE", "PEM certificate chain (required with a tls or wss listener)"},
+    {"tls-key", 0, arity::one, fe | bk, "FILE", "PEM private key (required with a tls or wss listener)"},
     {"password-file", 0, arity::one, fe | bk, "FILE", "Mosquitto-format password file"},
     {"rsa-key", 0, arity::one, fe | bk, "FILE",
      "PEM RSA public (or private) key of the RSA password scheme"},
@@ -60,6 +65,9 @@ constexpr option_spec table[] = {
      "messages queued per offline or slow session, 1..4294967295 (default: 1000)"},
     {"max-inflight-messages", 0, arity::one, rt | bk, "N",
      "unacknowledged QoS 1/2 messages per session, 1..65535 (default: 20)"},
+    {"sys-interval", 0, arity::one, rt | bk, "SECONDS",
+     "publish the $SYS/broker/... topics (cluster totals, retained) this often, 0 to turn them "
+     "off, 0..86400 (default: 10)"},
     {"router-id", 0, arity::one, rt | bk, "ID", "name of this router (default: HOSTNAME-PID)"},
 };
 // clang-format on

@@ -209,6 +209,11 @@ void write(writer& w, const retained_sync& e) {
     w.boolean(e.last);
 }
 
+void write(writer& w, const router_stats& e) {
+    w.array(3).str(e.router_id).uint(e.incarnation).array(e.values.size());
+    for (const auto& [name, value] : e.values) w.array(2).str(name).uint(value);
+}
+
 std::size_t size_hint(const client_publish& e) {
     return 32 + e.topic.size() + e.payload.size();
 }
@@ -504,6 +509,17 @@ bool read(const msgpack::object& o, retained_sync& e) {
         .ok();
 }
 
+bool read(const msgpack::object& o, router_stats& e) {
+    return fields(o, 3)
+        .str(e.router_id)
+        .uint(e.incarnation)
+        .each([&](const msgpack::object& item) {
+            auto& v = e.values.emplace_back();
+            return fields(item, 2).str(v.first).uint(v.second).ok();
+        })
+        .ok();
+}
+
 // One decoder per kind, indexed by the kind number.
 using body_reader = bool (*)(const msgpack::object&, event&);
 
@@ -548,7 +564,8 @@ constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
                                                                        "session_state",
                                                                        "session_state_ack",
                                                                        "retained_sync_request",
-                                                                       "retained_sync"};
+                                                                       "retained_sync",
+                                                                       "router_stats"};
 
 class category : public boost::system::error_category {
   public:

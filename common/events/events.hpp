@@ -268,12 +268,23 @@ struct retained_sync {
     bool last = false;
 };
 
+// ---- statistics between routers ---------------------------------------
+
+// A router's own totals (named counters and gauges, e.g. "clients.connected"),
+// sent to every peer each $SYS interval, so that each router can publish
+// cluster-wide $SYS totals.
+struct router_stats {
+    std::string router_id;
+    std::uint64_t incarnation = 0;
+    std::vector<std::pair<std::string, std::uint64_t>> values;
+};
+
 // The kind number on the wire is the alternative's index: append only.
 using event = std::variant<hello, client_connect, client_publish, client_ack, client_subscribe,
                            client_unsubscribe, client_disconnect, connack, deliver, send_ack,
                            suback, unsuback, close_connection, router_hello, route_publish,
                            router_leaving, session_fetch, session_state, session_state_ack,
-                           retained_sync_request, retained_sync>;
+                           retained_sync_request, retained_sync, router_stats>;
 
 // Encodes one event into a self-describing envelope.
 std::string encode(const event& e);

@@ -4,6 +4,8 @@
 
 #include "frontend/frontend_server.hpp"
 #include "frontend/net/session.hpp"
+#include "frontend/net/transport.hpp"
+#include "frontend/net/ws_transport.hpp"
 
 namespace frontend {
 
@@ -11,7 +13,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 listener::listener(asio::io_context& io, const config::listener_url& url, frontend_server& server)
-    : url_(url), server_(server), acceptor_(io), retry_(io), tls_(url.scheme == "tls") {
+    : url_(url), server_(server), acceptor_(io), retry_(io) {
     boost::system::error_code ec;
     tcp::endpoint ep;
     if (auto address = asio::ip::make_address(url.host, ec); !ec) {
@@ -34,13 +36,15 @@ listener::listener(asio::io_context& io, const config::listener_url& url, fronte
 }
 
 void listener::start() {
-    if (tls_)
+    if (url_.scheme == "tls")
         spdlog::info("listening on {} (MQTT over TLS)", url_.text);
+    else if (url_.scheme == "wss")
+        spdlog::info("listening on {} (MQTT over WebSocket over TLS)", url_.text);
     else
         spdlog::warn(
-            "listening on {} WITHOUT ENCRYPTION: plain tcp:// is for local development and "
+            "listening on {} WITHOUT ENCRYPTION: plain {}:// is for local development and "
             "benchmarks only; credentials cross the network in clear text",
-            url_.text);
+            url_.text, url_.scheme);
     accept();
 }
 
@@ -60,14 +64,22 @@ void listener::accept() {
             auto remote = socket.remote_endpoint(ignored);
             std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
             const auto id = server_.allocate_conn_id();
+            using tls_stream = asio::ssl::stream<tcp::socket>;
             std::shared_ptr<session_base> s;
-            if (tls_) {
-                using stream = asio::ssl::stream<tcp::socket>;
-                s = std::make_shared<session<stream>>(
-                    server_, id, stream(std::move(socket), server_.tls_context()), std::move(peer));
+            if (url_.scheme == "tls") {
+                s = std::make_shared<session<tls_transport>>(
+                    server_, id, std::move(peer),
+                    tls_stream(std::move(socket), server_.tls_context()));
+            } else if (url_.scheme == "wss") {
+                s = std::make_shared<session<ws_transport<tls_stream>>>(
+                    server_, id, std::move(peer), url_.path, std::move(socket),
+                    server_.tls_context());
+            } else if (url_.scheme == "ws") {
+                s = std::make_shared<session<ws_transport<tcp::socket>>>(
+                    server_, id, std::move(peer), url_.path, std::move(socket));
             } else {
-                s = std::make_shared<session<tcp::socket>>(server_, id, std::move(socket),
-                                                           std::move(peer));
+                s = std::make_shared<session<tcp_transport>>(server_, id, std::move(peer),
+                                                             std::move(socket));
             }
             server_.register_session(id, s);
             s->start();

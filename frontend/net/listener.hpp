@@ -1,5 +1,6 @@
-// Accepts client connections on one listener URL (tls:// or tcp://) and
-// starts a session for each.
+// Accepts client connections on one listener URL (tls://, wss://, or the
+// unencrypted tcp:// and ws://) and starts a session for each, with the
+// transport adapter of its scheme.
 //
 // Owned by frontend_server; runs on its io_context thread.
 #pragma once
@@ -29,7 +30,6 @@ class listener {
     frontend_server& server_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retry_;
-    bool tls_;
 };
 
 }  // namespace frontend

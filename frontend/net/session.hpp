@@ -2,8 +2,11 @@
 // `connection`, writes what it produces, forwards its events to the router
 // link, arms its timer, and closes the transport when it says so.
 //
-// One template for every stream type: Stream is a TCP socket or an
-// ssl::stream over one (WebSocket streams will plug in the same way).
+// One template for every transport: Transport is an adapter from
+// transport.hpp (TCP, TLS) or ws_transport.hpp (WebSocket over TCP or TLS)
+// giving the handshake, reads, writes and graceful close; the session itself
+// knows nothing of the transport. The connect deadline runs from the start,
+// so it bounds the TLS handshake and WebSocket upgrade too.
 // One write in flight at a time; further output accumulates in a second
 // buffer and goes out in the next write (many packets per syscall).
 // Reading pauses while the router link is full (pause_reading): no new read
@@ -19,14 +22,13 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
-#include <type_traits>
+#include <utility>
 
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
@@ -34,36 +36,31 @@
 
 namespace frontend {
 
-template <class Stream>
+template <class Transport>
 class session final : public session_base {
-    static constexpr bool is_tls =
-        std::is_same_v<Stream, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>;
-
   public:
-    session(frontend_server& server, events::conn_id id, Stream stream, std::string peer)
+    // `transport_args` construct the Transport.
+    template <class... TransportArgs>
+    session(frontend_server& server, events::conn_id id, std::string peer,
+            TransportArgs&&... transport_args)
         : server_(server),
-          stream_(std::move(stream)),
-          timer_(stream_.get_executor()),
+          transport_(std::forward<TransportArgs>(transport_args)...),
+          timer_(transport_.get_executor()),
           conn_(id, server.settings(), server.authenticator(), clock::now()),
           peer_(std::move(peer)) {}
 
     void start() override {
         arm_timer();
-        if constexpr (is_tls) {
-            stream_.async_handshake(boost::asio::ssl::stream_base::server,
-                                    [self = shared_self()](const boost::system::error_code& ec) {
-                                        if (ec) {
-                                            spdlog::debug("conn {} ({}): TLS handshake failed: {}",
-                                                          self->conn_.id(), self->peer_,
-                                                          ec.message());
-                                            self->fail();
-                                            return;
-                                        }
-                                        self->read();
-                                    });
-        } else {
-            read();
-        }
+        transport_.async_handshake([self = shared_self()](const boost::system::error_code& ec) {
+            if (self->closed_) return;
+            if (ec) {
+                spdlog::debug("conn {} ({}): {} handshake failed: {}", self->conn_.id(),
+                              self->peer_, Transport::name, ec.message());
+                self->fail();
+                return;
+            }
+            self->read();
+        });
     }
 
     void on_router_event(const events::event& e) override {
@@ -102,20 +99,13 @@ class session final : public session_base {
         return std::static_pointer_cast<session>(shared_from_this());
     }
 
-    auto& socket() {
-        if constexpr (is_tls)
-            return stream_.lowest_layer();
-        else
-            return stream_;
-    }
-
     void read() {
         if (paused_) {
             read_deferred_ = true;  // resume_reading() issues it
             hold_ = shared_self();  // no handler may be pending: stay alive meanwhile
             return;
         }
-        stream_.async_read_some(
+        transport_.async_read_some(
             boost::asio::buffer(read_buf_),
             [self = shared_self()](const boost::system::error_code& ec, std::size_t n) {
                 if (self->closed_) return;
@@ -160,8 +150,8 @@ class session final : public session_base {
         writing_ = true;
         in_flight_.swap(pending_);
         pending_.clear();
-        boost::asio::async_write(
-            stream_, boost::asio::buffer(in_flight_),
+        transport_.async_write(
+            boost::asio::buffer(in_flight_),
             [self = shared_self()](const boost::system::error_code& ec, std::size_t) {
                 self->writing_ = false;
                 self->in_flight_.clear();
@@ -213,16 +203,14 @@ class session final : public session_base {
         });
     }
 
-    // Graceful end after the last write: TLS close_notify (bounded by the
-    // timer), then the socket.
+    // Graceful end after the last write: TLS close_notify or WebSocket close
+    // frame (bounded by the timer), then the socket.
     void finish() {
-        if constexpr (is_tls) {
-            if (!shutdown_started_) {
-                shutdown_started_ = true;
-                stream_.async_shutdown(
-                    [self = shared_self()](const boost::system::error_code&) { self->fail(); });
-                return;
-            }
+        if (!shutdown_started_) {
+            shutdown_started_ = true;
+            transport_.async_shutdown(
+                [self = shared_self()](const boost::system::error_code&) { self->fail(); });
+            return;
         }
         fail();
     }
@@ -246,12 +234,12 @@ class session final : public session_base {
         closed_ = true;
         boost::system::error_code ignored;
         timer_.cancel();
-        socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-        socket().close(ignored);
+        transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        transport_.socket().close(ignored);
     }
 
     frontend_server& server_;
-    Stream stream_;
+    Transport transport_;
     boost::asio::steady_timer timer_;
     connection conn_;
     std::string peer_;

@@ -5,116 +5,25 @@
 // replies to a frontend that went away, and stop().
 //
 // Every wait is bounded by a poll timeout; the fixture stops and joins the loop
-// thread and every socket is closed before the context.
-#include <atomic>
+// thread and every socket is closed before the context (router_loop_harness.hpp).
 #include <boost/test/unit_test.hpp>
 #include <chrono>
-#include <exception>
-#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 #include <zmq.hpp>
 
 #include "common/events/events.hpp"
 #include "router/router_loop.hpp"
 #include "tests/component/router_core_harness.hpp"
+#include "tests/component/router_loop_harness.hpp"
 
 using namespace std::chrono_literals;
+using router_test::connect_event;
+using router_test::fake_frontend;
 using router_test::lines;
-
-namespace {
-
-constexpr auto reply_timeout = 2000ms;  // generous: inproc replies take microseconds
-constexpr auto quiet_period = 100ms;    // how long "nothing arrives" is watched
-
-std::string unique_endpoint() {
-    static std::atomic<int> n{0};
-    return "inproc://router_loop_inproc-" + std::to_string(n++);
-}
-
-// A router_loop running on its own thread. The destructor stops and joins it.
-class running_loop {
-  public:
-    explicit running_loop(zmq::context_t& ctx, router::router_settings settings = {},
-                          router::cluster_settings cluster = {})
-        : endpoint_(unique_endpoint()), loop_(ctx, endpoint_, settings, cluster), thread_([this] {
-              try {
-                  loop_.run();
-              } catch (const std::exception& e) {
-                  error_ = e.what();
-              }
-          }) {}
-    ~running_loop() { stop(); }
-
-    // Stops the loop and waits for run() to return (idempotent).
-    void stop() {
-        loop_.stop();
-        if (thread_.joinable()) thread_.join();
-    }
-
-    const std::string& endpoint() const { return endpoint_; }
-    // Only once stop() has returned (the loop thread owns these while it runs).
-    const router::router_loop& loop() const { return loop_; }
-    const std::string& error() const { return error_; }
-
-  private:
-    std::string endpoint_;
-    router::router_loop loop_;
-    std::string error_;
-    std::thread thread_;
-};
-
-// A DEALER playing one frontend.
-class fake_frontend {
-  public:
-    fake_frontend(zmq::context_t& ctx, const std::string& endpoint, std::string routing_id)
-        : id_(std::move(routing_id)), socket_(ctx, zmq::socket_type::dealer) {
-        socket_.set(zmq::sockopt::routing_id, id_);
-        socket_.set(zmq::sockopt::linger, 0);
-        socket_.connect(endpoint);
-    }
-
-    void send(const events::event& e) { send_raw(events::encode(e)); }
-    void send_raw(const std::string& bytes) { socket_.send(zmq::buffer(bytes)); }
-
-    // The next event from the router, as a harness line ("<routing id>:<conn> ..."),
-    // or nullopt if none arrives within `timeout`.
-    std::optional<std::string> receive(std::chrono::milliseconds timeout = reply_timeout) {
-        zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
-        zmq::message_t msg;
-        if (!socket_.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
-        BOOST_TEST(!msg.more());
-        boost::system::error_code ec;
-        auto e = events::decode(msg.to_string_view(), ec);
-        BOOST_REQUIRE_MESSAGE(e.has_value(), "router sent an undecodable event: " << ec.message());
-        return router_test::describe({id_, std::move(*e)});
-    }
-
-    // Exactly `n` events (each within the timeout), then nothing for quiet_period.
-    lines receive_exactly(std::size_t n) {
-        lines got;
-        while (got.size() < n) {
-            auto line = receive();
-            if (!line) break;
-            got.push_back(std::move(*line));
-        }
-        if (auto extra = receive(quiet_period)) got.push_back("(unexpected) " + *extra);
-        return got;
-    }
-
-    void close() { socket_.close(); }
-
-  private:
-    std::string id_;
-    zmq::socket_t socket_;
-};
-
-events::client_connect connect_event(events::conn_id conn, std::string client_id) {
-    return {conn, std::move(client_id), true, 4, 60, "", std::nullopt};
-}
-
-}  // namespace
+using router_test::quiet_period;
+using router_test::running_loop;
 
 BOOST_AUTO_TEST_SUITE(router_loop_inproc)
 

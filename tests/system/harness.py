@@ -165,7 +165,9 @@ def write_password_file(path, users):
 
 class Broker:
     """One broker process. options: max_queued, max_inflight, connect_timeout, max_packet_size,
-    rsa_key (ours only), extra_args (ours only)."""
+    rsa_key (ours only), extra_args (ours only), extra_listeners (ours only): listeners besides
+    the TLS one, as (scheme, path) pairs, e.g. [("wss", "/mqtt"), ("ws", "/mqtt")]; each gets a
+    free port, found in broker.extra_ports[scheme]."""
 
     def __init__(self, workdir, pki, password_file, **options):
         self.workdir = workdir
@@ -173,6 +175,7 @@ class Broker:
         self.password_file = password_file
         self.options = options
         self.port = None
+        self.extra_ports = {}
         self.proc = None
         self.log_path = os.path.join(workdir, "broker.log")
         self._log = None
@@ -197,7 +200,8 @@ class Broker:
             ]
             if o.get("max_packet_size"):
                 lines.append(f"max_packet_size {o['max_packet_size']}")
-            if o.get("connect_timeout") or o.get("rsa_key") or o.get("extra_args"):
+            if (o.get("connect_timeout") or o.get("rsa_key") or o.get("extra_args")
+                    or o.get("extra_listeners")):
                 raise unittest.SkipTest("option not available on mosquitto")
             with open(conf, "w") as f:
                 f.write("\n".join(lines) + "\n")
@@ -215,12 +219,16 @@ class Broker:
         for key, flag in flags:
             if o.get(key) is not None:
                 cmd += [flag, str(o[key])]
+        for scheme, path in o.get("extra_listeners", ()):
+            cmd += ["--listen", f"{scheme}://{HOST}:{self.extra_ports[scheme]}{path}"]
         return cmd + list(o.get("extra_args", ()))
 
     def start(self, ready_timeout=10.0):
         last_error = None
         for _attempt in range(3):  # a free port can be taken between probe and bind: retry
             self.port = free_port()
+            self.extra_ports = {scheme: free_port()
+                                for scheme, _ in self.options.get("extra_listeners", ())}
             cmd = self._command()
             self._log = open(self.log_path, "ab")
             self._log.write(("$ " + " ".join(cmd) + "\n").encode())
@@ -340,8 +348,9 @@ class BrokerTestCase(unittest.TestCase):
 
     # --- client factories (closed automatically after the test) ---
 
-    def client(self, client_id="", **kw):
-        c = MqttClient(self.pki, self.port, client_id, **kw)
+    def client(self, client_id="", port=None, **kw):
+        """port: another listener's (default: the TLS one)."""
+        c = MqttClient(self.pki, port or self.port, client_id, **kw)
         self._clients.append(c)
         return c
 
@@ -390,15 +399,20 @@ Message = collections.namedtuple("Message", "topic payload qos retain dup mid")
 
 
 class MqttClient:
-    """paho-mqtt 1.6.1 client over TLS, driven by its own loop thread (no auto-reconnect)."""
+    """paho-mqtt 1.6.1 client over TLS, driven by its own loop thread (no auto-reconnect).
+    websocket_path="/mqtt" makes it MQTT over WebSocket over TLS (port: a wss listener's)."""
 
     def __init__(self, pki, port, client_id="", clean_session=True, username="alice",
-                 password="alicepw", keepalive=60, will=None, protocol=mqtt.MQTTv311):
+                 password="alicepw", keepalive=60, will=None, protocol=mqtt.MQTTv311,
+                 websocket_path=None):
         self.port = port
         self.keepalive = keepalive
         self.client_id = client_id
         self.c = mqtt.Client(client_id=client_id, clean_session=clean_session, protocol=protocol,
-                             reconnect_on_failure=False)
+                             reconnect_on_failure=False,
+                             transport="websockets" if websocket_path else "tcp")
+        if websocket_path:
+            self.c.ws_set_options(path=websocket_path)
         self.c.tls_set_context(pki.client_context())
         if username is not None:
             self.c.username_pw_set(username, password)

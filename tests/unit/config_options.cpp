@@ -132,8 +132,11 @@ BOOST_AUTO_TEST_CASE(listener_urls_parse_into_parts_and_canonical_text) {
 
 BOOST_AUTO_TEST_CASE(listener_url_errors_name_the_reason) {
     const std::pair<const char*, const char*> rows[] = {
-        {"ftp://x:1", "scheme must be tls or tcp"},
-        {"ws://0.0.0.0:9995/mqtt", "scheme must be tls or tcp"},
+        {"ftp://x:1", "scheme must be tls, tcp, wss or ws"},
+        {"wss://0.0.0.0:9995/mqtt?x=1",
+         "'/mqtt?x=1' is not an HTTP path (letters, digits and -._~!$&'()*+,;=:@/%)"},
+        {"ws://0.0.0.0:9995/a b",
+         "'/a b' is not an HTTP path (letters, digits and -._~!$&'()*+,;=:@/%)"},
         {"0.0.0.0:8885", "expected SCHEME://HOST:PORT, e.g. tls://0.0.0.0:8885"},
         {"://x:1", "expected SCHEME://HOST:PORT, e.g. tls://0.0.0.0:8885"},
         {"tls://", "missing host"},
@@ -156,6 +159,33 @@ BOOST_AUTO_TEST_CASE(listener_url_errors_name_the_reason) {
             std::string error;
             BOOST_TEST(!config::parse_listener(in, error).has_value());
             BOOST_TEST(error == reason);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(websocket_listener_urls_keep_their_path) {
+    struct row {
+        const char* in;
+        const char* scheme;
+        const char* path;
+        const char* text;
+    };
+    const row rows[] = {
+        {"wss://0.0.0.0:9995/mqtt", "wss", "/mqtt", "wss://0.0.0.0:9995/mqtt"},
+        {"WS://127.0.0.1:9080", "ws", "/mqtt", "ws://127.0.0.1:9080/mqtt"},  // default path
+        {"wss://[::1]:443/", "wss", "/", "wss://[::1]:443/"},
+        {"wss://h:1/a/b-c", "wss", "/a/b-c", "wss://h:1/a/b-c"},
+    };
+    for (const auto& r : rows) {
+        BOOST_TEST_CONTEXT(r.in) {
+            std::string error;
+            auto url = config::parse_listener(r.in, error);
+            BOOST_TEST_REQUIRE(url.has_value());
+            BOOST_TEST(url->scheme == r.scheme);
+            BOOST_TEST(url->path == r.path);
+            BOOST_TEST(url->text == r.text);
+            BOOST_TEST(url->is_websocket());
+            BOOST_TEST(url->uses_tls() == (url->scheme == "wss"));
         }
     }
 }
@@ -188,6 +218,15 @@ BOOST_AUTO_TEST_CASE(router_needs_no_options) {
     BOOST_TEST(o.router.max_inflight_messages == 20u);
     BOOST_TEST(o.router.router_id.ends_with(pid_suffix()));
     BOOST_TEST(o.frontend.listeners.empty());  // frontend options are not filled for the router
+}
+
+BOOST_AUTO_TEST_CASE(wss_listener_needs_a_certificate_and_ws_none) {
+    files f;
+    fails(run(program::broker, {"--listen", "wss://127.0.0.1:9995/mqtt", "--rsa-key", f.rsa}),
+          "wss listener wss://127.0.0.1:9995/mqtt needs --tls-cert and --tls-key");
+    auto o = ok(run(program::broker, {"--listen", "ws://127.0.0.1:9080/mqtt", "--rsa-key", f.rsa}));
+    BOOST_TEST_REQUIRE(o.frontend.listeners.size() == 1u);
+    BOOST_TEST(o.frontend.listeners[0].path == "/mqtt");
 }
 
 BOOST_AUTO_TEST_CASE(tcp_listener_needs_no_certificate) {
@@ -429,7 +468,7 @@ BOOST_AUTO_TEST_CASE(command_line_errors) {
         {{"--max-packet-size", "1000", "--max-connect-packet-size", "2000"},
          "--max-connect-packet-size: 2000 is larger than the maximum packet size (1000)"},
         {{"--connect-timeout", "0"}, "--connect-timeout: 0 is out of range (1..86400)"},
-        {{"--listen", "ftp://x:1"}, "--listen ftp://x:1: scheme must be tls or tcp"},
+        {{"--listen", "ftp://x:1"}, "--listen ftp://x:1: scheme must be tls, tcp, wss or ws"},
         {{"--listen", "tls://x"}, "--listen tls://x: missing port"},
         {{"--listen", "tls://0.0.0.0:8885", "--listen", "tcp://0.0.0.0:8885"},
          "--listen tcp://0.0.0.0:8885: same address as tls://0.0.0.0:8885"},
@@ -512,7 +551,7 @@ BOOST_AUTO_TEST_CASE(environment_errors_name_the_variable) {
     fails(run(program::broker, tls_args(f), {"MQTT_MAX_INFLIGHT_MESSAGES=abc"}),
           "MQTT_MAX_INFLIGHT_MESSAGES: 'abc' is not a number");
     fails(run(program::broker, tls_args(f), {"MQTT_LISTEN=tls://h:1,ftp://x:1"}),
-          "MQTT_LISTEN ftp://x:1: scheme must be tls or tcp");
+          "MQTT_LISTEN ftp://x:1: scheme must be tls, tcp, wss or ws");
     auto missing = (f.dir / "none.conf").string();
     fails(run(program::broker, tls_args(f), {"MQTT_CONFIG=" + missing}),
           "config file " + missing + ": no such file");
@@ -529,7 +568,7 @@ BOOST_AUTO_TEST_CASE(config_file_errors_name_file_and_line) {
     check("\n\nmax-inflight-messages abc\n",
           "line 3: expected 'name = value', got 'max-inflight-messages abc'");
     check("max-inflight-messages = abc\n", "line 1: max-inflight-messages: 'abc' is not a number");
-    check("listen = ftp://x:1\n", "line 1: listen ftp://x:1: scheme must be tls or tcp");
+    check("listen = ftp://x:1\n", "line 1: listen ftp://x:1: scheme must be tls, tcp, wss or ws");
     check("router-id = a\nrouter-id = b\n", "line 2: router-id: given more than once");
     check("listen =\n", "line 1: listen: needs a value");
     check("config = /etc/other.conf\n", "line 1: 'config' cannot be used in a config file");
@@ -613,6 +652,46 @@ BOOST_AUTO_TEST_CASE(discovery_interval_and_queue_limit_in_every_help) {
         BOOST_TEST(help.message.find("--discovery-interval") != std::string::npos);
         BOOST_TEST(help.message.find("--queue-limit") != std::string::npos);
     }
+}
+
+// ---------------------------------------------------------------- stats
+
+BOOST_AUTO_TEST_CASE(stats_defaults_differ_by_program) {
+    files f;
+    BOOST_TEST(ok(run(program::router, {})).common.stats == "tcp://0.0.0.0:7100");
+    BOOST_TEST(
+        ok(run(program::frontend, tls_args(f, {"--routers", "tcp://r:7000"}))).common.stats ==
+        "tcp://0.0.0.0:7101");
+    BOOST_TEST(ok(run(program::broker, tls_args(f))).common.stats == "tcp://0.0.0.0:7102");
+    BOOST_TEST(config::default_stats_endpoint(program::router) == "tcp://0.0.0.0:7100");
+}
+
+BOOST_AUTO_TEST_CASE(stats_from_each_source_and_none) {
+    files f;
+    BOOST_TEST(ok(run(program::router, {"--stats", "tcp://127.0.0.1:9100"})).common.stats ==
+               "tcp://127.0.0.1:9100");
+    BOOST_TEST(ok(run(program::router, {"--stats=tcp://*:9100"})).common.stats == "tcp://*:9100");
+    BOOST_TEST(ok(run(program::router, {"--stats", "ipc:///tmp/r.stats"})).common.stats ==
+               "ipc:///tmp/r.stats");
+    BOOST_TEST(ok(run(program::router, {"--stats", "none"})).common.stats == "");
+    BOOST_TEST(ok(run(program::broker, tls_args(f), {"MQTT_STATS=none"})).common.stats == "");
+    auto conf = f.write("stats.conf", lines({"stats = tcp://[::1]:9101"}));
+    BOOST_TEST(ok(run(program::router, {"-c", conf})).common.stats == "tcp://[::1]:9101");
+    // The command line over the file.
+    BOOST_TEST(ok(run(program::router, {"-c", conf, "--stats", "none"})).common.stats == "");
+}
+
+BOOST_AUTO_TEST_CASE(stats_errors) {
+    fails(run(program::router, {"--stats", "udp://x:1"}),
+          "--stats udp://x:1: expected tcp://HOST:PORT or ipc://PATH");
+    fails(run(program::router, {"--stats", "tcp://0.0.0.0"}),
+          "--stats tcp://0.0.0.0: missing port");
+    fails(run(program::router, {"--stats", "none", "--stats", "none"}),
+          "--stats: given more than once");
+    fails(run(program::router, {}, {"MQTT_STATS=off"}),
+          "MQTT_STATS off: expected tcp://HOST:PORT or ipc://PATH");
+    for (auto which : {program::broker, program::frontend, program::router})
+        BOOST_TEST(run(which, {"--help"}).message.find("--stats ENDPOINT") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -133,6 +133,10 @@ auto tie_of(const retained_sync& e) {
     return std::make_tuple(e.sender, messages, e.last);
 }
 
+auto tie_of(const router_stats& e) {
+    return std::tie(e.router_id, e.incarnation, e.values);
+}
+
 bool same(const event& a, const event& b) {
     if (a.index() != b.index()) return false;
     return std::visit(
@@ -203,6 +207,8 @@ std::vector<event> samples() {
             "router-1",
             {stored_message{"t", "v", 1, true, 3, "r1"}, stored_message{"u", "", 0, true, 4, "r2"}},
             false},
+        router_stats{"router-1", 5, {{"clients.connected", 3}, {"messages.received", max64}}},
+        router_stats{"", 0, {}},
     };
 }
 
@@ -586,7 +592,7 @@ BOOST_AUTO_TEST_CASE(version_and_kind) {
     expect_error("\x91\x02"sv, errc::version_mismatch);
     expect_error("\x93\x00\x0b\x92\x01\x02"sv, errc::version_mismatch);
     expect_error("\x93\x01\x63\x90"sv, errc::unknown_kind);          // kind 99
-    expect_error("\x93\x01\x15\x92\x01\x02"sv, errc::unknown_kind);  // kind 21: one past the last
+    expect_error("\x93\x01\x16\x92\x01\x02"sv, errc::unknown_kind);  // kind 22: one past the last
     expect_error("\x93\x01\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x90"sv, errc::unknown_kind);
     // The same bytes with a known kind decode fine.
     boost::system::error_code ec;
@@ -693,6 +699,33 @@ BOOST_AUTO_TEST_CASE(error_category) {
     BOOST_TEST(ec.message() == "event protocol version mismatch");
     BOOST_TEST(make_error_code(errc::malformed).message() == "malformed event envelope");
     BOOST_TEST(make_error_code(errc::unknown_kind).message() == "unknown event kind");
+}
+
+// router_stats{"r1", incarnation 5, [["a", 3]]}
+const std::uint8_t router_stats_wire[] = {
+    0x93,              // envelope: fixarray(3)
+    0x01,              //   protocol_version 1
+    0x15,              //   kind 21 = router_stats
+    0x93,              //   body: fixarray(3)
+    0xa2, 0x72, 0x31,  //     router_id fixstr(2) "r1"
+    0x05,              //     incarnation 5
+    0x91,              //     values: fixarray(1)
+    0x92,              //       fixarray(2)
+    0xa1, 0x61,        //         name fixstr(1) "a"
+    0x03,              //         value 3
+};
+
+BOOST_AUTO_TEST_CASE(router_stats_wire_form) {
+    const router_stats expected{"r1", 5, {{"a", 3}}};
+    BOOST_TEST(to_hex(encode(expected)) == to_hex(bytes_of(router_stats_wire)));
+    boost::system::error_code ec;
+    const auto e = decode(bytes_of(router_stats_wire), ec);
+    BOOST_TEST_REQUIRE(e.has_value(), ec.message());
+    BOOST_TEST(same(*e, expected));
+    // A value that is not an unsigned integer is malformed.
+    auto bad = bytes_of(router_stats_wire);
+    bad[bad.size() - 1] = static_cast<char>(0xa1);  // value -> fixstr(1) header, truncated
+    expect_error(bad, errc::malformed);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,13 +21,19 @@ int main(int argc, char** argv, char** envp) {
 
     zmq::context_t zctx(1);
     const std::string endpoint = "inproc://router";
+    router::cluster_settings cluster;
+    cluster.router_id = options.router.router_id;
+    cluster.peer_timeout = std::chrono::milliseconds(options.common.peer_timeout_ms);
+    cluster.heartbeat_interval = std::chrono::milliseconds(options.common.heartbeat_interval_ms);
+    cluster.queue_limit = options.common.queue_limit;
+    // The routing tier's numbers, as kind "broker" (the frontend's are not
+    // merged in yet: docs/stats.md).
+    cluster.stats_endpoint = options.common.stats;
+    cluster.stats_kind = stats::process_kind::broker;
+    cluster.sys_interval = std::chrono::seconds(options.router.sys_interval_s);
     router::router_loop router(
         zctx, endpoint, {options.router.max_queued_messages, options.router.max_inflight_messages},
-        {options.router.router_id,
-         std::chrono::milliseconds(options.common.peer_timeout_ms),
-         std::chrono::milliseconds(options.common.heartbeat_interval_ms),
-         {},
-         options.common.queue_limit});
+        std::move(cluster));
     std::thread router_thread([&] { router.run(); });
 
     options.frontend.routers = {endpoint};
