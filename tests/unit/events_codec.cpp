@@ -9,27 +9,15 @@
 #include <vector>
 
 #include "common/events/events.hpp"
+#include "wire_bytes.hpp"
 
 using namespace events;
 using namespace std::string_view_literals;
 
 namespace {
 
-template <std::size_t N>
-std::string bytes_of(const std::uint8_t (&b)[N]) {
-    return std::string(reinterpret_cast<const char*>(b), N);
-}
-
-std::string to_hex(std::string_view s) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : s) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-        out += ' ';
-    }
-    return out;
-}
+using test_util::bytes_of;
+using test_util::to_hex;
 
 // Field-by-field views of each event, for comparison.
 auto tie_of(const hello& e) {

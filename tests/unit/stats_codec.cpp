@@ -6,26 +6,14 @@
 #include <string_view>
 
 #include "common/stats/snapshot.hpp"
+#include "wire_bytes.hpp"
 
 using namespace stats;
 
 namespace {
 
-template <std::size_t N>
-std::string bytes_of(const std::uint8_t (&b)[N]) {
-    return std::string(reinterpret_cast<const char*>(b), N);
-}
-
-std::string to_hex(std::string_view s) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : s) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-        out += ' ';
-    }
-    return out;
-}
+using test_util::bytes_of;
+using test_util::to_hex;
 
 // Samples 5, 10 and 60 us in buckets (..10], (10..100], (100..): counts 2, 1, 0.
 snapshot small() {
