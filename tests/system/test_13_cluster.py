@@ -242,6 +242,9 @@ class TwoFrontendsTwoRoutersTest(ClusterTestCase):
         polite = self.connected(1, pick_id("polite-", lambda c: True, taken),
                                 will=dict(topic="wills/polite", payload=b"never", qos=1))
         polite.disconnect()
+        # DISCONNECT must reach the router before the kill, or losing it is a lost
+        # connection (the will fires, as with any broker): give the frontend time to forward it.
+        time.sleep(1.0)
         self.cluster.frontends[1].expect_alive = False
         start = time.monotonic()
         self.cluster.frontends[1].kill9()
