@@ -353,14 +353,8 @@ void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body)
             return;
         }
         for (auto& p : peers_)
-            if (p->alive && p->router_id == l->router_id && p->incarnation == l->incarnation) {
-                p->alive = false;
-                spdlog::info("router: peer '{}' has left", l->router_id);
-                if (!other_live_link(*p)) {
-                    core_.peer_down(l->router_id, out_);
-                    sys_.forget_peer(l->router_id);
-                }
-            }
+            if (p->alive && p->router_id == l->router_id && p->incarnation == l->incarnation)
+                peer_lost(*p, "left");
         return;
     }
     // Any event proves the frontend alive; events of a frontend never heard
