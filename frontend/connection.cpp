@@ -50,6 +50,24 @@ std::string random_hex(std::size_t digits) {
     return s;
 }
 
+// The stats name of a CONNACK refusal code (connection::refusal()).
+std::string_view refusal_name(std::uint8_t code) {
+    switch (static_cast<rc>(code)) {
+        case rc::unacceptable_protocol_version:
+            return "protocol_version";
+        case rc::identifier_rejected:
+            return "identifier_rejected";
+        case rc::server_unavailable:
+            return "unavailable";
+        case rc::bad_username_or_password:
+            return "bad_credentials";
+        case rc::not_authorized:
+            return "not_authorized";
+        default:
+            return "other";
+    }
+}
+
 }  // namespace
 
 connection::connection(events::conn_id id, const connection_settings& settings,
@@ -116,7 +134,10 @@ void connection::on_router_event(const events::event& e, clock::time_point now) 
 void connection::on_timer(clock::time_point now) {
     if (!open()) return;
     if (state_ == connection_state::awaiting_connect) {
-        if (now >= connect_deadline_) close(reason::protocol_error, "no CONNECT before timeout");
+        if (now >= connect_deadline_) {
+            refusal_ = "connect_timeout";
+            close(reason::protocol_error, "no CONNECT before timeout");
+        }
         return;
     }
     if (auto ka = keep_alive_deadline(); ka && now >= *ka) {
@@ -126,6 +147,7 @@ void connection::on_timer(clock::time_point now) {
     }
     if (state_ == connection_state::awaiting_connack && now >= connack_deadline_) {
         send(mqtt::connack{false, static_cast<std::uint8_t>(rc::server_unavailable)});
+        refusal_ = "connack_timeout";
         close(reason::connection_lost, "no connack from router");
     }
 }
@@ -282,6 +304,7 @@ void connection::handle_connack(const events::connack& e) {
         // MQTT-3.2.2-5: a non-zero return code is followed by closing. The
         // router already forgot the client; the disconnect lets it be sure.
         pending_pingresps_ = 0;
+        refusal_ = refusal_name(e.return_code);
         close(reason::protocol_error, "refused by router");
         return;
     }
@@ -291,6 +314,7 @@ void connection::handle_connack(const events::connack& e) {
 
 void connection::refuse(mqtt::connect_return_code code, std::string why) {
     send(mqtt::connack{false, static_cast<std::uint8_t>(code)});
+    refusal_ = refusal_name(static_cast<std::uint8_t>(code));
     close(reason::protocol_error, std::move(why));
 }
 
@@ -310,6 +334,11 @@ void connection::forward(events::event e) {
 
 void connection::close(events::disconnect_reason r, std::string why) {
     if (!open()) return;
+    // Broke the protocol before it was accepted (first packet not CONNECT,
+    // malformed CONNECT, ...): a refusal too. A DISCONNECT or a lost
+    // transport before CONNACK is a client that went away.
+    if (refusal_.empty() && state_ < connection_state::connected && r == reason::protocol_error)
+        refusal_ = "protocol_error";
     state_ = connection_state::closing;
     out_.close = true;
     close_reason_ = std::move(why);

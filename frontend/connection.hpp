@@ -85,6 +85,12 @@ class connection {
     const std::string& client_id() const { return client_id_; }
     // Why the connection was closed, for logs and stats (empty while open).
     const std::string& close_reason() const { return close_reason_; }
+    // For a connection that ended before CONNACK 0, the stats name of why
+    // it was refused (docs/stats.md `connections.refused.<reason>`):
+    // protocol_version, identifier_rejected, bad_credentials, not_authorized,
+    // unavailable, connack_timeout, connect_timeout, protocol_error. Empty
+    // while undecided, once accepted, and for a client that just went away.
+    std::string_view refusal() const { return refusal_; }
 
   private:
     bool open() const { return state_ < connection_state::closing; }
@@ -115,6 +121,7 @@ class connection {
     bool router_knows_ = false;           // client_connect was forwarded, client_disconnect not yet
     std::string client_id_;
     std::string close_reason_;
+    std::string_view refusal_;  // a static name (see refusal())
     output out_;
 };
 

@@ -74,15 +74,19 @@ void frontend_server::stop() {
     close_all_sessions("server shutdown");
 }
 
-void frontend_server::forward(events::conn_id conn, const events::event& e) {
-    if (const auto* p = std::get_if<events::client_publish>(&e)) {
+void frontend_server::forward(events::conn_id conn, events::event&& e) {
+    if (auto* p = std::get_if<events::client_publish>(&e)) {
         ++publishes_in_[std::min<std::uint8_t>(p->qos, 2)];
         payload_bytes_in_ += p->payload.size();
-    }
-    if (const auto* p = std::get_if<events::client_publish>(&e);
-        p && p->qos == 0 && link_.paused()) {
-        shed_qos0();
-        return;
+        if (p->qos == 0 && link_.paused()) {
+            shed_qos0();
+            return;
+        }
+        p->received_us =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+        ++publishes_forwarded_;
     }
     if (const auto* c = std::get_if<events::client_connect>(&e)) {
         if (auto owner = link_.owner_of(c->client_id)) {
@@ -129,7 +133,6 @@ void frontend_server::on_membership() {
 }
 
 void frontend_server::refuse_connect(events::conn_id conn) {
-    ++connects_refused_;
     if (auto it = sessions_.find(conn); it != sessions_.end())
         if (auto s = it->second.lock())
             boost::asio::post(io_, [s, conn] {
@@ -196,8 +199,13 @@ void frontend_server::register_session(events::conn_id id, const std::shared_ptr
     if (link_.paused()) s->pause_reading();  // before start(): no read is issued
 }
 
-void frontend_server::unregister_session(events::conn_id id) {
+void frontend_server::unregister_session(events::conn_id id, std::string_view refusal) {
     sessions_.erase(id);
+    if (refusal.empty()) return;
+    if (auto it = refused_.find(refusal); it != refused_.end())
+        ++it->second;
+    else
+        refused_.emplace(std::string(refusal), 1);
 }
 
 void frontend_server::on_router_event(events::event&& e) {
@@ -206,7 +214,12 @@ void frontend_server::on_router_event(events::event&& e) {
         if (auto it = owners_.find(id); it != owners_.end())
             it->second.incarnation = c->router_incarnation;
     auto it = sessions_.find(id);
-    if (it == sessions_.end()) return;  // the client is gone; the router hears of it
+    if (it == sessions_.end()) {
+        // The client is gone; the router hears of it (and keeps QoS 1/2 of a
+        // persistent session for its return).
+        if (std::holds_alternative<events::deliver>(e)) ++deliveries_no_client_;
+        return;
+    }
     if (const auto* d = std::get_if<events::deliver>(&e)) {
         ++deliveries_out_[std::min<std::uint8_t>(d->qos, 2)];
         payload_bytes_out_ += d->payload.size();
@@ -218,7 +231,15 @@ stats::snapshot frontend_server::stats_snapshot() const {
     stats::snapshot s;
     s.kind = stats::process_kind::frontend;
     s.counter("connections.total", connections_total_);
-    s.counter("connections.refused.unavailable", connects_refused_);
+    // Every reason, zeros included, so that readers see the full set.
+    for (const std::string_view reason :
+         {"protocol_version", "identifier_rejected", "bad_credentials", "not_authorized",
+          "unavailable", "connack_timeout", "connect_timeout", "protocol_error"}) {
+        const auto it = refused_.find(reason);
+        s.counter("connections.refused." + std::string(reason),
+                  it == refused_.end() ? 0 : it->second);
+    }
+    s.counter("connections.refused.handshake", refused_handshake_);
     s.counter("messages.in", publishes_in_[0] + publishes_in_[1] + publishes_in_[2]);
     s.counter("messages.in.qos0", publishes_in_[0]);
     s.counter("messages.in.qos1", publishes_in_[1]);
@@ -229,10 +250,13 @@ stats::snapshot frontend_server::stats_snapshot() const {
     s.counter("messages.out.qos1", deliveries_out_[1]);
     s.counter("messages.out.qos2", deliveries_out_[2]);
     s.counter("bytes.out", payload_bytes_out_);
+    s.counter("messages.forwarded", publishes_forwarded_);
     s.counter("messages.dropped.qos0_shed", qos0_shed_);
+    s.counter("messages.dropped.no_client", deliveries_no_client_);
     s.gauge("connections.current", sessions_.size());
     s.gauge("connections.parked", parked_.size());
     s.gauge("queues.paused", link_.paused() ? 1 : 0);
+    s.add_histogram("latency.delivery_us", delivery_latency_);
     return s;
 }
 

@@ -20,11 +20,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
 #include "common/config/options.hpp"
+#include "common/stats/histogram.hpp"
 #include "common/stats/snapshot.hpp"
 #include "frontend/auth/authenticator.hpp"
 #include "frontend/connection.hpp"
@@ -59,12 +61,19 @@ class frontend_server {
     const connection_settings& settings() const { return settings_; }
     const auth::authenticator& authenticator() const { return *auth_; }
     router_link& link() { return link_; }
-    // Sends a connection's event to the router that owns its session.
-    void forward(events::conn_id conn, const events::event& e);
+    // Sends a connection's event to the router that owns its session
+    // (stamping a client_publish's received_us).
+    void forward(events::conn_id conn, events::event&& e);
     boost::asio::ssl::context& tls_context() { return tls_; }
     events::conn_id allocate_conn_id() { return next_conn_++; }
     void register_session(events::conn_id id, const std::shared_ptr<session_base>& s);
-    void unregister_session(events::conn_id id);
+    // `refusal`: connection::refusal() of a session that was never accepted.
+    void unregister_session(events::conn_id id, std::string_view refusal = {});
+    // A TLS handshake or WebSocket upgrade that failed (refused before MQTT).
+    void count_handshake_failure() { ++refused_handshake_; }
+    // A delivery written to a client's socket, `latency_us` after a frontend
+    // read its PUBLISH (histogram latency.delivery_us).
+    void record_delivery_latency(std::uint64_t latency_us) { delivery_latency_.record(latency_us); }
 
     std::size_t session_count() const { return sessions_.size(); }
     // QoS 0 PUBLISHes dropped because the link was paused.
@@ -105,8 +114,12 @@ class frontend_server {
     std::uint64_t qos0_shed_ = 0;
     // For stats (docs/stats.md).
     std::uint64_t connections_total_ = 0;
-    std::uint64_t connects_refused_ = 0;         // CONNACK 3: no router could own the client
+    std::map<std::string, std::uint64_t, std::less<>> refused_;  // by connection::refusal()
+    std::uint64_t refused_handshake_ = 0;
     std::uint64_t publishes_in_[3] = {0, 0, 0};  // clients' PUBLISHes by QoS
+    std::uint64_t publishes_forwarded_ = 0;      // sent (or parked) towards a router
+    std::uint64_t deliveries_no_client_ = 0;     // deliveries for connections already gone
+    stats::histogram delivery_latency_;
     std::uint64_t payload_bytes_in_ = 0;
     std::uint64_t deliveries_out_[3] = {0, 0, 0};  // deliveries handed to sessions, by QoS
     std::uint64_t payload_bytes_out_ = 0;

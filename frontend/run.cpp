@@ -15,8 +15,8 @@
 
 namespace frontend {
 
-int run(zmq::context_t& zctx, const config::options& options,
-        const std::function<void()>& on_stopped) {
+int run(zmq::context_t& zctx, const config::options& options, const run_hooks& hooks) {
+    const auto& on_stopped = hooks.on_stopped;
     boost::asio::io_context io(1);
     std::unique_ptr<frontend_server> server;
     const link_settings link{std::chrono::milliseconds(options.common.heartbeat_interval_ms),
@@ -33,14 +33,13 @@ int run(zmq::context_t& zctx, const config::options& options,
         return 2;
     }
 
-    // Stats (docs/stats.md): a snapshot every second on this thread. Only
-    // mqtt-frontend for now (the only caller with --routers); mqtt-broker's
-    // combined snapshot is still to come.
+    // Stats (docs/stats.md): a snapshot every second on this thread; in
+    // mqtt-broker, combined with its router's by hooks.amend_stats.
     std::optional<stats::publisher> stats_out;
-    if (!options.common.stats.empty() && !options.frontend.routers.empty()) {
+    if (!options.common.stats.empty()) {
         try {
             stats_out.emplace(zctx, options.common.stats);
-            spdlog::info("frontend: stats published on {}", stats_out->endpoint());
+            spdlog::info("stats published on {}", stats_out->endpoint());
         } catch (const zmq::error_t& e) {
             spdlog::error("frontend: cannot bind the stats endpoint {}: {}; no stats",
                           options.common.stats, e.what());
@@ -53,6 +52,7 @@ int run(zmq::context_t& zctx, const config::options& options,
     std::function<void()> publish_stats = [&] {
         auto s = server->stats_snapshot();
         s.id = options.frontend.frontend_id;
+        if (hooks.amend_stats) s = hooks.amend_stats(std::move(s));
         s.incarnation = incarnation;
         s.sequence = ++sequence;
         s.uptime_ms =

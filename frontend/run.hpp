@@ -1,7 +1,6 @@
 // Runs a frontend on the calling thread until SIGINT/SIGTERM: builds the
 // authenticator, the frontend_server, and an io_context, and stops cleanly.
-// `on_stopped` runs after the frontend stopped (mqtt-broker stops its router
-// there). Shared by mqtt-frontend and mqtt-broker.
+// Shared by mqtt-frontend and mqtt-broker (which passes run_hooks).
 //
 // Returns the process exit code; startup errors are logged as one line.
 #pragma once
@@ -10,10 +9,19 @@
 #include <zmq.hpp>
 
 #include "common/config/options.hpp"
+#include "common/stats/snapshot.hpp"
 
 namespace frontend {
 
-int run(zmq::context_t& zctx, const config::options& options,
-        const std::function<void()>& on_stopped = {});
+// mqtt-broker's additions to a plain frontend run.
+struct run_hooks {
+    // Runs after the frontend stopped (mqtt-broker stops its router there).
+    std::function<void()> on_stopped;
+    // Turns the frontend's stats snapshot into the one published (mqtt-broker
+    // combines it with its router's); called on the frontend's thread.
+    std::function<stats::snapshot(stats::snapshot&&)> amend_stats;
+};
+
+int run(zmq::context_t& zctx, const config::options& options, const run_hooks& hooks = {});
 
 }  // namespace frontend

@@ -152,7 +152,7 @@ events::session_state router_core::give_up(const std::string& client_id) {
         publish_will(s);
     }
     if (s.clean) {
-        destroy_session(s);
+        end_session(s);
         return state;
     }
     export_session(s, state);
@@ -311,7 +311,7 @@ void router_core::leave(std::vector<outgoing>& out) {
             s->will.reset();
         }
         if (s->clean) {
-            destroy_session(*s);
+            end_session(*s);
             continue;
         }
         events::session_state state;

@@ -19,6 +19,9 @@ struct message {
     // updates the same way on every router: the highest (stamp, origin) wins.
     std::uint64_t stamp = 0;
     std::string origin;
+    // When a frontend read the PUBLISH (us since the Unix epoch; 0 for wills
+    // and $SYS): first deliveries carry it back for the latency histogram.
+    std::uint64_t received_us = 0;
 };
 
 using message_ptr = std::shared_ptr<const message>;

@@ -139,7 +139,7 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
         // A session that was clean lives only as long as its connection;
         // clean_session=1 discards any state (MQTT-3.1.2-6).
         if (s->clean || e.clean_session) {
-            destroy_session(*s);
+            end_session(*s);
             s = nullptr;
         }
     }
@@ -189,7 +189,7 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
         }
     }
 
-    accept(std::move(e.topic), std::move(e.payload), qos, e.retain);
+    accept(std::move(e.topic), std::move(e.payload), qos, e.retain, e.received_us);
 
     if (qos == 1)
         emit(from, events::send_ack{from.conn, events::ack_kind::puback, packet_id});
@@ -216,15 +216,19 @@ void router_core::route(const message_ptr& msg) {
 }
 
 void router_core::deliver(session& s, const message_ptr& msg, std::uint8_t qos, bool retain) {
+    // Only a first delivery straight from routing measures latency; not a
+    // retained message sent on SUBSCRIBE, nor one that waited in a queue.
+    const std::uint64_t received_us = retain ? 0 : msg->received_us;
+    ++counters_.deliveries_matched;
     if (qos == 0) {
         if (s.online())
-            send_publish(s, msg, 0, retain);
+            send_publish(s, msg, 0, retain, received_us);
         else
             ++counters_.dropped_qos0_offline;
         return;
     }
     if (s.online() && s.queue.empty() && s.inflight.size() < settings_.max_inflight_messages) {
-        send_publish(s, msg, qos, retain);
+        send_publish(s, msg, qos, retain, received_us);
         return;
     }
     if (s.queue.size() >= settings_.max_queued_messages) {
@@ -235,7 +239,8 @@ void router_core::deliver(session& s, const message_ptr& msg, std::uint8_t qos, 
     s.queue.push_back({msg, qos, retain});
 }
 
-void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t qos, bool retain) {
+void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t qos, bool retain,
+                               std::uint64_t received_us) {
     std::uint16_t packet_id = 0;
     if (qos > 0) {
         packet_id = s.next_packet_id();
@@ -245,17 +250,18 @@ void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t 
              retain, msg});
     }
     ++counters_.messages_delivered;
+    if (retain) ++counters_.retained_delivered;
     ++counters_.delivered_by_qos[std::min<std::uint8_t>(qos, 2)];
     counters_.payload_bytes_delivered += msg->payload->size();
-    emit(*s.conn,
-         events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false, packet_id});
+    emit(*s.conn, events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false,
+                                  packet_id, received_us});
 }
 
 void router_core::pump(session& s) {
     while (s.online() && !s.queue.empty() && s.inflight.size() < settings_.max_inflight_messages) {
         auto q = std::move(s.queue.front());
         s.queue.pop_front();
-        send_publish(s, q.msg, q.qos, q.retain);
+        send_publish(s, q.msg, q.qos, q.retain, 0);
     }
 }
 
@@ -363,7 +369,7 @@ void router_core::on_disconnect(const conn_ref& from, const events::client_disco
     s->conn.reset();
     if (e.reason != events::disconnect_reason::graceful) publish_will(*s);  // MQTT-3.1.2-8
     s->will.reset();  // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
-    if (s->clean) destroy_session(*s);
+    if (s->clean) end_session(*s);
 }
 
 void router_core::publish_will(session& s) {
@@ -372,7 +378,7 @@ void router_core::publish_will(session& s) {
     s.will.reset();
     ++counters_.wills_published;
     ++counters_.messages_received;
-    accept(std::move(w.topic), std::move(w.payload), w.qos, w.retain);
+    accept(std::move(w.topic), std::move(w.payload), w.qos, w.retain, 0);
 }
 
 std::uint64_t router_core::next_stamp() {
@@ -383,16 +389,18 @@ std::uint64_t router_core::next_stamp() {
     return hlc_;
 }
 
-void router_core::accept(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+void router_core::accept(std::string topic, std::string payload, std::uint8_t qos, bool retain,
+                         std::uint64_t received_us) {
     ++counters_.received_by_qos[std::min<std::uint8_t>(qos, 2)];
     counters_.payload_bytes_received += payload.size();
     auto m = make_message(std::move(topic), std::move(payload), qos, retain, next_stamp(),
                           settings_.router_id);
+    m->received_us = received_us;
     if (settings_.has_peers)
-        out_->push_back(
-            {std::string(),
-             events::route_publish{m->origin, m->stamp, m->topic, *m->payload, qos, retain},
-             destination::all_peers});
+        out_->push_back({std::string(),
+                         events::route_publish{m->origin, m->stamp, m->topic, *m->payload, qos,
+                                               retain, received_us},
+                         destination::all_peers});
     if (m->retain) retained_.set(m);
     route(m);
 }
@@ -413,6 +421,7 @@ void router_core::on_route_publish(events::route_publish&& e) {
     ++counters_.messages_from_peers;
     auto m = make_message(std::move(e.topic), std::move(e.payload), e.qos, e.retain, e.stamp,
                           std::move(e.origin));
+    m->received_us = e.received_us;
     if (m->retain) retained_.set(m);
     route(m);
 }
@@ -428,6 +437,11 @@ router_gauges router_core::gauges() const {
     g.retained = retained_.size();
     g.pending_connects = pending_.size();
     return g;
+}
+
+void router_core::end_session(session& s) {
+    counters_.dropped_session_ended += s.queue.size();
+    destroy_session(s);
 }
 
 void router_core::destroy_session(session& s) {

@@ -53,13 +53,16 @@ struct router_settings {
 };
 
 struct router_counters {
-    std::uint64_t messages_received = 0;     // PUBLISH events from clients (and wills)
-    std::uint64_t messages_from_peers = 0;   // route_publish events from other routers
-    std::uint64_t messages_delivered = 0;    // deliver events sent (first sends, not re-sends)
-    std::uint64_t messages_queued = 0;       // put in a session queue
-    std::uint64_t dropped_queue_full = 0;    // QoS 1/2 refused by a full session queue
-    std::uint64_t dropped_qos0_offline = 0;  // QoS 0 for an offline session (not queued)
-    std::uint64_t duplicate_qos2 = 0;        // inbound QoS 2 re-sends not routed again
+    std::uint64_t messages_received = 0;      // PUBLISH events from clients (and wills)
+    std::uint64_t messages_from_peers = 0;    // route_publish events from other routers
+    std::uint64_t messages_delivered = 0;     // deliver events sent (first sends, not re-sends)
+    std::uint64_t retained_delivered = 0;     // of those, retained messages sent on SUBSCRIBE
+    std::uint64_t deliveries_matched = 0;     // deliveries due: matches, and retained on SUBSCRIBE
+    std::uint64_t dropped_session_ended = 0;  // queued messages of clean sessions that ended
+    std::uint64_t messages_queued = 0;        // put in a session queue
+    std::uint64_t dropped_queue_full = 0;     // QoS 1/2 refused by a full session queue
+    std::uint64_t dropped_qos0_offline = 0;   // QoS 0 for an offline session (not queued)
+    std::uint64_t duplicate_qos2 = 0;         // inbound QoS 2 re-sends not routed again
     std::uint64_t wills_published = 0;
     std::uint64_t sessions_taken_over = 0;
     std::uint64_t sessions_fetched = 0;     // received from a peer (asked or pushed)
@@ -199,7 +202,8 @@ class router_core {
     void on_route_publish(events::route_publish&& e);
     // Stamps a message this router accepted, retains and routes it locally,
     // and forwards it to the peer routers.
-    void accept(std::string topic, std::string payload, std::uint8_t qos, bool retain);
+    void accept(std::string topic, std::string payload, std::uint8_t qos, bool retain,
+                std::uint64_t received_us);
     std::uint64_t next_stamp();
 
     // The session a live connection belongs to (nullptr if unknown or taken over).
@@ -209,13 +213,18 @@ class router_core {
     // Delivers to one session at `qos`: sends, queues or drops.
     void deliver(session& s, const message_ptr& msg, std::uint8_t qos, bool retain);
     // Sends one PUBLISH to the session's connection, entering it in flight if QoS > 0.
-    void send_publish(session& s, const message_ptr& msg, std::uint8_t qos, bool retain);
+    // `received_us`: the message's, for a first unqueued delivery (latency), else 0.
+    void send_publish(session& s, const message_ptr& msg, std::uint8_t qos, bool retain,
+                      std::uint64_t received_us);
     // Moves queued messages into the in-flight window while there is room.
     void pump(session& s);
     // Re-sends the in-flight window (DUP=1, PUBREL) after a session resumed.
     void resend_inflight(session& s);
     void publish_will(session& s);
+    // Forgets a session (moved away, or ended); its state goes with it.
     void destroy_session(session& s);
+    // A clean session ends: its queued messages are dropped (and counted).
+    void end_session(session& s);
     void emit(const conn_ref& to, events::event e);
 
     router_settings settings_;

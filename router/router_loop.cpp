@@ -104,7 +104,7 @@ void router_loop::run() {
         if (now >= next_heartbeat_) heartbeat(now);
         expire_frontends();
         update_ready(now);
-        if (stats_ && now >= next_stats_) publish_stats(now);
+        if ((stats_ || cluster_.stats_sink) && now >= next_stats_) publish_stats(now);
         if (cluster_.sys_interval.count() > 0 && ready_.load() && now >= next_sys_)
             publish_sys(now);
 
@@ -178,7 +178,11 @@ void router_loop::publish_stats(clock::time_point now) {
     facts.backlog = backlog_total_;
     facts.ready = ready_.load();
     facts.leaving = leaving_;
-    stats_->publish(make_snapshot(core_, facts));
+    auto snapshot = make_snapshot(core_, facts);
+    if (cluster_.stats_sink)
+        cluster_.stats_sink(std::move(snapshot));
+    else
+        stats_->publish(snapshot);
 }
 
 void router_loop::stop() {

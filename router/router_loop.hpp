@@ -45,6 +45,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,6 +75,9 @@ struct cluster_settings {
     std::string stats_endpoint;
     std::chrono::milliseconds stats_interval{1000};
     stats::process_kind stats_kind = stats::process_kind::router;
+    // Instead of a socket: each snapshot is handed to this (called on the
+    // router thread; mqtt-broker combines it with its frontend's).
+    std::function<void(stats::snapshot&&)> stats_sink;
     // $SYS topics (sys_topics.hpp) every this often; 0: none.
     std::chrono::seconds sys_interval{0};
 };

@@ -1,5 +1,7 @@
 #include "router/stats_report.hpp"
 
+#include <algorithm>
+
 #include "router/router_loop.hpp"
 
 namespace router {
@@ -18,17 +20,22 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("messages.in.qos1", c.received_by_qos[1]);
     s.counter("messages.in.qos2", c.received_by_qos[2]);
     s.counter("bytes.in", c.payload_bytes_received);
-    s.counter("messages.out", c.messages_delivered);
-    s.counter("messages.out.qos0", c.delivered_by_qos[0]);
+    // QoS 0 deliveries the loop shed (a frontend's queue was full) never went out.
+    const std::uint64_t shed = loop.counters ? loop.counters->qos0_shed : 0;
+    s.counter("messages.out", c.messages_delivered - std::min(shed, c.messages_delivered));
+    s.counter("messages.out.qos0", c.delivered_by_qos[0] - std::min(shed, c.delivered_by_qos[0]));
     s.counter("messages.out.qos1", c.delivered_by_qos[1]);
     s.counter("messages.out.qos2", c.delivered_by_qos[2]);
     s.counter("bytes.out", c.payload_bytes_delivered);
+    s.counter("messages.out.retained", c.retained_delivered);
     s.counter("messages.from_peers", c.messages_from_peers);
+    s.counter("deliveries.matched", c.deliveries_matched);
     s.counter("messages.enqueued", c.messages_queued);
     s.counter("messages.duplicate_qos2", c.duplicate_qos2);
     s.counter("messages.dropped.queue_full", c.dropped_queue_full);
     s.counter("messages.dropped.qos0_offline", c.dropped_qos0_offline);
-    s.counter("messages.dropped.qos0_shed", loop.counters ? loop.counters->qos0_shed : 0);
+    s.counter("messages.dropped.qos0_shed", shed);
+    s.counter("messages.dropped.session_ended", c.dropped_session_ended);
     s.counter("wills.published", c.wills_published);
     s.counter("connections.refused.unavailable", c.connects_refused);
     s.counter("sessions.taken_over", c.sessions_taken_over);

@@ -14,12 +14,13 @@ build_packages=(
     build-essential cmake ninja-build ccache pkg-config
     libboost-dev libboost-test-dev libboost-program-options-dev
     libssl-dev openssl libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev
-    clang-format
+    librocksdb-dev clang-format nodejs npm
 )
 # System tests drive the real binaries with Mosquitto's clients, paho-mqtt
 # (Debian's /usr/bin/python3), mosquitto_passwd (package mosquitto) and
-# MQTT.js under Node (nodejs, npm; the test installs the npm package itself).
-test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt nodejs npm)
+# MQTT.js under Node and in headless Chromium (driven by puppeteer-core from
+# npm; the tests install their npm packages themselves).
+test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt chromium)
 # Optional: only the Docker scripts use these (deploy/docker-host.sh makes the
 # base image with debootstrap, as no image registry is reachable).
 docker_packages=(docker.io docker-compose debootstrap openssl mosquitto-clients)

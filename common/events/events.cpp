@@ -8,6 +8,7 @@
 // any failure (including msgpack exceptions) to an errc; it never throws.
 #include "common/events/events.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <exception>
@@ -77,8 +78,8 @@ void write(writer& w, const hello& e) {
 }
 
 void write(writer& w, const route_publish& e) {
-    w.array(6).str(e.origin).uint(e.stamp).str(e.topic).bin(e.payload).uint(e.qos).boolean(
-        e.retain);
+    w.array(7).str(e.origin).uint(e.stamp).str(e.topic).bin(e.payload).uint(e.qos);
+    w.boolean(e.retain).uint(e.received_us);
 }
 
 void write(writer& w, const router_hello& e) {
@@ -101,8 +102,8 @@ void write(writer& w, const client_connect& e) {
 
 template <typename Publish>  // client_publish and deliver share their layout
 void write_publish(writer& w, const Publish& e) {
-    w.array(7).uint(e.conn).str(e.topic).bin(e.payload).uint(e.qos).boolean(e.retain);
-    w.boolean(e.dup).uint(e.packet_id);
+    w.array(8).uint(e.conn).str(e.topic).bin(e.payload).uint(e.qos).boolean(e.retain);
+    w.boolean(e.dup).uint(e.packet_id).uint(e.received_us);
 }
 
 void write(writer& w, const client_publish& e) {
@@ -235,9 +236,13 @@ std::size_t size_hint(const T&) {
 // are no-ops.
 class fields {
   public:
-    fields(const msgpack::object& o, std::uint32_t arity)
-        : ok_(o.type == msgpack::type::ARRAY && o.via.array.size == arity),
-          items_(ok_ ? o.via.array.ptr : nullptr) {}
+    // Exactly `arity` elements, or from `arity` to `max_arity` when fields
+    // were appended to the event later (read those with optional_uint).
+    fields(const msgpack::object& o, std::uint32_t arity, std::uint32_t max_arity = 0)
+        : ok_(o.type == msgpack::type::ARRAY && o.via.array.size >= arity &&
+              o.via.array.size <= std::max(arity, max_arity)),
+          items_(ok_ ? o.via.array.ptr : nullptr),
+          size_(ok_ ? o.via.array.size : 0) {}
 
     bool ok() const { return ok_; }
 
@@ -245,6 +250,13 @@ class fields {
     const msgpack::object* next() {
         if (!ok_) return nullptr;
         return &items_[index_++];
+    }
+
+    // An appended field: read if the sender wrote it, else left as it is.
+    template <typename UInt>
+    fields& optional_uint(UInt& out) {
+        if (ok_ && index_ < size_) uint(out);
+        return *this;
     }
 
     template <typename UInt>
@@ -305,6 +317,7 @@ class fields {
   private:
     bool ok_;
     const msgpack::object* items_;
+    std::uint32_t size_;
     std::uint32_t index_ = 0;
 };
 
@@ -318,13 +331,14 @@ bool read(const msgpack::object& o, hello& e) {
 }
 
 bool read(const msgpack::object& o, route_publish& e) {
-    return fields(o, 6)
+    return fields(o, 6, 7)
         .str(e.origin)
         .uint(e.stamp)
         .str(e.topic)
         .bin(e.payload)
         .qos(e.qos)
         .boolean(e.retain)
+        .optional_uint(e.received_us)
         .ok();
 }
 
@@ -352,7 +366,7 @@ bool read(const msgpack::object& o, client_connect& e) {
 
 template <typename Publish>
 bool read_publish(const msgpack::object& o, Publish& e) {
-    return fields(o, 7)
+    return fields(o, 7, 8)
         .uint(e.conn)
         .str(e.topic)
         .bin(e.payload)
@@ -360,6 +374,7 @@ bool read_publish(const msgpack::object& o, Publish& e) {
         .boolean(e.retain)
         .boolean(e.dup)
         .uint(e.packet_id)
+        .optional_uint(e.received_us)
         .ok();
 }
 

@@ -65,6 +65,9 @@ struct client_publish {
     bool retain = false;
     bool dup = false;
     std::uint16_t packet_id = 0;
+    // When the frontend read it: microseconds since the Unix epoch (wall
+    // clock, so that another process can measure delivery latency); 0 unknown.
+    std::uint64_t received_us = 0;
 };
 
 // Acknowledgement packet types, shared by both directions.
@@ -129,6 +132,9 @@ struct deliver {
     bool retain = false;
     bool dup = false;
     std::uint16_t packet_id = 0;
+    // The client_publish's received_us when this is its first, unqueued
+    // delivery (the frontend measures latency with it); else 0.
+    std::uint64_t received_us = 0;
 };
 
 // An acknowledgement the frontend must write to a client.
@@ -178,6 +184,7 @@ struct route_publish {
     std::string payload;
     std::uint8_t qos = 0;
     bool retain = false;
+    std::uint64_t received_us = 0;  // the client_publish's (0 for wills)
 };
 
 // ---- membership and session handover ----------------------------------

@@ -13,6 +13,14 @@ totals sum(const std::vector<snapshot>& processes) {
     return t;
 }
 
+std::map<std::string, totals> sum_by_kind(const std::vector<snapshot>& processes) {
+    std::map<std::string, std::vector<snapshot>> by_kind;
+    for (const auto& p : processes) by_kind[std::string(name_of(p.kind))].push_back(p);
+    std::map<std::string, totals> out;
+    for (const auto& [kind, group] : by_kind) out[kind] = sum(group);
+    return out;
+}
+
 std::optional<double> rate(const snapshot& before, const snapshot& after, std::string_view name) {
     if (before.incarnation != after.incarnation || after.uptime_ms <= before.uptime_ms)
         return std::nullopt;
@@ -105,14 +113,17 @@ std::string to_json(const std::vector<snapshot>& processes) {
             });
         out += '}';
     }
-    const totals t = sum(processes);
     const auto key = [](const auto& kv) { return kv.first; };
     const auto val = [](const auto& kv) { return std::to_string(kv.second); };
-    out += "],\"total\":{\"counters\":";
-    append_object(out, t.counters, key, val);
-    out += ",\"gauges\":";
-    append_object(out, t.gauges, key, val);
-    out += "}}";
+    out += "],\"total\":";
+    append_object(out, sum_by_kind(processes), key, [&](const auto& kv) {
+        std::string t = "{\"counters\":";
+        append_object(t, kv.second.counters, key, val);
+        t += ",\"gauges\":";
+        append_object(t, kv.second.gauges, key, val);
+        return t + "}";
+    });
+    out += "}";
     return out;
 }
 

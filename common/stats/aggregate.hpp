@@ -1,5 +1,7 @@
 // What a stats reader (tools/mqtt-stat) computes from snapshots of several
-// processes: the cluster totals (counters and gauges summed by name), the
+// processes: the cluster totals (counters and gauges summed by name, per
+// process kind: a router's messages.in and a frontend's count the same
+// messages at two places, so they are never added together), the
 // per-second rate of a counter between two snapshots of one process, and the
 // one JSON document `mqtt-stat --json` prints. Pure functions on values; no
 // shared state, any thread.
@@ -23,6 +25,8 @@ struct totals {
 
 // Sums every counter and gauge by name; a name absent from a process adds nothing.
 totals sum(const std::vector<snapshot>& processes);
+// The same per kind ("router", "frontend", "broker"): only kinds present.
+std::map<std::string, totals> sum_by_kind(const std::vector<snapshot>& processes);
 
 // Per-second rate of counter `name` from `before` to `after` (the same process):
 // nullopt if the name is absent from either, the incarnations differ (the
@@ -31,7 +35,7 @@ std::optional<double> rate(const snapshot& before, const snapshot& after, std::s
 
 // {"processes": [{"kind", "id", "uptime" (seconds), "counters": {..}, "gauges": {..},
 //   "histograms": {name: {"p50", "p99", "count"}}}, ...],
-//  "total": {"counters": {..}, "gauges": {..}}}
+//  "total": {"<kind>": {"counters": {..}, "gauges": {..}}, ...}}
 // on one line, keys in the snapshots' order (totals sorted by name).
 std::string to_json(const std::vector<snapshot>& processes);
 

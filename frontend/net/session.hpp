@@ -29,6 +29,8 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
@@ -56,6 +58,7 @@ class session final : public session_base {
             if (ec) {
                 spdlog::debug("conn {} ({}): {} handshake failed: {}", self->conn_.id(),
                               self->peer_, Transport::name, ec.message());
+                self->server_.count_handshake_failure();
                 self->fail();
                 return;
             }
@@ -66,7 +69,8 @@ class session final : public session_base {
     void on_router_event(const events::event& e) override {
         if (closed_) return;
         conn_.on_router_event(e, clock::now());
-        apply();
+        const auto* d = std::get_if<events::deliver>(&e);
+        apply(d ? d->received_us : 0);
     }
 
     void shutdown() override {
@@ -119,10 +123,12 @@ class session final : public session_base {
             });
     }
 
-    // Carries out what the connection asked for.
-    void apply() {
+    // Carries out what the connection asked for. `received_us`: when the
+    // bytes are a first delivery, when its PUBLISH was read (see events.hpp);
+    // its latency is recorded once the write that carries it completes.
+    void apply(std::uint64_t received_us = 0) {
         auto out = conn_.take_output();
-        for (const auto& e : out.events) server_.forward(conn_.id(), e);
+        for (auto& e : out.events) server_.forward(conn_.id(), std::move(e));
         if (!out.bytes.empty()) {
             if (pending_.size() + out.bytes.size() > server_.settings().max_write_backlog) {
                 // A client that does not read must not grow our memory without
@@ -134,11 +140,12 @@ class session final : public session_base {
                 return;
             }
             pending_ += out.bytes;
+            if (received_us != 0) pending_received_.push_back(received_us);
             write();
         }
         if (out.close && !closing_) {
             closing_ = true;
-            server_.unregister_session(conn_.id());
+            server_.unregister_session(conn_.id(), conn_.refusal());
             spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, conn_.close_reason());
             if (!writing_) finish();
         }
@@ -150,11 +157,14 @@ class session final : public session_base {
         writing_ = true;
         in_flight_.swap(pending_);
         pending_.clear();
+        in_flight_received_.swap(pending_received_);
+        pending_received_.clear();
         transport_.async_write(
             boost::asio::buffer(in_flight_),
             [self = shared_self()](const boost::system::error_code& ec, std::size_t) {
                 self->writing_ = false;
                 self->in_flight_.clear();
+                if (!ec) self->record_latencies();
                 // Keep small buffers for reuse; give a burst's memory back.
                 if (self->in_flight_.capacity() > 64 * 1024) std::string().swap(self->in_flight_);
                 if (self->closed_) return;
@@ -167,6 +177,19 @@ class session final : public session_base {
                 else if (self->closing_)
                     self->finish();
             });
+    }
+
+    // The deliveries of the write that just completed reached the socket.
+    void record_latencies() {
+        if (in_flight_received_.empty()) return;
+        const auto now_us =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+        // Wall clocks of two hosts may disagree: a "negative" latency counts as 0.
+        for (const auto t : in_flight_received_)
+            server_.record_delivery_latency(now_us > t ? now_us - t : 0);
+        in_flight_received_.clear();
     }
 
     void arm_timer() {
@@ -229,7 +252,7 @@ class session final : public session_base {
         if (closed_) return;
         if (!closing_) {
             closing_ = true;
-            server_.unregister_session(conn_.id());
+            server_.unregister_session(conn_.id(), conn_.refusal());
         }
         closed_ = true;
         boost::system::error_code ignored;
@@ -246,6 +269,8 @@ class session final : public session_base {
     std::array<char, 16 * 1024> read_buf_;
     std::string pending_;
     std::string in_flight_;
+    std::vector<std::uint64_t> pending_received_;    // received_us of deliveries in pending_
+    std::vector<std::uint64_t> in_flight_received_;  // ... and in in_flight_
     static constexpr std::chrono::seconds resume_grace{1};
 
     clock::time_point armed_at_{};

@@ -97,13 +97,18 @@ class MqttStatTest(unittest.TestCase):
         self.assertEqual(frontend["messages.in"], 10)
         self.assertEqual(procs["frontend"]["gauges"]["connections.current"], 2)
         self.assertGreater(procs["router"]["uptime"], 0)
-        for section in ("counters", "gauges"):
-            names = set().union(*(p[section] for p in doc["processes"]))
-            self.assertEqual(set(doc["total"][section]), names)
-            for name in names:
-                self.assertEqual(doc["total"][section][name],
-                                 sum(p[section].get(name, 0) for p in doc["processes"]), name)
-        self.assertEqual(doc["total"]["counters"]["messages.in"], 20)  # router 10 + frontend 10
+        # Totals per kind: a router and a frontend count the same messages twice over.
+        self.assertEqual(sorted(doc["total"]), ["frontend", "router"])
+        for kind, totals in doc["total"].items():
+            group = [p for p in doc["processes"] if p["kind"] == kind]
+            for section in ("counters", "gauges"):
+                names = set().union(*(p[section] for p in group))
+                self.assertEqual(set(totals[section]), names)
+                for name in names:
+                    self.assertEqual(totals[section][name],
+                                     sum(p[section].get(name, 0) for p in group), name)
+        self.assertEqual(doc["total"]["router"]["counters"]["messages.in"], 10)
+        self.assertEqual(doc["total"]["frontend"]["counters"]["messages.in"], 10)
 
     def test_silent_endpoint_exits_1_within_timeout(self):
         silent = f"tcp://{HOST}:{free_port()}"
@@ -129,7 +134,7 @@ class MqttStatTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn("--json", r.stdout)
 
-    def test_live_table_has_a_row_per_process_and_a_total(self):
+    def test_live_table_has_a_row_per_process_and_a_total_per_kind(self):
         p = subprocess.Popen([MQTT_STAT, "--interval", "0.5", self.router_stats, self.frontend_stats],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(3)
@@ -141,14 +146,14 @@ class MqttStatTest(unittest.TestCase):
         self.assertGreaterEqual(len(tables), 3)
         last = tables[-1].splitlines()
         self.assertTrue(last[0].startswith("KIND"))
-        kinds = sorted(line.split()[0] for line in last[1:])
-        self.assertEqual(kinds, ["TOTAL", "frontend", "router"])
-        rows = {line.split()[0]: line.split() for line in last[1:]}
-        self.assertEqual(rows["router"][1], "r-stat")
-        self.assertEqual(rows["frontend"][1], "fe-stat")
+        # A row per process, then a TOTAL row per kind.
+        rows = {(line.split()[0], line.split()[1]): line.split() for line in last[1:]}
+        self.assertEqual(sorted(rows), [("frontend", "TOTAL"), ("frontend", "fe-stat"),
+                                        ("router", "TOTAL"), ("router", "r-stat")])
+        self.assertEqual(len(last) - 1, 4)
         # Two snapshots seen by now: rates are numbers, not "-".
-        for kind in ("router", "frontend", "TOTAL"):
-            in_rate, out_rate = rows[kind][-4], rows[kind][-3]
+        for key in rows:
+            in_rate, out_rate = rows[key][-4], rows[key][-3]
             self.assertGreaterEqual(float(in_rate), 0.0, last)
             self.assertGreaterEqual(float(out_rate), 0.0, last)
 

@@ -24,7 +24,7 @@ auto tie_of(const hello& e) {
     return std::tie(e.frontend_id, e.protocol_version, e.incarnation);
 }
 auto tie_of(const route_publish& e) {
-    return std::tie(e.origin, e.stamp, e.topic, e.payload, e.qos, e.retain);
+    return std::tie(e.origin, e.stamp, e.topic, e.payload, e.qos, e.retain, e.received_us);
 }
 auto tie_of(const router_hello& e) {
     return std::tie(e.router_id, e.incarnation);
@@ -39,10 +39,10 @@ auto tie_of(const client_connect& e) {
                            e.username, e.will_message.has_value(), tie_of(w));
 }
 auto tie_of(const client_publish& e) {
-    return std::tie(e.conn, e.topic, e.payload, e.qos, e.retain, e.dup, e.packet_id);
+    return std::tie(e.conn, e.topic, e.payload, e.qos, e.retain, e.dup, e.packet_id, e.received_us);
 }
 auto tie_of(const deliver& e) {
-    return std::tie(e.conn, e.topic, e.payload, e.qos, e.retain, e.dup, e.packet_id);
+    return std::tie(e.conn, e.topic, e.payload, e.qos, e.retain, e.dup, e.packet_id, e.received_us);
 }
 auto tie_of(const client_ack& e) {
     return std::tie(e.conn, e.kind, e.packet_id);
@@ -150,7 +150,7 @@ std::vector<event> samples() {
         client_connect{1, "client", true, 4, 60, "user", std::nullopt},
         client_connect{max64, "", false, 3, 65535, "",
                        will{"last/will", std::string("\0bye\xff", 5), 2, true}},
-        client_publish{7, "a/b", all_bytes(), 1, false, true, 0x1234},
+        client_publish{7, "a/b", all_bytes(), 1, false, true, 0x1234, 1700000000123456},
         client_publish{0x80, "t", "", 0, true, false, 0},
         client_publish{2, "big", std::string(70000, '\x01'), 2, false, false, 65535},
         client_ack{3, ack_kind::puback, 1},
@@ -162,7 +162,7 @@ std::vector<event> samples() {
         client_disconnect{6, disconnect_reason::server_shutdown},
         connack{8, true, 0, 1},
         connack{8, false, 5, std::numeric_limits<std::uint64_t>::max()},
-        deliver{9, "d/e", std::string("\x00\x01\x02", 3), 2, true, true, 300},
+        deliver{9, "d/e", std::string("\x00\x01\x02", 3), 2, true, true, 300, max64},
         send_ack{10, ack_kind::pubrec, 2},
         send_ack{10, ack_kind::pubrel, 3},
         suback{11, 13, {0, 1, 2, 0x80}},
@@ -171,7 +171,7 @@ std::vector<event> samples() {
         close_connection{13, disconnect_reason::taken_over},
         router_hello{"router-1", 7},
         router_hello{"", max64},
-        route_publish{"router-a", 1234567, "a/b", all_bytes(), 2, true},
+        route_publish{"router-a", 1234567, "a/b", all_bytes(), 2, true, 42},
         route_publish{"", max64, "t", "", 0, false},
         router_leaving{"router-2", 9},
         session_fetch{1, "client", "router-1"},
@@ -208,8 +208,26 @@ void expect_error(std::string_view bytes, errc expected) {
     BOOST_TEST((ec == make_error_code(expected)), to_hex(bytes) << " -> " << ec.message());
 }
 
-// client_publish{conn 7, "a/b", 00 ff 80, qos 1, retain false, dup true, id 0x1234}
+// client_publish{conn 7, "a/b", 00 ff 80, qos 1, retain false, dup true, id 0x1234,
+//                received_us 1700000000123456}
 const std::uint8_t publish_wire[] = {
+    0x93,                          // envelope: fixarray(3)
+    0x01,                          //   protocol_version 1
+    0x02,                          //   kind 2 = client_publish
+    0x98,                          //   body: fixarray(8)
+    0x07,                          //     conn 7
+    0xa3, 'a',  '/',  'b',         //     topic: fixstr(3) "a/b"
+    0xc4, 0x03, 0x00, 0xff, 0x80,  //     payload: bin8(3) 00 ff 80
+    0x01,                          //     qos 1
+    0xc2,                          //     retain false
+    0xc3,                          //     dup true
+    0xcd, 0x12, 0x34,              //     packet_id: uint16 0x1234
+    0xcf, 0x00, 0x06, 0x0a, 0x24,  //     received_us: uint64
+    0x18, 0x20, 0x22, 0x40,        //       0x00060a2418202240
+};
+
+// The same publish as written before received_us was appended: 7 fields.
+const std::uint8_t publish_wire_v1[] = {
     0x93,                          // envelope: fixarray(3)
     0x01,                          //   protocol_version 1
     0x02,                          //   kind 2 = client_publish
@@ -356,8 +374,8 @@ BOOST_AUTO_TEST_CASE(round_trip_every_kind) {
 }
 
 BOOST_AUTO_TEST_CASE(pinned_client_publish_with_binary_payload) {
-    const event e =
-        client_publish{7, "a/b", std::string("\x00\xff\x80", 3), 1, false, true, 0x1234};
+    const event e = client_publish{
+        7, "a/b", std::string("\x00\xff\x80", 3), 1, false, true, 0x1234, 1700000000123456};
     const std::string wire = encode(e);
     BOOST_TEST(to_hex(wire) == to_hex(bytes_of(publish_wire)));
     BOOST_TEST(static_cast<std::uint8_t>(wire[9]) == 0xc4);  // payload is bin8, never str
@@ -366,6 +384,25 @@ BOOST_AUTO_TEST_CASE(pinned_client_publish_with_binary_payload) {
     const auto decoded = decode(bytes_of(publish_wire), ec);
     BOOST_TEST_REQUIRE(decoded.has_value());
     BOOST_TEST(same(*decoded, e));
+}
+
+BOOST_AUTO_TEST_CASE(appended_field_is_optional_for_readers) {
+    // A sender that predates received_us: the body has 7 fields, the value is 0.
+    boost::system::error_code ec;
+    const auto decoded = decode(bytes_of(publish_wire_v1), ec);
+    BOOST_TEST_REQUIRE(decoded.has_value(), ec.message());
+    const event expected =
+        client_publish{7, "a/b", std::string("\x00\xff\x80", 3), 1, false, true, 0x1234, 0};
+    BOOST_TEST(same(*decoded, expected));
+    // Fewer than the original fields, or more than this version knows, are malformed.
+    std::string six = bytes_of(publish_wire_v1);
+    six[3] = '\x96';
+    six.resize(six.size() - 3);  // without packet_id
+    expect_error(six, errc::malformed);
+    std::string nine = bytes_of(publish_wire);
+    nine[3] = '\x99';
+    nine += '\x00';
+    expect_error(nine, errc::malformed);
 }
 
 BOOST_AUTO_TEST_CASE(pinned_suback) {

@@ -4,9 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/config/options.hpp"
+#include "common/stats/combine.hpp"
 #include "frontend/run.hpp"
 #include "router/router_loop.hpp"
 
@@ -26,10 +29,14 @@ int main(int argc, char** argv, char** envp) {
     cluster.peer_timeout = std::chrono::milliseconds(options.common.peer_timeout_ms);
     cluster.heartbeat_interval = std::chrono::milliseconds(options.common.heartbeat_interval_ms);
     cluster.queue_limit = options.common.queue_limit;
-    // The routing tier's numbers, as kind "broker" (the frontend's are not
-    // merged in yet: docs/stats.md).
-    cluster.stats_endpoint = options.common.stats;
-    cluster.stats_kind = stats::process_kind::broker;
+    // One stats snapshot, kind broker: the frontend thread publishes its own
+    // combined with the router's latest (docs/stats.md).
+    std::mutex stats_mutex;
+    std::optional<stats::snapshot> router_stats;
+    cluster.stats_sink = [&](stats::snapshot&& s) {
+        const std::lock_guard lock(stats_mutex);
+        router_stats = std::move(s);
+    };
     cluster.sys_interval = std::chrono::seconds(options.router.sys_interval_s);
     router::router_loop router(
         zctx, endpoint, {options.router.max_queued_messages, options.router.max_inflight_messages},
@@ -37,9 +44,19 @@ int main(int argc, char** argv, char** envp) {
     std::thread router_thread([&] { router.run(); });
 
     options.frontend.routers = {endpoint};
-    const int rc = frontend::run(zctx, options, [&] {
+    frontend::run_hooks hooks;
+    hooks.on_stopped = [&] {
         router.stop();
         router_thread.join();
-    });
-    return rc;
+    };
+    hooks.amend_stats = [&](stats::snapshot&& own) {
+        const std::lock_guard lock(stats_mutex);
+        if (!router_stats) {  // the router's first snapshot is not there yet
+            own.kind = stats::process_kind::broker;
+            own.id = options.router.router_id;
+            return std::move(own);
+        }
+        return stats::combine(own, *router_stats);
+    };
+    return frontend::run(zctx, options, hooks);
 }
