@@ -23,6 +23,7 @@ struct listener_url {
     std::uint16_t port = 0;  // 1..65535
     std::string path;        // empty for tls and tcp; "/mqtt" (say) for wss and ws
     std::string text;        // canonical form: "tls://[::1]:8885", "wss://0.0.0.0:9995/mqtt"
+    bool console = false;    // wss and ws: serve the web console (set from --console, not the URL)
 
     bool is_ipv6() const { return host.find(':') != std::string::npos; }
     bool uses_tls() const { return scheme == "tls" || scheme == "wss"; }

@@ -124,6 +124,16 @@ class converter {
         return true;
     }
 
+    bool on_off(std::string_view name, bool& out) {
+        const auto* values = find(name);
+        if (!values) return true;
+        const auto& v = values->front();
+        if (v.value != "on" && v.value != "off")
+            return fail(v.where + ": '" + v.value + "' must be on or off");
+        out = v.value == "on";
+        return true;
+    }
+
     bool endpoints(std::string_view name, bool bind, std::vector<std::string>& out) {
         const auto* values = find(name);
         if (!values) return true;
@@ -189,11 +199,34 @@ bool convert_frontend(converter& c, program which, frontend_options& fe) {
     }
     if (!c.number("connect-timeout", 1, 86'400, fe.connect_timeout_s)) return false;
     if (!c.id("frontend-id", fe.frontend_id)) return false;
+    if (!c.on_off("console", fe.console)) return false;
+    for (auto& url : fe.listeners) url.console = fe.console && url.is_websocket();
 
     if (which == program::frontend) {
         if (!c.endpoints("routers", false, fe.routers)) return false;
         if (fe.routers.empty())
             return c.fail("no routers configured: give --routers tcp://HOST:PORT");
+    }
+    return true;
+}
+
+bool convert_store(converter& c, router_options& rt) {
+    if (const auto* v = c.find("data-dir")) {
+        const auto& given = v->front();
+        if (given.value.empty()) return c.fail(given.where + ": empty directory (or 'none')");
+        rt.data_dir = given.value == "none" ? std::string() : given.value;
+    }
+    if (const auto* v = c.find("sync")) {
+        const auto& given = v->front();
+        if (given.value != "always" && given.value != "batch" && given.value != "none")
+            return c.fail(given.where + ": '" + given.value + "' must be always, batch or none");
+        rt.sync = given.value;
+    }
+    if (const auto* v = c.find("store-recover")) {
+        const auto& given = v->front();
+        if (given.value != "yes" && given.value != "no")
+            return c.fail(given.where + ": '" + given.value + "' must be yes or no");
+        rt.store_recover = given.value == "yes";
     }
     return true;
 }
@@ -209,7 +242,7 @@ bool convert_router(converter& c, program which, router_options& rt) {
                     rt.max_queued_messages) &&
            c.number("max-inflight-messages", 1, 65'535, rt.max_inflight_messages) &&
            c.number("sys-interval", 0, 86'400, rt.sys_interval_s) &&
-           c.id("router-id", rt.router_id);
+           c.id("router-id", rt.router_id) && convert_store(c, rt);
 }
 
 parse_result failure(std::string message) {

@@ -38,6 +38,7 @@ struct frontend_options {
     std::size_t max_connect_packet_size = 256 * 1024;  // --max-connect-packet-size BYTES
     std::uint32_t connect_timeout_s = 10;              // --connect-timeout SECONDS
     std::string frontend_id;                           // --frontend-id (default: HOSTNAME-PID)
+    bool console = true;  // --console on|off: the web console on wss/ws listeners (their .console)
     std::vector<std::string> routers;  // --routers tcp://HOST:PORT,... (mqtt-frontend only)
 };
 
@@ -48,6 +49,11 @@ struct router_options {
     std::string router_id;                    // --router-id (default: HOSTNAME-PID)
     std::vector<std::string> peers;           // --routers (mqtt-router): the other routers
     std::uint32_t sys_interval_s = 10;        // --sys-interval SECONDS: $SYS topics (0: off)
+    // Durable state (docs/store.md): the RocksDB store's directory; empty
+    // (--data-dir none, the default) keeps everything in memory only.
+    std::string data_dir;        // --data-dir DIR|none
+    std::string sync = "batch";  // --sync always|batch|none (store/sync_policy.hpp)
+    bool store_recover = false;  // --store-recover yes|no: move a damaged store aside
 };
 
 struct common_options {

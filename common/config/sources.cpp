@@ -55,6 +55,8 @@ constexpr option_spec table[] = {
     {"connect-timeout", 0, arity::one, fe | bk, "SECONDS",
      "close connections that send no CONNECT in time, 1..86400 (default: 10)"},
     {"frontend-id", 0, arity::one, fe | bk, "ID", "name of this frontend (default: HOSTNAME-PID)"},
+    {"console", 0, arity::one, fe | bk, "on|off",
+     "serve the web console (GET /) on wss and ws listeners (default: on)"},
     {"routers", 0, arity::many, fe | rt, "ENDPOINTS",
      "routers, tcp://HOST:PORT, comma-separated or repeated; a frontend connects to them (required; "
      "a HOST name stands for every address it resolves to), a router forwards accepted messages to "
@@ -69,6 +71,15 @@ constexpr option_spec table[] = {
      "publish the $SYS/broker/... topics (cluster totals, retained) this often, 0 to turn them "
      "off, 0..86400 (default: 10)"},
     {"router-id", 0, arity::one, rt | bk, "ID", "name of this router (default: HOSTNAME-PID)"},
+    {"data-dir", 0, arity::one, rt | bk, "DIR",
+     "directory of the durable store (sessions, queues, retained messages), or 'none' to keep "
+     "them in memory only (default: none)"},
+    {"sync", 0, arity::one, rt | bk, "POLICY",
+     "when the store syncs to disk before acknowledging: always (each event), batch (once per "
+     "group of events) or none (the OS decides; survives a crash of the process, not of the "
+     "machine) (default: batch)"},
+    {"store-recover", 0, arity::one, rt | bk, "yes|no",
+     "a damaged store is moved aside to DIR.damaged-TIME and a fresh one started (default: no)"},
 };
 // clang-format on
 

@@ -72,11 +72,11 @@ void listener::accept() {
                     tls_stream(std::move(socket), server_.tls_context()));
             } else if (url_.scheme == "wss") {
                 s = std::make_shared<session<ws_transport<tls_stream>>>(
-                    server_, id, std::move(peer), url_.path, std::move(socket),
+                    server_, id, std::move(peer), url_.path, url_.console, std::move(socket),
                     server_.tls_context());
             } else if (url_.scheme == "ws") {
                 s = std::make_shared<session<ws_transport<tcp::socket>>>(
-                    server_, id, std::move(peer), url_.path, std::move(socket));
+                    server_, id, std::move(peer), url_.path, url_.console, std::move(socket));
             } else {
                 s = std::make_shared<session<tcp_transport>>(server_, id, std::move(peer),
                                                              std::move(socket));

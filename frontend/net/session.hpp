@@ -35,6 +35,7 @@
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
 #include "frontend/net/session_base.hpp"
+#include "frontend/net/ws_handshake.hpp"
 
 namespace frontend {
 
@@ -58,7 +59,9 @@ class session final : public session_base {
             if (ec) {
                 spdlog::debug("conn {} ({}): {} handshake failed: {}", self->conn_.id(),
                               self->peer_, Transport::name, ec.message());
-                self->server_.count_handshake_failure();
+                // A console page served over HTTP is no refused client.
+                if (ec != ws::make_error_code(ws::refusal::http_answered))
+                    self->server_.count_handshake_failure();
                 self->fail();
                 return;
             }

@@ -24,6 +24,8 @@ class refusal_category_impl final : public boost::system::error_category {
                 return "no mqtt or mqttv3.1 in Sec-WebSocket-Protocol (400)";
             case refusal::text_frame:
                 return "data frame that is not binary";
+            case refusal::http_answered:
+                return "plain HTTP request answered (web console), closing";
         }
         return "unknown refusal";
     }

@@ -40,6 +40,7 @@ enum class refusal {
     not_upgrade,          // answered 400 (a plain HTTP request, or not GET)
     no_mqtt_subprotocol,  // answered 400
     text_frame,           // a data frame other than binary after the upgrade [MQTT-6.0.0-1]
+    http_answered,        // a plain HTTP request answered (web console, console_assets.hpp)
 };
 
 const boost::system::error_category& refusal_category();

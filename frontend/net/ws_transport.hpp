@@ -4,11 +4,15 @@
 // an ssl::stream over one (wss).
 //
 // Handshake: TLS (wss), then the HTTP upgrade request, read with beast::http
-// within ws::max_upgrade_request bytes. A target whose path is not the
-// listener's is answered 404, a request that is no upgrade or offers neither
-// "mqtt" nor "mqttv3.1" in Sec-WebSocket-Protocol 400, and closed; otherwise
-// beast accepts it, answering with the chosen subprotocol. The whole
-// handshake is bounded by the session's connect deadline (its timer runs
+// within ws::max_upgrade_request bytes. With the web console on (--console),
+// a request that is no upgrade and not for the listener's path is answered
+// by console_assets.hpp (the page and its files, or 404) and the connection
+// closed (the handshake fails with refusal::http_answered). Otherwise a
+// target whose path is not the listener's is answered 404, a request that is
+// no upgrade or offers neither "mqtt" nor "mqttv3.1" in
+// Sec-WebSocket-Protocol 400, and closed; else beast accepts it, answering
+// with the chosen subprotocol. The whole handshake, a console answer
+// included, is bounded by the session's connect deadline (its timer runs
 // from the start).
 //
 // After it the session sees a byte stream: reads return the payload bytes of
@@ -35,6 +39,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "frontend/net/console_assets.hpp"
 #include "frontend/net/ws_handshake.hpp"
 
 namespace frontend {
@@ -50,10 +55,12 @@ class ws_transport {
   public:
     static constexpr const char* name = is_tls ? "WSS" : "WS";
 
-    // `args` construct NextLayer (a socket; or a socket and an ssl::context).
+    // `path`: the MQTT upgrade path; `console`: serve the web console on
+    // plain GETs. `args` construct NextLayer (a socket; or a socket and an
+    // ssl::context).
     template <class... Args>
-    explicit ws_transport(std::string path, Args&&... args)
-        : ws_(std::forward<Args>(args)...), path_(std::move(path)) {}
+    ws_transport(std::string path, bool console, Args&&... args)
+        : ws_(std::forward<Args>(args)...), path_(std::move(path)), console_(console) {}
 
     auto get_executor() { return ws_.get_executor(); }
     boost::asio::ip::tcp::socket& socket() { return boost::beast::get_lowest_layer(ws_); }
@@ -125,6 +132,15 @@ class ws_transport {
         namespace http = boost::beast::http;
         namespace websocket = boost::beast::websocket;
         const request& req = parser_->get();
+        if (console_ && !websocket::is_upgrade(req)) {
+            auto page = console::answer(console::embedded(), req.method(),
+                                        std::string_view(req.target().data(), req.target().size()),
+                                        req.version(), path_);
+            if (page) {
+                answer(std::move(*page), std::forward<Handler>(h));
+                return;
+            }
+        }
         if (ws::target_path(std::string_view(req.target().data(), req.target().size())) != path_) {
             refuse(http::status::not_found, ws::refusal::wrong_path, std::forward<Handler>(h));
             return;
@@ -183,8 +199,21 @@ class ws_transport {
                           });
     }
 
+    // A web console answer, then close (Connection: close).
+    template <class Handler>
+    void answer(console::response page, Handler&& h) {
+        page_ = std::make_unique<console::response>(std::move(page));
+        boost::beast::http::async_write(
+            ws_.next_layer(), *page_,
+            [h = std::forward<Handler>(h)](const boost::system::error_code&, std::size_t) mutable {
+                h(make_error_code(ws::refusal::http_answered));  // the session closes the socket
+            });
+    }
+
     boost::beast::websocket::stream<NextLayer> ws_;
     std::string path_;
+    bool console_ = false;
+    std::unique_ptr<console::response> page_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> parser_;
     std::unique_ptr<response> response_;
