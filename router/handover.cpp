@@ -259,6 +259,7 @@ void router_core::install(events::session_state&& state) {
             if (f.msg) s->queue.push_back({f.msg, f.qos, f.retain});
         for (auto& q : incoming.queue) s->queue.push_back(std::move(q));
         s->inbound_qos2.insert(incoming.inbound_qos2.begin(), incoming.inbound_qos2.end());
+        journal_.rewrite_session(*s);
         if (s->online()) pump(*s);
         return;
     }
@@ -277,6 +278,7 @@ void router_core::install(events::session_state&& state) {
     for (const auto& h : seen)
         if (history_.seen(h.origin) < h.stamp) s->floor[h.origin] = h.stamp;
     for (const auto& [filter, qos] : s->subscriptions) tree_.subscribe(filter, s->id, qos);
+    journal_.rewrite_session(*s);
 
     // What the sender had not routed yet, this router may have: replay it.
     const bool complete = history_.replay(seen, [&](const message_ptr& m) {
@@ -300,6 +302,11 @@ void router_core::leave(std::vector<outgoing>& out) {
     std::vector<session*> all;
     all.reserve(sessions_.size());
     for (auto& [id, s] : sessions_) all.push_back(s.get());
+    // With a store and nobody to take them, persistent sessions stay in it
+    // for this router's return.
+    bool any_owner = false;
+    for (const auto& p : peers_) any_owner = any_owner || !leaving_.contains(p);
+    const bool keep = journal_.enabled() && !any_owner;
     for (session* s : all) {
         if (s->conn) {
             // Not a takeover and not a lost client: no will; the client
@@ -314,10 +321,11 @@ void router_core::leave(std::vector<outgoing>& out) {
             end_session(*s);
             continue;
         }
+        if (keep) continue;
         events::session_state state;
         export_session(*s, state);
         state.seen = history_.seen();
-        destroy_session(*s);
+        destroy_session(*s, /*keep_in_store=*/true);  // erased once its new owner acks
         push_to_owner(std::move(state));
     }
     // CONNECTs still fetching are refused when their fetch completes.
@@ -412,7 +420,7 @@ void router_core::on_retained_sync_request(const std::string& from,
 void router_core::on_retained_sync(events::retained_sync&& e) {
     for (auto& m : e.messages) {
         hlc_ = std::max(hlc_, m.stamp);
-        retained_.set(from_stored(std::move(m)));
+        keep_retained(from_stored(std::move(m)));
     }
     if (e.last && e.sender == sync_from_) {
         retained_synced_ = true;

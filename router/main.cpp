@@ -10,6 +10,7 @@
 #include "common/cluster/endpoint_resolver.hpp"
 #include "common/config/options.hpp"
 #include "router/router_loop.hpp"
+#include "router/store_setup.hpp"
 
 namespace {
 router::router_loop* g_loop = nullptr;
@@ -46,6 +47,10 @@ int main(int argc, char** argv, char** envp) {
         router::router_loop loop(ctx, o.router.bind,
                                  {o.router.max_queued_messages, o.router.max_inflight_messages},
                                  std::move(cluster));
+        if (std::string error; !router::setup_store(loop, o.router, error)) {
+            std::cerr << "mqtt-router: " << error << "\n";
+            return 1;
+        }
         g_loop = &loop;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);

@@ -22,6 +22,11 @@ struct message {
     // When a frontend read the PUBLISH (us since the Unix epoch; 0 for wills
     // and $SYS): first deliveries carry it back for the latency histogram.
     std::uint64_t received_us = 0;
+    // Its id in the store and how many persistent sessions' entries refer to
+    // it (journal.hpp); 0/0 while no persistent session holds it. Mutable:
+    // bookkeeping of the router thread, not part of the message.
+    mutable std::uint64_t store_id = 0;
+    mutable std::uint32_t store_refs = 0;
 };
 
 using message_ptr = std::shared_ptr<const message>;

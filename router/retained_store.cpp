@@ -6,14 +6,14 @@
 
 namespace router {
 
-void retained_store::set(const message_ptr& msg) {
+bool retained_store::set(const message_ptr& msg) {
     // Last writer wins by (stamp, origin), so routers that see concurrent
     // updates in different orders converge. A deletion (empty payload) stays
     // as a tombstone so an older update arriving later cannot revive the topic.
     auto [it, inserted] = messages_.try_emplace(msg->topic, msg);
     if (!inserted) {
         const auto& old = *it->second;
-        if (std::tie(msg->stamp, msg->origin) < std::tie(old.stamp, old.origin)) return;
+        if (std::tie(msg->stamp, msg->origin) < std::tie(old.stamp, old.origin)) return false;
         if (!old.payload || old.payload->empty()) --tombstones_;
         it->second = msg;
     }
@@ -23,6 +23,7 @@ void retained_store::set(const message_ptr& msg) {
         else
             messages_.erase(it);
     }
+    return true;
 }
 
 void retained_store::match(std::string_view filter,

@@ -26,8 +26,10 @@ class retained_store {
     // when other routers forward theirs.
     explicit retained_store(bool keep_tombstones = false) : keep_tombstones_(keep_tombstones) {}
 
-    // Stores (or, for an empty payload, deletes) the topic's retained message.
-    void set(const message_ptr& msg);
+    // Stores (or, for an empty payload, deletes) the topic's retained message;
+    // false if an entry with a higher (stamp, origin) stays.
+    bool set(const message_ptr& msg);
+    bool keeps_tombstones() const { return keep_tombstones_; }
     // Calls visit for every retained message whose topic matches `filter`.
     void match(std::string_view filter, const std::function<void(const message_ptr&)>& visit) const;
     // Every entry, tombstones included (for copying the set to another router).

@@ -63,9 +63,11 @@ void router_core::dispatch(const std::string& from, events::event&& e, bool fetc
                 on_session_fetch(from, std::move(ev));
             else if constexpr (std::is_same_v<T, events::session_state>)
                 on_session_state(from, std::move(ev));
-            else if constexpr (std::is_same_v<T, events::session_state_ack>)
-                unacked_pushes_.erase(ev.client_id);
-            else if constexpr (std::is_same_v<T, events::retained_sync_request>)
+            else if constexpr (std::is_same_v<T, events::session_state_ack>) {
+                // Durable at its new owner: now it may go from our store.
+                if (unacked_pushes_.erase(ev.client_id) > 0)
+                    journal_.raw().erase_session(ev.client_id);
+            } else if constexpr (std::is_same_v<T, events::retained_sync_request>)
                 on_retained_sync_request(from, ev);
             else if constexpr (std::is_same_v<T, events::retained_sync>)
                 on_retained_sync(std::move(ev));
@@ -154,6 +156,7 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
         sessions_.emplace(e.client_id, std::move(fresh));
     }
     s->clean = e.clean_session;
+    if (!session_present) journal_.put_session(*s);
     s->conn = me;
     s->will = std::move(e.will_message);
     conns_[me] = s;
@@ -187,6 +190,7 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
             emit(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id});
             return;
         }
+        journal_.put_inbound(*s, packet_id);
     }
 
     accept(std::move(e.topic), std::move(e.payload), qos, e.retain, e.received_us);
@@ -222,13 +226,13 @@ void router_core::deliver(session& s, const message_ptr& msg, std::uint8_t qos, 
     ++counters_.deliveries_matched;
     if (qos == 0) {
         if (s.online())
-            send_publish(s, msg, 0, retain, received_us);
+            send_publish(s, msg, 0, retain, received_us, 0);
         else
             ++counters_.dropped_qos0_offline;
         return;
     }
     if (s.online() && s.queue.empty() && s.inflight.size() < settings_.max_inflight_messages) {
-        send_publish(s, msg, qos, retain, received_us);
+        send_publish(s, msg, qos, retain, received_us, 0);
         return;
     }
     if (s.queue.size() >= settings_.max_queued_messages) {
@@ -237,17 +241,22 @@ void router_core::deliver(session& s, const message_ptr& msg, std::uint8_t qos, 
     }
     ++counters_.messages_queued;
     s.queue.push_back({msg, qos, retain});
+    journal_.add_queued(s, s.queue.back());
 }
 
 void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t qos, bool retain,
-                               std::uint64_t received_us) {
+                               std::uint64_t received_us, std::uint64_t seq) {
     std::uint16_t packet_id = 0;
     if (qos > 0) {
         packet_id = s.next_packet_id();
         s.inflight.push_back(
             {packet_id,
              qos == 1 ? outbound_state::awaiting_puback : outbound_state::awaiting_pubrec, qos,
-             retain, msg});
+             retain, msg, seq});
+        if (seq != 0)
+            journal_.sent_from_queue(s, s.inflight.back());
+        else
+            journal_.add_inflight(s, s.inflight.back());
     }
     ++counters_.messages_delivered;
     if (retain) ++counters_.retained_delivered;
@@ -261,7 +270,7 @@ void router_core::pump(session& s) {
     while (s.online() && !s.queue.empty() && s.inflight.size() < settings_.max_inflight_messages) {
         auto q = std::move(s.queue.front());
         s.queue.pop_front();
-        send_publish(s, q.msg, q.qos, q.retain, 0);
+        send_publish(s, q.msg, q.qos, q.retain, 0, q.seq);
     }
 }
 
@@ -286,12 +295,13 @@ void router_core::on_ack(const conn_ref& from, const events::client_ack& e) {
         case ack_kind::pubrel:
             // Inbound QoS 2 completes; PUBCOMP is sent even for an unknown id
             // (MQTT-4.3.3-2: the sender may re-send PUBREL after a reconnect).
-            s->inbound_qos2.erase(e.packet_id);
+            if (s->inbound_qos2.erase(e.packet_id) > 0) journal_.erase_inbound(*s, e.packet_id);
             emit(from, events::send_ack{from.conn, ack_kind::pubcomp, e.packet_id});
             return;
         case ack_kind::puback: {
             auto it = s->find_inflight(e.packet_id);
             if (it == s->inflight.end() || it->state != outbound_state::awaiting_puback) return;
+            journal_.remove_inflight(*s, *it);
             s->inflight.erase(it);
             pump(*s);
             return;
@@ -301,7 +311,8 @@ void router_core::on_ack(const conn_ref& from, const events::client_ack& e) {
             if (it == s->inflight.end()) return;
             if (it->state == outbound_state::awaiting_pubrec) {
                 it->state = outbound_state::awaiting_pubcomp;
-                it->msg.reset();  // the payload is no longer needed
+                const auto released = std::move(it->msg);  // the payload is no longer needed
+                journal_.pubrec_received(*s, *it, released);
             }
             if (it->state == outbound_state::awaiting_pubcomp)
                 emit(from, events::send_ack{from.conn, ack_kind::pubrel, e.packet_id});
@@ -310,6 +321,7 @@ void router_core::on_ack(const conn_ref& from, const events::client_ack& e) {
         case ack_kind::pubcomp: {
             auto it = s->find_inflight(e.packet_id);
             if (it == s->inflight.end() || it->state != outbound_state::awaiting_pubcomp) return;
+            journal_.remove_inflight(*s, *it);
             s->inflight.erase(it);
             pump(*s);
             return;
@@ -333,6 +345,7 @@ void router_core::on_subscribe(const conn_ref& from, events::client_subscribe&& 
         s->subscriptions[sub.filter] = sub.qos;
         ack.return_codes.push_back(sub.qos);
     }
+    journal_.put_session(*s);
     emit(from, std::move(ack));
 
     // Retained messages for every accepted filter, RETAIN=1 (MQTT-3.3.1-6).
@@ -354,6 +367,7 @@ void router_core::on_unsubscribe(const conn_ref& from, events::client_unsubscrib
             s->subscriptions.erase(it);
         }
     }
+    journal_.put_session(*s);
     emit(from, events::unsuback{from.conn, e.packet_id});  // MQTT-3.10.4-4, even if none existed
 }
 
@@ -401,7 +415,7 @@ void router_core::accept(std::string topic, std::string payload, std::uint8_t qo
                          events::route_publish{m->origin, m->stamp, m->topic, *m->payload, qos,
                                                retain, received_us},
                          destination::all_peers});
-    if (m->retain) retained_.set(m);
+    if (m->retain) keep_retained(m);
     route(m);
 }
 
@@ -410,7 +424,7 @@ void router_core::publish_local(std::string topic, std::string payload,
     out_ = &out;
     auto m = make_message(std::move(topic), std::move(payload), 0, true, next_stamp(),
                           settings_.router_id);
-    retained_.set(m);
+    keep_retained(m);
     route(m);
     out_ = nullptr;
 }
@@ -422,8 +436,12 @@ void router_core::on_route_publish(events::route_publish&& e) {
     auto m = make_message(std::move(e.topic), std::move(e.payload), e.qos, e.retain, e.stamp,
                           std::move(e.origin));
     m->received_us = e.received_us;
-    if (m->retain) retained_.set(m);
+    if (m->retain) keep_retained(m);
     route(m);
+}
+
+void router_core::keep_retained(const message_ptr& m) {
+    if (retained_.set(m)) journal_.retained_changed(*m, retained_.keeps_tombstones());
 }
 
 router_gauges router_core::gauges() const {
@@ -444,7 +462,8 @@ void router_core::end_session(session& s) {
     destroy_session(s);
 }
 
-void router_core::destroy_session(session& s) {
+void router_core::destroy_session(session& s, bool keep_in_store) {
+    if (!keep_in_store) journal_.erase_session(s);
     for (const auto& [filter, qos] : s.subscriptions) tree_.unsubscribe(filter, s.id);
     by_id_.erase(s.id);
     sessions_.erase(sessions_.find(s.client_id));  // destroys s (by iterator: the key is s's)

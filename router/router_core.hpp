@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/events/events.hpp"
+#include "router/journal.hpp"
 #include "router/message.hpp"
 #include "router/message_history.hpp"
 #include "router/retained_store.hpp"
@@ -143,6 +144,18 @@ class router_core {
     void mark_retained_synced() { retained_synced_ = true; }
     bool syncing_retained() const { return !sync_from_.empty(); }
 
+    // Durability (journal.hpp). With a store, enable_journal() before
+    // anything else, then restore() what the store held; after each batch of
+    // events the loop commits journal().take() before it sends their output.
+    void enable_journal() { journal_.enable(); }
+    // Rebuilds persistent sessions (offline), their queues, in-flight windows
+    // and inbound QoS 2 ids, and the retained set from a loaded store; what
+    // the store held that makes no sense (entries whose message is missing,
+    // unreferenced messages) is repaired in the journal.
+    void restore(store::loaded_state&& state);
+    journal& journal_of() { return journal_; }
+    std::uint64_t hlc() const { return hlc_; }
+
     // Introspection (tests, stats).
     const router_counters& counters() const { return counters_; }
     std::size_t session_count() const { return sessions_.size(); }
@@ -213,16 +226,20 @@ class router_core {
     // Delivers to one session at `qos`: sends, queues or drops.
     void deliver(session& s, const message_ptr& msg, std::uint8_t qos, bool retain);
     // Sends one PUBLISH to the session's connection, entering it in flight if QoS > 0.
-    // `received_us`: the message's, for a first unqueued delivery (latency), else 0.
+    // `received_us`: the message's, for a first unqueued delivery (latency),
+    // else 0. `seq`: the queued entry's store key when it comes from the queue.
     void send_publish(session& s, const message_ptr& msg, std::uint8_t qos, bool retain,
-                      std::uint64_t received_us);
+                      std::uint64_t received_us, std::uint64_t seq);
+    // Retains m if it is the topic's newest, and journals that.
+    void keep_retained(const message_ptr& m);
     // Moves queued messages into the in-flight window while there is room.
     void pump(session& s);
     // Re-sends the in-flight window (DUP=1, PUBREL) after a session resumed.
     void resend_inflight(session& s);
     void publish_will(session& s);
-    // Forgets a session (moved away, or ended); its state goes with it.
-    void destroy_session(session& s);
+    // Forgets a session (moved away, or ended); its state goes with it, from
+    // the store too unless `keep_in_store` (pushed, until its receiver acks).
+    void destroy_session(session& s, bool keep_in_store = false);
     // A clean session ends: its queued messages are dropped (and counted).
     void end_session(session& s);
     void emit(const conn_ref& to, events::event e);
@@ -236,6 +253,7 @@ class router_core {
     std::unordered_map<conn_ref, session*, conn_ref_hash> conns_;
     subscription_tree tree_;
     retained_store retained_;
+    journal journal_;
     subscriber_id next_id_ = 1;
     std::uint64_t hlc_ = 0;                 // hybrid logical clock: ms << 16 | counter
     std::vector<outgoing>* out_ = nullptr;  // valid during handle()

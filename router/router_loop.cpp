@@ -136,9 +136,14 @@ void router_loop::run() {
                     if (!extra.more()) break;
                 }
                 handle_message(identity, body);
-                if (out_.size() >= 256) flush();  // bound what waits in memory
+                if (sync_ == store::sync_policy::always) persist();
+                if (out_.size() >= 256) {  // bound what waits in memory
+                    persist();
+                    flush();
+                }
             }
         }
+        persist();
         flush();
         if (leaving_) {
             const bool done = core_.unacknowledged_pushes() == 0;
@@ -160,6 +165,66 @@ void router_loop::run() {
     }
 }
 
+void router_loop::attach_store(std::unique_ptr<store::db> db, store::sync_policy sync) {
+    store_ = std::move(db);
+    sync_ = sync;
+    core_.enable_journal();
+    store::loaded_state state;
+    if (auto ec = store_->load(state))
+        throw std::runtime_error(store_->last_error().empty() ? "store: " + ec.message()
+                                                              : store_->last_error());
+    core_.restore(std::move(state));
+    persisted_hlc_ = core_.hlc();
+    if (!persist()) throw std::runtime_error(store_->last_error());
+    spdlog::info("router: store {} (sync {})", store_->path(), store::to_string(sync_));
+}
+
+bool router_loop::persist() {
+    if (!store_) return true;
+    if (core_.hlc() != persisted_hlc_) {
+        // Stamps keep growing across a restart even if the clock went back.
+        core_.journal_of().put_meta("hlc", core_.hlc());
+        persisted_hlc_ = core_.hlc();
+    }
+    if (!core_.journal_of().empty()) unwritten_.push_back(core_.journal_of().take());
+    const bool sync = sync_ != store::sync_policy::none;
+    bool failed = false;
+    if (!unwritten_.empty() && store_failing_ && store_->resume()) failed = true;
+    while (!failed && !unwritten_.empty()) {
+        if (auto ec = store_->commit(unwritten_.front(), sync)) {
+            failed = true;
+            break;
+        }
+        unwritten_.pop_front();
+        ++counters_.store_commits;
+    }
+    if (!failed) {
+        if (store_failing_) {
+            spdlog::warn("router: the store writes again; {} PUBACK/PUBREC withheld so far",
+                         counters_.acks_withheld);
+            store_failing_ = false;
+        }
+        return true;
+    }
+    // Not durable: no acknowledgement of what this turn accepted.
+    store_failing_ = true;
+    ++counters_.store_failures;
+    std::erase_if(out_, [this](const router_core::outgoing& o) {
+        const auto* a = std::get_if<events::send_ack>(&o.event);
+        const bool withheld = a != nullptr && (a->kind == events::ack_kind::puback ||
+                                               a->kind == events::ack_kind::pubrec);
+        counters_.acks_withheld += withheld ? 1 : 0;
+        return withheld;
+    });
+    const auto now = clock::now();
+    if (now - last_store_log_ > std::chrono::seconds(10)) {
+        last_store_log_ = now;
+        spdlog::error("router: {}; {} batches wait, PUBACK/PUBREC withheld until it writes",
+                      store_->last_error(), unwritten_.size());
+    }
+    return false;
+}
+
 void router_loop::publish_stats(clock::time_point now) {
     next_stats_ = now + cluster_.stats_interval;
     std::size_t live_peers = 0;
@@ -178,6 +243,7 @@ void router_loop::publish_stats(clock::time_point now) {
     facts.backlog = backlog_total_;
     facts.ready = ready_.load();
     facts.leaving = leaving_;
+    if (store_) facts.store_bytes = store_->disk_bytes();
     auto snapshot = make_snapshot(core_, facts);
     if (cluster_.stats_sink)
         cluster_.stats_sink(std::move(snapshot));

@@ -33,6 +33,15 @@
 // router_leaving to the peers: "gone", so their fetches stop waiting for it.
 // stop() ends at once.
 //
+// Durability (attach_store): the core journals every change of its durable
+// state; the loop commits the journal before it sends the output of the
+// events that caused it (so PUBACK/PUBREC, SUBACK and CONNACK follow the
+// commit), synced per --sync: `always` after every event, `batch` once per
+// loop turn (group commit: one sync for all the events read in a turn),
+// `none` not at all. A failed commit keeps its batch to retry next turn (in
+// order, after store::db::resume()) and withholds the PUBACKs and PUBRECs of
+// the turn: publishers re-send once the store writes again.
+//
 // Stats (docs/stats.md): with cluster_settings::stats_endpoint set, a PUB
 // socket bound there gets a snapshot (stats_report.hpp) every stats_interval,
 // sent from run(). A stats endpoint that cannot be bound is logged and
@@ -58,6 +67,8 @@
 #include "common/stats/publisher.hpp"
 #include "router/router_core.hpp"
 #include "router/sys_topics.hpp"
+#include "store/db.hpp"
+#include "store/sync_policy.hpp"
 
 namespace router {
 
@@ -86,6 +97,9 @@ struct loop_counters {
     std::uint64_t qos0_shed = 0;       // QoS 0 deliveries dropped: the frontend's queue was full
     std::uint64_t paused_reads = 0;    // loop turns that did not read (back-pressure)
     std::uint64_t backlog_events = 0;  // events that waited in a backlog
+    std::uint64_t store_commits = 0;   // batches committed to the store
+    std::uint64_t store_failures = 0;  // commits that failed (each retried)
+    std::uint64_t acks_withheld = 0;   // PUBACK/PUBREC not sent: the store did not write
 };
 
 class router_loop {
@@ -99,6 +113,9 @@ class router_loop {
     void leave();  // thread-safe: hand the sessions over, then end run()
     // Thread-safe: the peer endpoints now (e.g. after re-resolving a DNS name).
     void set_endpoints(std::vector<std::string> endpoints);
+    // Before run(): keep the durable state in `db`, starting from what it
+    // holds. Throws std::runtime_error (one line) if it cannot be read.
+    void attach_store(std::unique_ptr<store::db> db, store::sync_policy sync);
 
     const router_core& core() const { return core_; }
     std::uint64_t malformed_events() const { return malformed_; }
@@ -154,6 +171,9 @@ class router_loop {
     bool must_pause() const;
     void send_to_peer(peer_link& p, const std::string& bytes);
     void publish_stats(clock::time_point now);
+    // Commits what the core journaled (see the top); false while the store
+    // does not write.
+    bool persist();
 
     zmq::context_t& ctx_;
     std::uint64_t incarnation_;  // random per process; first, as core_ is told it
@@ -185,6 +205,12 @@ class router_loop {
     std::optional<stats::publisher> stats_;
     clock::time_point next_stats_ = clock::now();
     std::uint64_t stats_sequence_ = 0;
+    std::unique_ptr<store::db> store_;
+    store::sync_policy sync_ = store::sync_policy::batch;
+    std::deque<store::batch> unwritten_;  // failed commits, oldest first
+    std::uint64_t persisted_hlc_ = 0;
+    bool store_failing_ = false;
+    clock::time_point last_store_log_{};
 };
 
 }  // namespace router

@@ -49,13 +49,15 @@ struct inflight_entry {
     outbound_state state = outbound_state::awaiting_puback;
     std::uint8_t qos = 1;  // delivery QoS
     bool retain = false;
-    message_ptr msg;  // released once PUBREC arrives (only PUBREL remains)
+    message_ptr msg;        // released once PUBREC arrives (only PUBREL remains)
+    std::uint64_t seq = 0;  // its key in the store (journal.hpp); 0 if not stored
 };
 
 struct queued_entry {
     message_ptr msg;
     std::uint8_t qos = 1;  // delivery QoS
     bool retain = false;
+    std::uint64_t seq = 0;  // its key in the store (journal.hpp); 0 if not stored
 };
 
 struct session {
@@ -69,6 +71,7 @@ struct session {
     std::deque<queued_entry> queue;                  // waiting for the window or for the client
     std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
     std::uint16_t last_packet_id = 0;
+    std::uint64_t next_seq = 1;  // of the next outbound entry written to the store
     // After a move from another router: per origin, the highest stamp that
     // router had already routed into this session. Those messages may still
     // reach this router late; they are not delivered again. An entry goes

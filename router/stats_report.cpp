@@ -47,6 +47,11 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("events.malformed", loop.malformed_events);
     s.counter("queues.paused_reads", loop.counters ? loop.counters->paused_reads : 0);
     s.counter("queues.backlogged", loop.counters ? loop.counters->backlog_events : 0);
+    if (loop.store_bytes) {
+        s.counter("store.commits", loop.counters ? loop.counters->store_commits : 0);
+        s.counter("store.failures", loop.counters ? loop.counters->store_failures : 0);
+        s.counter("store.acks_withheld", loop.counters ? loop.counters->acks_withheld : 0);
+    }
 
     const auto g = core.gauges();
     s.gauge("sessions.online", g.sessions_online);
@@ -61,6 +66,7 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.gauge("peers", loop.live_peers);
     s.gauge("ready", loop.ready ? 1 : 0);
     s.gauge("leaving", loop.leaving ? 1 : 0);
+    if (loop.store_bytes) s.gauge("store.bytes", *loop.store_bytes);
     return s;
 }
 

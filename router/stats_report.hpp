@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "common/stats/snapshot.hpp"
@@ -32,6 +33,8 @@ struct loop_facts {
     std::size_t backlog = 0;     // events waiting for full queues to frontends
     bool ready = false;
     bool leaving = false;
+    // With a store: its approximate size on disk (and the store.* names appear).
+    std::optional<std::uint64_t> store_bytes;
 };
 
 stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop);

@@ -12,6 +12,7 @@
 #include "common/stats/combine.hpp"
 #include "frontend/run.hpp"
 #include "router/router_loop.hpp"
+#include "router/store_setup.hpp"
 
 int main(int argc, char** argv, char** envp) {
     auto parsed = config::parse(config::program::broker, argc, argv, envp);
@@ -41,6 +42,10 @@ int main(int argc, char** argv, char** envp) {
     router::router_loop router(
         zctx, endpoint, {options.router.max_queued_messages, options.router.max_inflight_messages},
         std::move(cluster));
+    if (std::string error; !router::setup_store(router, options.router, error)) {
+        std::cerr << "mqtt-broker: " << error << "\n";
+        return 1;
+    }
     std::thread router_thread([&] { router.run(); });
 
     options.frontend.routers = {endpoint};
