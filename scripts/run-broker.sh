@@ -46,4 +46,5 @@ exec build/bin/mqtt-broker \
     --tls-cert "$data/server.crt" \
     --tls-key "$data/server.key" \
     --password-file "$data/passwd" \
+    --data-dir "$data/store" \
     "$@"
