@@ -77,7 +77,7 @@ void frontend_server::stop() {
 void frontend_server::forward(events::conn_id conn, events::event&& e) {
     if (auto* p = std::get_if<events::client_publish>(&e)) {
         ++publishes_in_[std::min<std::uint8_t>(p->qos, 2)];
-        payload_bytes_in_ += p->payload.size();
+        payload_bytes_in_[std::min<std::uint8_t>(p->qos, 2)] += p->payload.size();
         if (p->qos == 0 && link_.paused()) {
             shed_qos0();
             return;
@@ -222,7 +222,7 @@ void frontend_server::on_router_event(events::event&& e) {
     }
     if (const auto* d = std::get_if<events::deliver>(&e)) {
         ++deliveries_out_[std::min<std::uint8_t>(d->qos, 2)];
-        payload_bytes_out_ += d->payload.size();
+        payload_bytes_out_[std::min<std::uint8_t>(d->qos, 2)] += d->payload.size();
     }
     if (auto s = it->second.lock()) s->on_router_event(e);
 }
@@ -244,18 +244,24 @@ stats::snapshot frontend_server::stats_snapshot() const {
     s.counter("messages.in.qos0", publishes_in_[0]);
     s.counter("messages.in.qos1", publishes_in_[1]);
     s.counter("messages.in.qos2", publishes_in_[2]);
-    s.counter("bytes.in", payload_bytes_in_);
+    s.counter("bytes.in", payload_bytes_in_[0] + payload_bytes_in_[1] + payload_bytes_in_[2]);
+    for (int q = 0; q < 3; ++q) s.counter("bytes.in.qos" + std::to_string(q), payload_bytes_in_[q]);
     s.counter("messages.out", deliveries_out_[0] + deliveries_out_[1] + deliveries_out_[2]);
     s.counter("messages.out.qos0", deliveries_out_[0]);
     s.counter("messages.out.qos1", deliveries_out_[1]);
     s.counter("messages.out.qos2", deliveries_out_[2]);
-    s.counter("bytes.out", payload_bytes_out_);
+    s.counter("bytes.out", payload_bytes_out_[0] + payload_bytes_out_[1] + payload_bytes_out_[2]);
+    for (int q = 0; q < 3; ++q)
+        s.counter("bytes.out.qos" + std::to_string(q), payload_bytes_out_[q]);
     s.counter("messages.forwarded", publishes_forwarded_);
     s.counter("messages.dropped.qos0_shed", qos0_shed_);
     s.counter("messages.dropped.no_client", deliveries_no_client_);
     s.gauge("connections.current", sessions_.size());
     s.gauge("connections.parked", parked_.size());
     s.gauge("queues.paused", link_.paused() ? 1 : 0);
+    std::size_t backlog = 0;
+    for (std::size_t i = 0; i < link_.router_count(); ++i) backlog += link_.backlog(i);
+    s.gauge("queues.backlog", backlog);
     s.add_histogram("latency.delivery_us", delivery_latency_);
     return s;
 }

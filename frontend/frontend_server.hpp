@@ -120,9 +120,9 @@ class frontend_server {
     std::uint64_t publishes_forwarded_ = 0;      // sent (or parked) towards a router
     std::uint64_t deliveries_no_client_ = 0;     // deliveries for connections already gone
     stats::histogram delivery_latency_;
-    std::uint64_t payload_bytes_in_ = 0;
+    std::uint64_t payload_bytes_in_[3] = {0, 0, 0};  // by QoS
     std::uint64_t deliveries_out_[3] = {0, 0, 0};  // deliveries handed to sessions, by QoS
-    std::uint64_t payload_bytes_out_ = 0;
+    std::uint64_t payload_bytes_out_[3] = {0, 0, 0};  // by QoS
     std::uint64_t shed_since_log_ = 0;
     std::chrono::steady_clock::time_point last_shed_log_{};
 };

@@ -262,6 +262,7 @@ void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t 
     if (retain) ++counters_.retained_delivered;
     ++counters_.delivered_by_qos[std::min<std::uint8_t>(qos, 2)];
     counters_.payload_bytes_delivered += msg->payload->size();
+    counters_.bytes_delivered_by_qos[std::min<std::uint8_t>(qos, 2)] += msg->payload->size();
     emit(*s.conn, events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false,
                                   packet_id, received_us});
 }
@@ -407,6 +408,7 @@ void router_core::accept(std::string topic, std::string payload, std::uint8_t qo
                          std::uint64_t received_us) {
     ++counters_.received_by_qos[std::min<std::uint8_t>(qos, 2)];
     counters_.payload_bytes_received += payload.size();
+    counters_.bytes_received_by_qos[std::min<std::uint8_t>(qos, 2)] += payload.size();
     auto m = make_message(std::move(topic), std::move(payload), qos, retain, next_stamp(),
                           settings_.router_id);
     m->received_us = received_us;

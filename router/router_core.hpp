@@ -78,6 +78,8 @@ struct router_counters {
     std::uint64_t delivered_by_qos[3] = {0, 0, 0};
     std::uint64_t payload_bytes_received = 0;
     std::uint64_t payload_bytes_delivered = 0;
+    std::uint64_t bytes_received_by_qos[3] = {0, 0, 0};
+    std::uint64_t bytes_delivered_by_qos[3] = {0, 0, 0};
 };
 
 // What the router holds now (for stats); computed on demand.

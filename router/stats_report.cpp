@@ -20,6 +20,8 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("messages.in.qos1", c.received_by_qos[1]);
     s.counter("messages.in.qos2", c.received_by_qos[2]);
     s.counter("bytes.in", c.payload_bytes_received);
+    for (int q = 0; q < 3; ++q)
+        s.counter("bytes.in.qos" + std::to_string(q), c.bytes_received_by_qos[q]);
     // QoS 0 deliveries the loop shed (a frontend's queue was full) never went out.
     const std::uint64_t shed = loop.counters ? loop.counters->qos0_shed : 0;
     s.counter("messages.out", c.messages_delivered - std::min(shed, c.messages_delivered));
@@ -27,6 +29,8 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("messages.out.qos1", c.delivered_by_qos[1]);
     s.counter("messages.out.qos2", c.delivered_by_qos[2]);
     s.counter("bytes.out", c.payload_bytes_delivered);
+    for (int q = 0; q < 3; ++q)
+        s.counter("bytes.out.qos" + std::to_string(q), c.bytes_delivered_by_qos[q]);
     s.counter("messages.out.retained", c.retained_delivered);
     s.counter("messages.from_peers", c.messages_from_peers);
     s.counter("deliveries.matched", c.deliveries_matched);

@@ -72,15 +72,23 @@ PUBLISH_FIRST = bytes.fromhex("3003" "000174")
 class CountingRules:
     """Assertions shared by the cluster and the all-in-one broker."""
 
+    def assert_per_qos_sums(self, p):
+        c = p["counters"]
+        for name in ("messages.in", "messages.out", "bytes.in", "bytes.out"):
+            self.assertEqual(c[name], sum(c[f"{name}.qos{q}"] for q in range(3)), (p["id"], name))
+
     def assert_frontend_rules(self, fe):
         c = fe["counters"]
         self.assertEqual(c["messages.in"], c["messages.forwarded"] + c["messages.dropped.qos0_shed"],
                          fe["id"])
+        self.assertEqual(fe["gauges"]["queues.backlog"], 0, fe["id"])
+        self.assert_per_qos_sums(fe)
 
     def assert_router_rules(self, r):
         c, g = r["counters"], r["gauges"]
         self.assertEqual(c["deliveries.matched"], c["messages.out"] + dropped(r) + g["messages.queued"],
                          r["id"])
+        self.assert_per_qos_sums(r)
 
     def run_refusals(self, port):
         """One connection refused for each reason a client can provoke; returns their names."""
@@ -258,6 +266,10 @@ class ClusterCountersTest(unittest.TestCase, CountingRules):
         self.assertEqual(total(frontends, "messages.out") + total(frontends, "messages.dropped.no_client"),
                          delivered)
         self.assertEqual(total(frontends, "messages.out"), delivered)
+        # Payload bytes: every payload is "<topic>-<qos>-<i>".
+        sent_bytes = sum(len(f"{topic}-{qos}-{i}") for _, topic, qos, n in load for i in range(n))
+        self.assertEqual(total(frontends, "bytes.in"), sent_bytes)
+        self.assertEqual(total(routers, "bytes.in"), sent_bytes)
 
         # Refusals, all on fe0, each once; fe1 refused nothing but wait_port's probe.
         for fe in ("fe0", "fe1"):
