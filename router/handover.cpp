@@ -259,6 +259,7 @@ void router_core::install(events::session_state&& state) {
             if (f.msg) s->queue.push_back({f.msg, f.qos, f.retain});
         for (auto& q : incoming.queue) s->queue.push_back(std::move(q));
         s->inbound_qos2.insert(incoming.inbound_qos2.begin(), incoming.inbound_qos2.end());
+        recount_queue(*s);
         journal_.rewrite_session(*s);
         if (s->online()) pump(*s);
         return;
@@ -278,6 +279,8 @@ void router_core::install(events::session_state&& state) {
     for (const auto& h : seen)
         if (history_.seen(h.origin) < h.stamp) s->floor[h.origin] = h.stamp;
     for (const auto& [filter, qos] : s->subscriptions) tree_.subscribe(filter, s->id, qos);
+    s->offline_since = now_;
+    recount_queue(*s);
     journal_.rewrite_session(*s);
 
     // What the sender had not routed yet, this router may have: replay it.
@@ -371,6 +374,7 @@ void router_core::peer_leaving(const std::string& router_id) {
 void router_core::tick(clock::time_point now, std::vector<outgoing>& out) {
     now_ = now;
     history_.expire(now);
+    expire_sessions();
     std::vector<std::uint64_t> late;
     for (const auto& [request, p] : pending_)
         if (now >= p.deadline) late.push_back(request);

@@ -9,6 +9,7 @@
 
 #include "common/cluster/endpoint_resolver.hpp"
 #include "common/config/options.hpp"
+#include "router/from_options.hpp"
 #include "router/router_loop.hpp"
 #include "router/store_setup.hpp"
 
@@ -44,8 +45,7 @@ int main(int argc, char** argv, char** envp) {
         cluster.queue_limit = o.common.queue_limit;
         cluster.stats_endpoint = o.common.stats;
         cluster.sys_interval = std::chrono::seconds(o.router.sys_interval_s);
-        router::router_loop loop(ctx, o.router.bind,
-                                 {o.router.max_queued_messages, o.router.max_inflight_messages},
+        router::router_loop loop(ctx, o.router.bind, router::settings_from(o.router),
                                  std::move(cluster));
         if (std::string error; !router::setup_store(loop, o.router, error)) {
             std::cerr << "mqtt-router: " << error << "\n";

@@ -78,6 +78,8 @@ void router_core::restore(store::loaded_state&& state) {
             ++entries;
         }
         s.inbound_qos2.insert(loaded.inbound_qos2.begin(), loaded.inbound_qos2.end());
+        s.offline_since = now_;
+        recount_queue(s);
         for (const auto& [filter, qos] : s.subscriptions) tree_.subscribe(filter, s.id, qos);
         by_id_[s.id] = &s;
         sessions_.emplace(client_id, std::move(fresh));

@@ -30,6 +30,11 @@ class retained_store {
     // false if an entry with a higher (stamp, origin) stays.
     bool set(const message_ptr& msg);
     bool keeps_tombstones() const { return keep_tombstones_; }
+    // A live (not deleted) retained message exists for this topic.
+    bool has(const std::string& topic) const {
+        auto it = messages_.find(topic);
+        return it != messages_.end() && it->second->payload && !it->second->payload->empty();
+    }
     // Calls visit for every retained message whose topic matches `filter`.
     void match(std::string_view filter, const std::function<void(const message_ptr&)>& visit) const;
     // Every entry, tombstones included (for copying the set to another router).

@@ -136,6 +136,7 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
                  events::close_connection{s->conn->conn, events::disconnect_reason::taken_over});
             conns_[*s->conn] = nullptr;
             s->conn.reset();
+            s->offline_since = now_;
             publish_will(*s);
         }
         // A session that was clean lives only as long as its connection;
@@ -239,7 +240,19 @@ void router_core::deliver(session& s, const message_ptr& msg, std::uint8_t qos, 
         ++counters_.dropped_queue_full;
         return;
     }
+    const std::uint64_t size = msg->payload->size();
+    if (settings_.max_queued_bytes != 0 && s.queued_bytes + size > settings_.max_queued_bytes) {
+        ++counters_.dropped_queue_bytes;
+        return;
+    }
+    if (settings_.max_queued_bytes_total != 0 &&
+        queued_bytes_total_ + size > settings_.max_queued_bytes_total) {
+        ++counters_.dropped_queue_total;
+        return;
+    }
     ++counters_.messages_queued;
+    s.queued_bytes += size;
+    queued_bytes_total_ += size;
     s.queue.push_back({msg, qos, retain});
     journal_.add_queued(s, s.queue.back());
 }
@@ -271,6 +284,8 @@ void router_core::pump(session& s) {
     while (s.online() && !s.queue.empty() && s.inflight.size() < settings_.max_inflight_messages) {
         auto q = std::move(s.queue.front());
         s.queue.pop_front();
+        s.queued_bytes -= q.msg->payload->size();
+        queued_bytes_total_ -= q.msg->payload->size();
         send_publish(s, q.msg, q.qos, q.retain, 0, q.seq);
     }
 }
@@ -382,6 +397,7 @@ void router_core::on_disconnect(const conn_ref& from, const events::client_disco
     if (!s) return;  // taken over earlier: its will already fired
 
     s->conn.reset();
+    s->offline_since = now_;
     if (e.reason != events::disconnect_reason::graceful) publish_will(*s);  // MQTT-3.1.2-8
     s->will.reset();  // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
     if (s->clean) end_session(*s);
@@ -443,6 +459,11 @@ void router_core::on_route_publish(events::route_publish&& e) {
 }
 
 void router_core::keep_retained(const message_ptr& m) {
+    if (settings_.max_retained_messages != 0 && m->payload && !m->payload->empty() &&
+        retained_.size() >= settings_.max_retained_messages && !retained_.has(m->topic)) {
+        ++counters_.retained_refused;  // routed as usual, not kept
+        return;
+    }
     if (retained_.set(m)) journal_.retained_changed(*m, retained_.keeps_tombstones());
 }
 
@@ -452,6 +473,7 @@ router_gauges router_core::gauges() const {
         ++(s->online() ? g.sessions_online : g.sessions_offline);
         g.inflight += s->inflight.size();
         g.queued += s->queue.size();
+        g.queued_bytes += s->queued_bytes;
     }
     g.subscriptions = tree_.size();
     g.retained = retained_.size();
@@ -464,7 +486,31 @@ void router_core::end_session(session& s) {
     destroy_session(s);
 }
 
+void router_core::recount_queue(session& s) {
+    queued_bytes_total_ -= s.queued_bytes;
+    s.queued_bytes = 0;
+    for (const auto& q : s.queue) s.queued_bytes += q.msg ? q.msg->payload->size() : 0;
+    queued_bytes_total_ += s.queued_bytes;
+}
+
+void router_core::expire_sessions() {
+    if (settings_.session_expiry.count() == 0 || now_ < next_expiry_check_) return;
+    next_expiry_check_ = now_ + std::chrono::seconds(1);
+    std::vector<session*> expired;
+    for (auto& [id, s] : sessions_)
+        if (!s->online() && !s->clean && now_ - s->offline_since >= settings_.session_expiry)
+            expired.push_back(s.get());
+    for (session* s : expired) {
+        spdlog::info("router: session '{}' offline for over {} s: removed", s->client_id,
+                     settings_.session_expiry.count());
+        ++counters_.sessions_expired;
+        counters_.dropped_session_ended += s->queue.size();
+        destroy_session(*s);
+    }
+}
+
 void router_core::destroy_session(session& s, bool keep_in_store) {
+    queued_bytes_total_ -= s.queued_bytes;
     if (!keep_in_store) journal_.erase_session(s);
     for (const auto& [filter, qos] : s.subscriptions) tree_.unsubscribe(filter, s.id);
     by_id_.erase(s.id);

@@ -43,9 +43,17 @@ namespace router {
 struct router_settings {
     std::size_t max_queued_messages = 1000;  // per session, QoS 1/2 beyond the window
     std::size_t max_inflight_messages = 20;  // per session, unacknowledged QoS 1/2
-    std::string router_id = "router";        // origin of the messages this router accepts
-    std::uint64_t incarnation = 0;           // of this router process (told in connack)
-    bool has_peers = false;  // other routers exist: forward accepted messages to them
+    // Payload bytes queued per session and in all sessions; 0: no limit.
+    std::uint64_t max_queued_bytes = 0;
+    std::uint64_t max_queued_bytes_total = 0;
+    // Retained topics kept (updates of a kept topic always pass); 0: no limit.
+    std::size_t max_retained_messages = 0;
+    // A persistent session offline this long is removed (memory and store);
+    // 0: never. Counted from its disconnect, or from the router's start.
+    std::chrono::seconds session_expiry{0};
+    std::string router_id = "router";  // origin of the messages this router accepts
+    std::uint64_t incarnation = 0;     // of this router process (told in connack)
+    bool has_peers = false;            // other routers exist: forward accepted messages to them
     // How long a CONNECT waits for the peers' answers to its session fetch.
     std::chrono::milliseconds fetch_timeout{5000};
     // Recent routed messages kept to complete sessions that arrive from peers.
@@ -63,6 +71,10 @@ struct router_counters {
     std::uint64_t messages_queued = 0;        // put in a session queue
     std::uint64_t dropped_queue_full = 0;     // QoS 1/2 refused by a full session queue
     std::uint64_t dropped_qos0_offline = 0;   // QoS 0 for an offline session (not queued)
+    std::uint64_t dropped_queue_bytes = 0;    // QoS 1/2 refused: the session's queued bytes
+    std::uint64_t dropped_queue_total = 0;    // QoS 1/2 refused: all sessions' queued bytes
+    std::uint64_t retained_refused = 0;       // new retained topics over the limit (not kept)
+    std::uint64_t sessions_expired = 0;       // persistent sessions removed after the expiry
     std::uint64_t duplicate_qos2 = 0;         // inbound QoS 2 re-sends not routed again
     std::uint64_t wills_published = 0;
     std::uint64_t sessions_taken_over = 0;
@@ -88,6 +100,7 @@ struct router_gauges {
     std::size_t sessions_offline = 0;  // persistent sessions without one
     std::size_t inflight = 0;          // unacknowledged outbound QoS 1/2, every session
     std::size_t queued = 0;            // waiting in session queues, every session
+    std::uint64_t queued_bytes = 0;    // their payload bytes
     std::size_t subscriptions = 0;
     std::size_t retained = 0;
     std::size_t pending_connects = 0;  // CONNECTs waiting for peers' session answers
@@ -244,6 +257,10 @@ class router_core {
     void destroy_session(session& s, bool keep_in_store = false);
     // A clean session ends: its queued messages are dropped (and counted).
     void end_session(session& s);
+    // Recomputes s.queued_bytes after its queue was replaced; keeps the total.
+    void recount_queue(session& s);
+    // Removes persistent sessions offline for longer than the expiry.
+    void expire_sessions();
     void emit(const conn_ref& to, events::event e);
 
     router_settings settings_;
@@ -256,6 +273,8 @@ class router_core {
     subscription_tree tree_;
     retained_store retained_;
     journal journal_;
+    std::uint64_t queued_bytes_total_ = 0;  // every session's queued_bytes
+    clock::time_point next_expiry_check_{};
     subscriber_id next_id_ = 1;
     std::uint64_t hlc_ = 0;                 // hybrid logical clock: ms << 16 | counter
     std::vector<outgoing>* out_ = nullptr;  // valid during handle()

@@ -10,6 +10,7 @@
 // Owned by router_core on the router thread; no locking.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -71,7 +72,9 @@ struct session {
     std::deque<queued_entry> queue;                  // waiting for the window or for the client
     std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
     std::uint16_t last_packet_id = 0;
-    std::uint64_t next_seq = 1;  // of the next outbound entry written to the store
+    std::uint64_t next_seq = 1;      // of the next outbound entry written to the store
+    std::uint64_t queued_bytes = 0;  // payload bytes in `queue`
+    std::chrono::steady_clock::time_point offline_since{};  // when conn last went away
     // After a move from another router: per origin, the highest stamp that
     // router had already routed into this session. Those messages may still
     // reach this router late; they are not delivered again. An entry goes

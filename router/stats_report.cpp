@@ -40,6 +40,10 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("messages.dropped.qos0_offline", c.dropped_qos0_offline);
     s.counter("messages.dropped.qos0_shed", shed);
     s.counter("messages.dropped.session_ended", c.dropped_session_ended);
+    s.counter("messages.dropped.queue_bytes", c.dropped_queue_bytes);
+    s.counter("messages.dropped.queue_total", c.dropped_queue_total);
+    s.counter("retained.refused", c.retained_refused);
+    s.counter("sessions.expired", c.sessions_expired);
     s.counter("wills.published", c.wills_published);
     s.counter("connections.refused.unavailable", c.connects_refused);
     s.counter("sessions.taken_over", c.sessions_taken_over);
@@ -64,6 +68,7 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.gauge("retained", g.retained);
     s.gauge("messages.inflight", g.inflight);
     s.gauge("messages.queued", g.queued);
+    s.gauge("messages.queued_bytes", g.queued_bytes);
     s.gauge("sessions.fetching", g.pending_connects);
     s.gauge("queues.backlog", loop.backlog);
     s.gauge("frontends", loop.frontends);

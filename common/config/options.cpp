@@ -242,6 +242,13 @@ bool convert_router(converter& c, program which, router_options& rt) {
                     rt.max_queued_messages) &&
            c.number("max-inflight-messages", 1, 65'535, rt.max_inflight_messages) &&
            c.number("sys-interval", 0, 86'400, rt.sys_interval_s) &&
+           c.number("max-queued-bytes", 0, std::numeric_limits<std::int64_t>::max(),
+                    rt.max_queued_bytes) &&
+           c.number("max-queued-bytes-total", 0, std::numeric_limits<std::int64_t>::max(),
+                    rt.max_queued_bytes_total) &&
+           c.number("max-retained-messages", 0, std::numeric_limits<std::uint32_t>::max(),
+                    rt.max_retained_messages) &&
+           c.number("session-expiry", 0, 10u * 365 * 86'400, rt.session_expiry_s) &&
            c.id("router-id", rt.router_id) && convert_store(c, rt);
 }
 

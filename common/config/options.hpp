@@ -43,12 +43,16 @@ struct frontend_options {
 };
 
 struct router_options {
-    std::string bind = "tcp://0.0.0.0:7000";  // --bind ENDPOINT (mqtt-router only)
-    std::size_t max_queued_messages = 1000;   // --max-queued-messages N (>= 1)
-    std::size_t max_inflight_messages = 20;   // --max-inflight-messages N (1..65535)
-    std::string router_id;                    // --router-id (default: HOSTNAME-PID)
-    std::vector<std::string> peers;           // --routers (mqtt-router): the other routers
-    std::uint32_t sys_interval_s = 10;        // --sys-interval SECONDS: $SYS topics (0: off)
+    std::string bind = "tcp://0.0.0.0:7000";   // --bind ENDPOINT (mqtt-router only)
+    std::size_t max_queued_messages = 1000;    // --max-queued-messages N (>= 1)
+    std::size_t max_inflight_messages = 20;    // --max-inflight-messages N (1..65535)
+    std::string router_id;                     // --router-id (default: HOSTNAME-PID)
+    std::vector<std::string> peers;            // --routers (mqtt-router): the other routers
+    std::uint32_t sys_interval_s = 10;         // --sys-interval SECONDS: $SYS topics (0: off)
+    std::uint64_t max_queued_bytes = 0;        // --max-queued-bytes BYTES per session (0: none)
+    std::uint64_t max_queued_bytes_total = 0;  // --max-queued-bytes-total BYTES (0: none)
+    std::uint64_t max_retained_messages = 0;   // --max-retained-messages N (0: none)
+    std::uint32_t session_expiry_s = 0;        // --session-expiry SECONDS offline (0: never)
     // Durable state (docs/store.md): the RocksDB store's directory; empty
     // (--data-dir none, the default) keeps everything in memory only.
     std::string data_dir;        // --data-dir DIR|none

@@ -71,6 +71,15 @@ constexpr option_spec table[] = {
      "publish the $SYS/broker/... topics (cluster totals, retained) this often, 0 to turn them "
      "off, 0..86400 (default: 10)"},
     {"router-id", 0, arity::one, rt | bk, "ID", "name of this router (default: HOSTNAME-PID)"},
+    {"max-queued-bytes", 0, arity::one, rt | bk, "BYTES",
+     "payload bytes queued per offline or slow session, 0 for no limit (default: 0)"},
+    {"max-queued-bytes-total", 0, arity::one, rt | bk, "BYTES",
+     "payload bytes queued in all sessions of a router, 0 for no limit (default: 0)"},
+    {"max-retained-messages", 0, arity::one, rt | bk, "N",
+     "retained topics kept; a new one beyond it is delivered but not kept, 0 for no limit "
+     "(default: 0)"},
+    {"session-expiry", 0, arity::one, rt | bk, "SECONDS",
+     "remove a persistent session (and its queue) offline this long, 0 for never (default: 0)"},
     {"data-dir", 0, arity::one, rt | bk, "DIR",
      "directory of the durable store (sessions, queues, retained messages), or 'none' to keep "
      "them in memory only (default: none)"},

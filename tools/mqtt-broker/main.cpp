@@ -11,6 +11,7 @@
 #include "common/config/options.hpp"
 #include "common/stats/combine.hpp"
 #include "frontend/run.hpp"
+#include "router/from_options.hpp"
 #include "router/router_loop.hpp"
 #include "router/store_setup.hpp"
 
@@ -39,9 +40,8 @@ int main(int argc, char** argv, char** envp) {
         router_stats = std::move(s);
     };
     cluster.sys_interval = std::chrono::seconds(options.router.sys_interval_s);
-    router::router_loop router(
-        zctx, endpoint, {options.router.max_queued_messages, options.router.max_inflight_messages},
-        std::move(cluster));
+    router::router_loop router(zctx, endpoint, router::settings_from(options.router),
+                               std::move(cluster));
     if (std::string error; !router::setup_store(router, options.router, error)) {
         std::cerr << "mqtt-broker: " << error << "\n";
         return 1;

@@ -1,0 +1,16 @@
+#include "router/from_options.hpp"
+
+namespace router {
+
+router_settings settings_from(const config::router_options& o) {
+    router_settings s;
+    s.max_queued_messages = o.max_queued_messages;
+    s.max_inflight_messages = o.max_inflight_messages;
+    s.max_queued_bytes = o.max_queued_bytes;
+    s.max_queued_bytes_total = o.max_queued_bytes_total;
+    s.max_retained_messages = o.max_retained_messages;
+    s.session_expiry = std::chrono::seconds(o.session_expiry_s);
+    return s;
+}
+
+}  // namespace router
