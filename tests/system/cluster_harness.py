@@ -6,7 +6,9 @@ processes on loopback, with each process's log in the test's temp dir.
 - Cluster: the processes (mqtt-router --routers <all>, mqtt-frontend --routers <all or some>).
 - LoadSubscriber / LoadPublisher: paho clients with their own reconnect loop
   (clean_session=False, fixed ids) that record numbered payloads; load_report counts what is
-  missing, duplicated or out of order per subscriber and publisher.
+  missing, duplicated or out of order per subscriber and publisher. Publishers carry
+  keep_pubrel_across_failed_reconnects, a fix for a paho 1.6.1 bug that re-sends a QoS 2
+  PUBLISH after its PUBREL when a reconnect attempt fails.
 - ClusterTestCase: one cluster per test (PKI per class), waits until every frontend serves
   every live router, closes clients, kills the processes and prints the tail of every log when
   a test failed (MQTT_TEST_SHOW_LOGS=1: always; MQTT_TEST_KEEP_LOGS=1 keeps the directory).
@@ -163,6 +165,29 @@ class Cluster:
 # Load clients: paho with its own reconnect loop
 # ---------------------------------------------------------------------------------------------
 
+def keep_pubrel_across_failed_reconnects(client):
+    """Works around a paho 1.6.1 bug that duplicates QoS 2 messages. paho resets its outgoing
+    messages at the start of every reconnect attempt, before it knows whether the attempt
+    connects: a QoS 2 message whose PUBREL was sent becomes `resend_pubrel` at the first
+    attempt, and at a second one (the server still down: "Connection failed, retrying") falls
+    into the branch of never-sent messages, so paho sends the PUBLISH again with DUP 0 instead
+    of the PUBREL. The server has released that packet id, so it is a new message (MQTT 3.1.1
+    section 4.3.3: the sender MUST NOT re-send the PUBLISH once it has sent PUBREL). Seen with seed 378589090:
+    "Received PUBREC (Mid: 78)", "Sending PUBREL (Mid: 78)", kill -9, "Connection failed,
+    retrying", CONNACK (1, 0), "Sending PUBLISH (d0, q2, r0, m78)". Keep them at resend_pubrel."""
+    reset = client._messages_reconnect_reset_out
+
+    def reset_keeping_pubrel():
+        with client._out_message_mutex:
+            pubrel = [m for m in client._out_messages.values()
+                      if m.qos == 2 and m.state == mqtt.mqtt_ms_resend_pubrel]
+            reset()
+            for m in pubrel:
+                m.state = mqtt.mqtt_ms_resend_pubrel
+
+    client._messages_reconnect_reset_out = reset_keeping_pubrel
+
+
 def _paho(pki, client_id):
     c = mqtt.Client(client_id=client_id, clean_session=False, protocol=mqtt.MQTTv311)
     c.tls_set_context(pki.client_context())
@@ -275,6 +300,7 @@ class LoadPublisher:
         self._stop = threading.Event()
         self._thread = None
         self.c = _paho(pki, client_id)
+        keep_pubrel_across_failed_reconnects(self.c)
         self.c.on_connect = self._on_connect
         self.c.on_disconnect = self._on_disconnect
         self.c.on_publish = self._on_publish
