@@ -189,10 +189,24 @@ bool router_loop::persist() {
     if (!core_.journal_of().empty()) unwritten_.push_back(core_.journal_of().take());
     const bool sync = sync_ != store::sync_policy::none;
     bool failed = false;
-    if (!unwritten_.empty() && store_failing_ && store_->resume()) failed = true;
+    if (!unwritten_.empty() && store_failing_) {
+        // Reopening the store costs: try at most once a second.
+        const auto now = clock::now();
+        if (now - last_resume_ < std::chrono::seconds(1)) {
+            failed = true;
+        } else {
+            last_resume_ = now;
+            if (store_->resume()) {
+                failed = true;
+                ++counters_.store_failures;
+            }
+        }
+    }
     while (!failed && !unwritten_.empty()) {
         if (auto ec = store_->commit(unwritten_.front(), sync)) {
             failed = true;
+            ++counters_.store_failures;
+            last_resume_ = clock::now();
             break;
         }
         unwritten_.pop_front();
@@ -208,7 +222,6 @@ bool router_loop::persist() {
     }
     // Not durable: no acknowledgement of what this turn accepted.
     store_failing_ = true;
-    ++counters_.store_failures;
     std::erase_if(out_, [this](const router_core::outgoing& o) {
         const auto* a = std::get_if<events::send_ack>(&o.event);
         const bool withheld = a != nullptr && (a->kind == events::ack_kind::puback ||

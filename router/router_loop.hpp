@@ -211,6 +211,7 @@ class router_loop {
     std::uint64_t persisted_hlc_ = 0;
     bool store_failing_ = false;
     clock::time_point last_store_log_{};
+    clock::time_point last_resume_{};
 };
 
 }  // namespace router
