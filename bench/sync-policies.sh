@@ -56,7 +56,7 @@ run_one() {
         sleep 0.1
     done
     "$bin/mqtt-bench" --url "mqtts://127.0.0.1:$port" --cafile "$work/ca.crt" -u bench -P benchpw \
-        --scenario p2p --publishers "$pairs" --qos 1 --closed-loop --inflight 10 --payload 64 \
+        --scenario p2p --publishers "$pairs" --qos 1 --persistent --closed-loop --inflight 10 --payload 64 \
         --warmup 1 --duration "$duration" --drain 5 --json
     kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
     broker_pid=""
@@ -96,7 +96,8 @@ if [[ -n "$report" ]]; then
         echo "# QoS 1 with each store sync policy"
         echo
         echo "Measured $(date -u +%Y-%m-%d) by \`bench/sync-policies.sh --rounds $rounds --duration $duration --pairs $pairs\`:"
-        echo "mqtt-broker over TLS on loopback, $pairs publisher/subscriber pairs, QoS 1, 64-byte payloads,"
+        echo "mqtt-broker over TLS on loopback, $pairs publisher/subscriber pairs with persistent sessions (clean"
+        echo "session 0, so every message is journaled for its subscriber), QoS 1, 64-byte payloads,"
         echo "closed loop with 10 messages in flight per publisher, ${duration} s per run, medians of $rounds"
         echo "alternating rounds. $(nproc) cores shared with other work: compare the ratios, not the"
         echo "absolute numbers. Storage: $(df -T /tmp | awk 'NR==2 {print $2}') under /tmp."

@@ -225,6 +225,12 @@ void router_core::push_to_owner(events::session_state&& state) {
         if (!leaving_.contains(p)) owners.insert(p);
     const auto* owner = cluster::rendezvous_owner(state.client_id, owners);
     if (!owner) {
+        if (journal_.enabled()) {
+            // Every router is leaving (a whole cluster stopping): keep it in
+            // our store for our return; the sender's ack waits for the commit.
+            install(std::move(state));
+            return;
+        }
         spdlog::error("router: no live peer to take session '{}': it is lost with this router",
                       state.client_id);
         return;

@@ -460,7 +460,8 @@ void router_core::on_route_publish(events::route_publish&& e) {
 
 void router_core::keep_retained(const message_ptr& m) {
     if (settings_.max_retained_messages != 0 && m->payload && !m->payload->empty() &&
-        retained_.size() >= settings_.max_retained_messages && !retained_.has(m->topic)) {
+        m->topic.rfind("$SYS/", 0) != 0 && retained_.size() >= settings_.max_retained_messages &&
+        !retained_.has(m->topic)) {
         ++counters_.retained_refused;  // routed as usual, not kept
         return;
     }

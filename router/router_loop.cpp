@@ -214,7 +214,7 @@ bool router_loop::persist() {
     }
     if (!failed) {
         if (store_failing_) {
-            spdlog::warn("router: the store writes again; {} PUBACK/PUBREC withheld so far",
+            spdlog::warn("router: the store writes again; {} acknowledgements withheld so far",
                          counters_.acks_withheld);
             store_failing_ = false;
         }
@@ -222,17 +222,22 @@ bool router_loop::persist() {
     }
     // Not durable: no acknowledgement of what this turn accepted.
     store_failing_ = true;
+    // Whatever tells a peer that state is safe here: acknowledgements of
+    // PUBLISH/PUBREL (PUBCOMP too: its inbound id is erased in the batch),
+    // SUBACK, UNSUBACK, CONNACK and a pushed session's ack.
     std::erase_if(out_, [this](const router_core::outgoing& o) {
-        const auto* a = std::get_if<events::send_ack>(&o.event);
-        const bool withheld = a != nullptr && (a->kind == events::ack_kind::puback ||
-                                               a->kind == events::ack_kind::pubrec);
+        const bool withheld = std::holds_alternative<events::send_ack>(o.event) ||
+                              std::holds_alternative<events::suback>(o.event) ||
+                              std::holds_alternative<events::unsuback>(o.event) ||
+                              std::holds_alternative<events::connack>(o.event) ||
+                              std::holds_alternative<events::session_state_ack>(o.event);
         counters_.acks_withheld += withheld ? 1 : 0;
         return withheld;
     });
     const auto now = clock::now();
     if (now - last_store_log_ > std::chrono::seconds(10)) {
         last_store_log_ = now;
-        spdlog::error("router: {}; {} batches wait, PUBACK/PUBREC withheld until it writes",
+        spdlog::error("router: {}; {} batches wait, acknowledgements withheld until it writes",
                       store_->last_error(), unwritten_.size());
     }
     return false;

@@ -39,8 +39,10 @@
 // commit), synced per --sync: `always` after every event, `batch` once per
 // loop turn (group commit: one sync for all the events read in a turn),
 // `none` not at all. A failed commit keeps its batch to retry next turn (in
-// order, after store::db::resume()) and withholds the PUBACKs and PUBRECs of
-// the turn: publishers re-send once the store writes again.
+// order, after store::db::resume()) and withholds the turn's acknowledgements
+// (PUBACK/PUBREC/PUBCOMP, SUBACK, UNSUBACK, CONNACK, session_state_ack): MQTT
+// 3.1.1 clients re-send on their next connection, a pushing router keeps the
+// session. (While the store fails, unwritten batches stay in memory.)
 //
 // Stats (docs/stats.md): with cluster_settings::stats_endpoint set, a PUB
 // socket bound there gets a snapshot (stats_report.hpp) every stats_interval,

@@ -681,6 +681,30 @@ BOOST_AUTO_TEST_CASE(a_session_fetched_while_leaving_is_pushed_on_not_lost,
     BOOST_TEST(net.core("a").unacknowledged_pushes() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(with_a_store_a_session_pushed_to_a_router_that_leaves_too_is_kept) {
+    // The whole cluster stops at once (docker-compose down): b gets a's push
+    // after it started leaving itself, and nobody is left to take it.
+    network net{"a", "b"};
+    net.core("a").enable_journal();
+    net.core("b").enable_journal();
+    net_client f{net, "a", "fe1", 1, "F"};
+    f.connect_ok(false);
+    f.subscribe(1, {{"f/#", 1}});
+    f.disconnect();
+    net.run();
+    net.take();
+    net.leave("a");
+    net.core("b").peer_leaving("a");
+    net.leave("b");
+    net.run();
+    // b keeps it (in memory and in its journal, i.e. its store) and acknowledges;
+    // a then erases its copy.
+    BOOST_TEST_REQUIRE(net.core("b").find_session("F") != nullptr);
+    BOOST_TEST(net.core("b").find_session("F")->subscriptions.size() == 1u);
+    BOOST_TEST(!net.core("b").journal_of().empty());
+    BOOST_TEST(net.core("a").unacknowledged_pushes() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(two_routers_connecting_the_same_client_the_greater_id_wins) {
     for (const bool b_first : {true, false}) {
         BOOST_TEST_CONTEXT("b_first=" << b_first) {
