@@ -8,7 +8,8 @@ processes on loopback, with each process's log in the test's temp dir.
   (clean_session=False, fixed ids) that record numbered payloads; load_report counts what is
   missing, duplicated or out of order per subscriber and publisher. Publishers carry
   keep_pubrel_across_failed_reconnects, a fix for a paho 1.6.1 bug that re-sends a QoS 2
-  PUBLISH after its PUBREL when a reconnect attempt fails.
+  PUBLISH after its PUBREL when a reconnect attempt fails; every load client carries
+  survive_tls_eof (paho's thread otherwise dies on a TLS EOF from a killed broker).
 - ClusterTestCase: one cluster per test (PKI per class), waits until every frontend serves
   every live router, closes clients, kills the processes and prints the tail of every log when
   a test failed (MQTT_TEST_SHOW_LOGS=1: always; MQTT_TEST_KEEP_LOGS=1 keeps the directory).
@@ -17,6 +18,7 @@ processes on loopback, with each process's log in the test's temp dir.
 import os
 import shutil
 import signal
+import ssl
 import sys
 import tempfile
 import threading
@@ -188,11 +190,32 @@ def keep_pubrel_across_failed_reconnects(client):
     client._messages_reconnect_reset_out = reset_keeping_pubrel
 
 
+def survive_tls_eof(client):
+    """Works around a paho 1.6.1 bug that ends its loop thread for good: a TLS connection
+    the server dropped (a broker killed with -9) can fail a send with ssl.SSLEOFError, which is
+    no ConnectionError, so paho does not catch it and its thread dies with the client (seen in
+    test_21: a subscriber that never reconnected). Turn such errors into ConnectionResetError,
+    which paho handles as a lost connection and reconnects."""
+    def guard(method):
+        def call(*args, **kw):
+            try:
+                return method(*args, **kw)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                raise
+            except ssl.SSLError as e:
+                raise ConnectionResetError(str(e)) from e
+        return call
+
+    client._sock_send = guard(client._sock_send)
+    client._sock_recv = guard(client._sock_recv)
+
+
 def _paho(pki, client_id):
     c = mqtt.Client(client_id=client_id, clean_session=False, protocol=mqtt.MQTTv311)
     c.tls_set_context(pki.client_context())
     c.username_pw_set("alice", USERS["alice"])
     c.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
+    survive_tls_eof(c)
     return c
 
 
