@@ -285,7 +285,7 @@ void router_core::install(events::session_state&& state) {
     for (const auto& h : seen)
         if (history_.seen(h.origin) < h.stamp) s->floor[h.origin] = h.stamp;
     for (const auto& [filter, qos] : s->subscriptions) tree_.subscribe(filter, s->id, qos);
-    s->offline_since = now_;
+    went_offline(*s);
     recount_queue(*s);
     journal_.rewrite_session(*s);
 

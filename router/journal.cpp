@@ -54,6 +54,7 @@ void journal::put_session(const session& s) {
     store::session_record r;
     r.subscriptions = s.subscriptions;
     r.last_packet_id = s.last_packet_id;
+    r.expiry_ms = s.expiry_deadline_ms;
     batch_.put_session(s.client_id, r);
 }
 

@@ -78,7 +78,22 @@ void router_core::restore(store::loaded_state&& state) {
             ++entries;
         }
         s.inbound_qos2.insert(loaded.inbound_qos2.begin(), loaded.inbound_qos2.end());
+        // The expiry clock goes on from where the store says it stood (a
+        // session without a deadline starts it now).
         s.offline_since = now_;
+        s.expiry_deadline_ms = loaded.record.expiry_ms;
+        if (s.expiry_deadline_ms != 0 && settings_.session_expiry.count() != 0) {
+            const auto wall_ms =
+                static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+            const auto left_ms =
+                s.expiry_deadline_ms > wall_ms ? s.expiry_deadline_ms - wall_ms : 0;
+            const auto expiry_ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(settings_.session_expiry);
+            s.offline_since =
+                now_ - (expiry_ms - std::min(expiry_ms, std::chrono::milliseconds(left_ms)));
+        }
         recount_queue(s);
         for (const auto& [filter, qos] : s.subscriptions) tree_.subscribe(filter, s.id, qos);
         by_id_[s.id] = &s;

@@ -157,7 +157,10 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
         sessions_.emplace(e.client_id, std::move(fresh));
     }
     s->clean = e.clean_session;
-    if (!session_present) journal_.put_session(*s);
+    if (!session_present || s->expiry_deadline_ms != 0) {
+        s->expiry_deadline_ms = 0;  // online: no expiry
+        journal_.put_session(*s);
+    }
     s->conn = me;
     s->will = std::move(e.will_message);
     conns_[me] = s;
@@ -397,7 +400,7 @@ void router_core::on_disconnect(const conn_ref& from, const events::client_disco
     if (!s) return;  // taken over earlier: its will already fired
 
     s->conn.reset();
-    s->offline_since = now_;
+    went_offline(*s);
     if (e.reason != events::disconnect_reason::graceful) publish_will(*s);  // MQTT-3.1.2-8
     s->will.reset();  // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
     if (s->clean) end_session(*s);
@@ -485,6 +488,19 @@ router_gauges router_core::gauges() const {
 void router_core::end_session(session& s) {
     counters_.dropped_session_ended += s.queue.size();
     destroy_session(s);
+}
+
+void router_core::went_offline(session& s) {
+    s.offline_since = now_;
+    if (settings_.session_expiry.count() == 0 || s.clean) return;
+    // The deadline in wall-clock time goes to the store, so that the expiry
+    // survives restarts of the router.
+    const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    s.expiry_deadline_ms = static_cast<std::uint64_t>(wall_ms) +
+                           static_cast<std::uint64_t>(settings_.session_expiry.count()) * 1000;
+    journal_.put_session(s);
 }
 
 void router_core::recount_queue(session& s) {

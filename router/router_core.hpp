@@ -257,6 +257,8 @@ class router_core {
     void destroy_session(session& s, bool keep_in_store = false);
     // A clean session ends: its queued messages are dropped (and counted).
     void end_session(session& s);
+    // The client went away: the expiry clock starts (and is journaled).
+    void went_offline(session& s);
     // Recomputes s.queued_bytes after its queue was replaced; keeps the total.
     void recount_queue(session& s);
     // Removes persistent sessions offline for longer than the expiry.

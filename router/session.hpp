@@ -75,6 +75,7 @@ struct session {
     std::uint64_t next_seq = 1;      // of the next outbound entry written to the store
     std::uint64_t queued_bytes = 0;  // payload bytes in `queue`
     std::chrono::steady_clock::time_point offline_since{};  // when conn last went away
+    std::uint64_t expiry_deadline_ms = 0;  // offline with --session-expiry: wall-clock ms, else 0
     // After a move from another router: per origin, the highest stamp that
     // router had already routed into this session. Those messages may still
     // reach this router late; they are not delivered again. An entry goes

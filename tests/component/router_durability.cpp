@@ -18,7 +18,7 @@ using namespace router_test;
 
 // A core whose journal goes to a store after each event.
 struct durable {
-    explicit durable(const std::string& path) {
+    explicit durable(const std::string& path, router::router_settings settings = {}) : f(settings) {
         boost::system::error_code ec;
         std::string message;
         db = store::db::open({path, false}, ec, message);
@@ -153,6 +153,57 @@ BOOST_AUTO_TEST_CASE(sessions_queues_windows_and_retained_survive_a_restart) {
     again.connect(true);
     state = d.load();
     BOOST_TEST(state.sessions.count("sub") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(session_expiry_goes_on_across_a_restart) {
+    store_test::temp_dir dir;
+    router::router_settings s;
+    s.session_expiry = std::chrono::seconds(60);
+    const auto wall_now =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    {
+        durable d(dir.store(), s);
+        durable_client c{d, "fe", 1, "E"};
+        c.connect(false);
+        c.subscribe(1, {{"t", 1}});
+        c.disconnect();
+        const auto record = d.load().sessions.at("E").record;
+        // The deadline is in the store, about 60 s from now.
+        BOOST_TEST(record.expiry_ms >= wall_now + 59'000);
+        BOOST_TEST(record.expiry_ms <= wall_now + 70'000);
+    }
+    {
+        // As if the router had been down for 50 s: 10 s are left.
+        boost::system::error_code ec;
+        std::string message;
+        auto db = store::db::open({dir.store(), false}, ec, message);
+        BOOST_TEST_REQUIRE(db != nullptr, message);
+        store::loaded_state state;
+        BOOST_TEST_REQUIRE(!db->load(state));
+        auto record = state.sessions.at("E").record;
+        record.expiry_ms = wall_now + 10'000;
+        store::batch b;
+        b.put_session("E", record);
+        BOOST_TEST_REQUIRE(!db->commit(b, true));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    durable d(dir.store(), s);
+    BOOST_TEST_REQUIRE(d.f.core.find_session("E") != nullptr);
+    std::vector<router::router_core::outgoing> out;
+    d.f.core.tick(now + std::chrono::seconds(8), out);
+    BOOST_TEST(d.f.core.find_session("E") != nullptr);
+    d.f.core.tick(now + std::chrono::seconds(12), out);
+    BOOST_TEST(d.f.core.find_session("E") == nullptr);  // not 60 s after the restart
+    d.commit();
+    BOOST_TEST(d.load().sessions.count("E") == 0u);  // gone from the store too
+    // A client that comes back clears its deadline.
+    durable_client back{d, "fe", 2, "F"};
+    back.connect(false);
+    back.disconnect();
+    back.connect(false);
+    BOOST_TEST(d.load().sessions.at("F").record.expiry_ms == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(fan_out_stores_a_message_once) {
