@@ -49,7 +49,8 @@ struct router_settings {
     // Retained topics kept (updates of a kept topic always pass); 0: no limit.
     std::size_t max_retained_messages = 0;
     // A persistent session offline this long is removed (memory and store);
-    // 0: never. Counted from its disconnect, or from the router's start.
+    // 0: never. Counted from its disconnect; the deadline is stored, so it
+    // goes on across restarts.
     std::chrono::seconds session_expiry{0};
     std::string router_id = "router";  // origin of the messages this router accepts
     std::uint64_t incarnation = 0;     // of this router process (told in connack)
