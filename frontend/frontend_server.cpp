@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
+#include "common/util/wall_clock.hpp"
 #include "frontend/net/listener.hpp"
 #include "frontend/net/session_base.hpp"
 
@@ -82,10 +83,7 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
             shed_qos0();
             return;
         }
-        p->received_us =
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
+        p->received_us = util::wall_clock_us();
         ++publishes_forwarded_;
     }
     if (const auto* c = std::get_if<events::client_connect>(&e)) {

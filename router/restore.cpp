@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/util/wall_clock.hpp"
 #include "router/router_core.hpp"
 #include "router/session_transfer.hpp"
 
@@ -83,10 +84,7 @@ void router_core::restore(store::loaded_state&& state) {
         s.offline_since = now_;
         s.expiry_deadline_ms = loaded.record.expiry_ms;
         if (s.expiry_deadline_ms != 0 && settings_.session_expiry.count() != 0) {
-            const auto wall_ms =
-                static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count());
+            const auto wall_ms = util::wall_clock_ms();
             const auto left_ms =
                 s.expiry_deadline_ms > wall_ms ? s.expiry_deadline_ms - wall_ms : 0;
             const auto expiry_ms =

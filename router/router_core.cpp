@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "common/topic/topic.hpp"
-
+#include "common/util/wall_clock.hpp"
 namespace router {
 
 namespace {
@@ -416,10 +416,7 @@ void router_core::publish_will(session& s) {
 }
 
 std::uint64_t router_core::next_stamp() {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    hlc_ = std::max(hlc_ + 1, static_cast<std::uint64_t>(ms) << 16);
+    hlc_ = std::max(hlc_ + 1, util::wall_clock_ms() << 16);
     return hlc_;
 }
 
@@ -495,11 +492,8 @@ void router_core::went_offline(session& s) {
     if (settings_.session_expiry.count() == 0 || s.clean) return;
     // The deadline in wall-clock time goes to the store, so that the expiry
     // survives restarts of the router.
-    const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-    s.expiry_deadline_ms = static_cast<std::uint64_t>(wall_ms) +
-                           static_cast<std::uint64_t>(settings_.session_expiry.count()) * 1000;
+    s.expiry_deadline_ms =
+        util::wall_clock_ms() + static_cast<std::uint64_t>(settings_.session_expiry.count()) * 1000;
     journal_.put_session(s);
 }
 

@@ -32,6 +32,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/util/wall_clock.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
 #include "frontend/net/session_base.hpp"
@@ -185,10 +186,7 @@ class session final : public session_base {
     // The deliveries of the write that just completed reached the socket.
     void record_latencies() {
         if (in_flight_received_.empty()) return;
-        const auto now_us =
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
+        const auto now_us = util::wall_clock_us();
         // Wall clocks of two hosts may disagree: a "negative" latency counts as 0.
         for (const auto t : in_flight_received_)
             server_.record_delivery_latency(now_us > t ? now_us - t : 0);
