@@ -88,7 +88,7 @@ void router_core::complete(std::uint64_t request) {
     // Peers that fetched the same client id meanwhile, and gave way to us or
     // we to them: the session (if we hold it now) goes to the first.
     for (const auto& d : p.deferred) {
-        auto state = answer_fetch(client_id);
+        auto state = answer_fetch(client_id, d.requester);
         state.request = d.request;
         out_->push_back({d.to, std::move(state), destination::socket});
     }
@@ -114,17 +114,18 @@ void router_core::on_session_fetch(const std::string& from, events::session_fetc
             // Contest: the greater router id wins; we answer once our own
             // fetch has collected what the others held.
             p.aborted = true;
-            p.deferred.push_back({from, f.request});
+            p.deferred.push_back({from, f.request, f.requester});
             return;
         }
         // We win: the requester gives way when it sees our fetch.
     }
-    auto state = answer_fetch(f.client_id);
+    auto state = answer_fetch(f.client_id, f.requester);
     state.request = f.request;
     out_->push_back({from, std::move(state), destination::socket});
 }
 
-events::session_state router_core::answer_fetch(const std::string& client_id) {
+events::session_state router_core::answer_fetch(const std::string& client_id,
+                                                const std::string& requester) {
     if (auto it = pushed_.find(client_id); it != pushed_.end()) {
         events::session_state state;
         state.client_id = client_id;
@@ -132,10 +133,11 @@ events::session_state router_core::answer_fetch(const std::string& client_id) {
         state.pushed_to = it->second;
         return state;
     }
-    return give_up(client_id);
+    return give_up(client_id, requester);
 }
 
-events::session_state router_core::give_up(const std::string& client_id) {
+events::session_state router_core::give_up(const std::string& client_id,
+                                           const std::string& requester) {
     events::session_state state;
     state.client_id = client_id;
     state.sender = settings_.router_id;
@@ -159,7 +161,9 @@ events::session_state router_core::give_up(const std::string& client_id) {
     state.found = true;
     state.seen = history_.seen();
     ++counters_.sessions_handed_out;
-    destroy_session(s);
+    // In our store until the requester acknowledges it (it commits first).
+    destroy_session(s, /*keep_in_store=*/journal_.enabled());
+    if (journal_.enabled()) unacked_pushes_[client_id] = requester;
     return state;
 }
 
@@ -235,6 +239,7 @@ void router_core::push_to_owner(events::session_state&& state) {
                       state.client_id);
         return;
     }
+    if (state.request != 0) acknowledge_fetched(state);  // passed on: answer its giver now
     state.request = 0;
     state.sender = settings_.router_id;
     state.found = true;
@@ -245,8 +250,17 @@ void router_core::push_to_owner(events::session_state&& state) {
     out_->push_back({*owner, std::move(state), destination::peer});
 }
 
+void router_core::acknowledge_fetched(const events::session_state& state) {
+    if (state.sender.empty() || state.sender == settings_.router_id) return;
+    out_->push_back({state.sender, events::session_state_ack{state.client_id, settings_.router_id},
+                     destination::peer});
+}
+
 void router_core::install(events::session_state&& state) {
     ++counters_.sessions_fetched;
+    // A fetched session: its giver keeps it in its store until this ack,
+    // which leaves after our commit of what follows.
+    if (state.request != 0) acknowledge_fetched(state);
     session* s = nullptr;
     if (auto it = sessions_.find(state.client_id); it != sessions_.end()) {
         // Two routers held it (their views of the cluster differed): keep
@@ -346,12 +360,24 @@ void router_core::peer_up(const std::string& router_id, std::vector<outgoing>& o
     peers_.insert(router_id);
     leaving_.erase(router_id);
     if (settings_.has_peers && !retained_synced_ && sync_from_.empty()) request_retained_sync();
+    // Everything it has not acknowledged, first (it may have restarted and
+    // lost what it had not committed; duplicates it drops).
+    if (settings_.has_peers) {
+        auto& ob = outboxes_[router_id];
+        resend_outbox(router_id, ob, ob.acked);
+    }
     out_ = nullptr;
 }
 
 void router_core::peer_down(const std::string& router_id, std::vector<outgoing>& out) {
     out_ = &out;
     peers_.erase(router_id);
+    // Its outbox keeps what it did not acknowledge, durably, for when it
+    // returns: the acknowledgements held for it need not wait. One that left
+    // gracefully handed its sessions over: its outbox is moot.
+    for (auto& h : held_acks_) h.waiting.erase(router_id);
+    release_held_acks();
+    if (leaving_.contains(router_id)) forget_outbox(router_id);
     leaving_.erase(router_id);
     std::vector<std::uint64_t> done;
     for (auto& [request, p] : pending_)

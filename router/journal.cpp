@@ -150,4 +150,20 @@ store::batch journal::take() {
     return out;
 }
 
+void journal::add_forward(const std::string& peer, const message_ptr& m) {
+    if (!enabled_) return;
+    const std::uint64_t id = ref(m);
+    batch_.put_forward(peer, {m->stamp, id});
+}
+
+void journal::remove_forward(const std::string& peer, const message_ptr& m) {
+    if (!enabled_) return;
+    batch_.erase_forward(peer, m->stamp);
+    unref(m);
+}
+
+void journal::put_high_water(const std::string& origin, std::uint64_t stamp) {
+    if (enabled_) batch_.put_meta("hw/" + origin, stamp);
+}
+
 }  // namespace router

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "router/message.hpp"
 #include "router/session.hpp"
@@ -54,6 +55,13 @@ class journal {
     void retained_changed(const message& m, bool keep_tombstone);
 
     void put_meta(std::string_view name, std::uint64_t value);
+
+    // The outbox towards a peer router (forwarding.cpp): an entry refers to
+    // its message like an outbound entry does.
+    void add_forward(const std::string& peer, const message_ptr& m);
+    void remove_forward(const std::string& peer, const message_ptr& m);
+    // The highest reliable stamp committed from an origin (meta hw/<origin>).
+    void put_high_water(const std::string& origin, std::uint64_t stamp);
 
     // What to commit; the journal starts a new batch.
     store::batch take();

@@ -98,6 +98,28 @@ void router_core::restore(store::loaded_state&& state) {
         sessions_.emplace(client_id, std::move(fresh));
         ++restored;
     }
+    // Outboxes towards peers: sent again when each peer answers.
+    std::size_t forwards = 0;
+    for (const auto& [peer, entries] : state.forward) {
+        auto& ob = outboxes_[peer];
+        for (const auto& f : entries) {
+            auto it = messages.find(f.message_id);
+            if (it == messages.end()) {
+                journal_.raw().erase_forward(peer, f.stamp);  // its message is gone
+                ++repaired;
+                continue;
+            }
+            ++it->second->store_refs;
+            ob.entries.push_back(it->second);
+            ob.bytes += it->second->payload->size();
+            ++forwards;
+        }
+    }
+    // What this router committed from each peer: what peers send again up to
+    // there is a duplicate.
+    for (const auto& [name, value] : state.meta)
+        if (name.rfind("hw/", 0) == 0) taken_hw_[name.substr(3)] = value;
+
     for (const auto& [id, m] : messages) {
         if (m->store_refs != 0) continue;
         journal_.raw().erase_message(id);  // nobody refers to it any more
@@ -105,8 +127,8 @@ void router_core::restore(store::loaded_state&& state) {
     }
     spdlog::info(
         "router: restored {} persistent sessions ({} queued or in-flight messages), {} "
-        "retained messages{}",
-        restored, entries, retained_.size(),
+        "retained messages, {} messages for peers{}",
+        restored, entries, retained_.size(), forwards,
         repaired ? fmt::format("; {} stale records removed", repaired) : std::string());
 }
 

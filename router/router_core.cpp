@@ -59,14 +59,21 @@ void router_core::dispatch(const std::string& from, events::event&& e, bool fetc
                 on_disconnect(c, ev);
             else if constexpr (std::is_same_v<T, events::route_publish>)
                 on_route_publish(std::move(ev));
+            else if constexpr (std::is_same_v<T, events::route_ack>)
+                on_route_ack(ev);
             else if constexpr (std::is_same_v<T, events::session_fetch>)
                 on_session_fetch(from, std::move(ev));
             else if constexpr (std::is_same_v<T, events::session_state>)
                 on_session_state(from, std::move(ev));
             else if constexpr (std::is_same_v<T, events::session_state_ack>) {
-                // Durable at its new owner: now it may go from our store.
-                if (unacked_pushes_.erase(ev.client_id) > 0)
-                    journal_.raw().erase_session(ev.client_id);
+                // Durable at its new owner: now it may go from our store
+                // (unless it came back here meanwhile).
+                auto it = unacked_pushes_.find(ev.client_id);
+                if (it != unacked_pushes_.end() && it->second == ev.sender) {
+                    unacked_pushes_.erase(it);
+                    if (!sessions_.contains(ev.client_id))
+                        journal_.raw().erase_session(ev.client_id);
+                }
             } else if constexpr (std::is_same_v<T, events::retained_sync_request>)
                 on_retained_sync_request(from, ev);
             else if constexpr (std::is_same_v<T, events::retained_sync>)
@@ -191,18 +198,21 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
         // PUBREL was already routed; only acknowledge it again.
         if (!s->inbound_qos2.insert(packet_id).second) {
             ++counters_.duplicate_qos2;
-            emit(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id});
+            acknowledge(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id}, 0);
             return;
         }
         journal_.put_inbound(*s, packet_id);
     }
 
-    accept(std::move(e.topic), std::move(e.payload), qos, e.retain, e.received_us);
+    const auto stamp =
+        accept(std::move(e.topic), std::move(e.payload), qos, e.retain, e.received_us);
 
+    // Acknowledgement follows durability: here (the loop commits before it
+    // sends) and at every live peer (route_ack).
     if (qos == 1)
-        emit(from, events::send_ack{from.conn, events::ack_kind::puback, packet_id});
+        acknowledge(from, events::send_ack{from.conn, events::ack_kind::puback, packet_id}, stamp);
     else if (qos == 2)
-        emit(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id});
+        acknowledge(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id}, stamp);
 }
 
 void router_core::route(const message_ptr& msg) {
@@ -420,21 +430,18 @@ std::uint64_t router_core::next_stamp() {
     return hlc_;
 }
 
-void router_core::accept(std::string topic, std::string payload, std::uint8_t qos, bool retain,
-                         std::uint64_t received_us) {
+std::uint64_t router_core::accept(std::string topic, std::string payload, std::uint8_t qos,
+                                  bool retain, std::uint64_t received_us) {
     ++counters_.received_by_qos[std::min<std::uint8_t>(qos, 2)];
     counters_.payload_bytes_received += payload.size();
     counters_.bytes_received_by_qos[std::min<std::uint8_t>(qos, 2)] += payload.size();
     auto m = make_message(std::move(topic), std::move(payload), qos, retain, next_stamp(),
                           settings_.router_id);
     m->received_us = received_us;
-    if (settings_.has_peers)
-        out_->push_back({std::string(),
-                         events::route_publish{m->origin, m->stamp, m->topic, *m->payload, qos,
-                                               retain, received_us},
-                         destination::all_peers});
+    if (settings_.has_peers) forward(m);
     if (m->retain) keep_retained(m);
     route(m);
+    return m->stamp;
 }
 
 void router_core::publish_local(std::string topic, std::string payload,
@@ -449,6 +456,7 @@ void router_core::publish_local(std::string topic, std::string payload,
 
 void router_core::on_route_publish(events::route_publish&& e) {
     if (e.origin == settings_.router_id) return;  // our own, echoed by the mesh
+    if ((e.qos > 0 || e.retain) && !take_forwarded(e)) return;
     hlc_ = std::max(hlc_, e.stamp);
     ++counters_.messages_from_peers;
     auto m = make_message(std::move(e.topic), std::move(e.payload), e.qos, e.retain, e.stamp,
@@ -479,6 +487,8 @@ router_gauges router_core::gauges() const {
     g.subscriptions = tree_.size();
     g.retained = retained_.size();
     g.pending_connects = pending_.size();
+    g.held_acks = held_acks_.size();
+    for (const auto& [peer, ob] : outboxes_) g.outbox += ob.entries.size();
     return g;
 }
 

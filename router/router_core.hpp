@@ -15,6 +15,12 @@
 // and leave() pushes every persistent session to its new owner. Sessions
 // that arrive are completed from the recent message history.
 //
+// Reliable messages (QoS 1/2, or retained) go to the peers through a
+// per-peer outbox (forwarding.cpp), kept in the store until the peer
+// acknowledges them (route_ack, sent by a peer after it committed them); a
+// client's PUBACK/PUBREC waits until every live peer acknowledged its
+// message (or died: its outbox then keeps the message for when it returns).
+//
 // Single-threaded: only the router thread (router_loop) calls it. Tests drive
 // it directly or through router_loop over inproc://.
 #pragma once
@@ -22,6 +28,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -60,6 +68,11 @@ struct router_settings {
     // Recent routed messages kept to complete sessions that arrive from peers.
     std::chrono::milliseconds history_age{60000};
     std::size_t history_count = 200000;
+    // Reliable messages kept per peer router until it acknowledges them (a
+    // dead peer's outbox grows until it returns); beyond either bound the
+    // oldest are dropped (counted). 0: no limit.
+    std::size_t max_forward_messages = 100000;
+    std::uint64_t max_forward_bytes = 256ull << 20;
 };
 
 struct router_counters {
@@ -85,6 +98,12 @@ struct router_counters {
     std::uint64_t session_conflicts = 0;    // a session arrived while one existed here
     std::uint64_t handover_gaps = 0;        // arrived sessions the history could not complete
     std::uint64_t connects_refused = 0;     // CONNACK 3: leaving, or lost a contest
+    // Acknowledged forwarding between routers (forwarding.cpp).
+    std::uint64_t acks_held = 0;           // client PUBACK/PUBRECs that waited for peers
+    std::uint64_t forward_resent = 0;      // outbox messages sent again (peer back, or gap)
+    std::uint64_t forward_duplicates = 0;  // reliable messages from peers already committed
+    std::uint64_t forward_gaps = 0;        // resends asked: a peer's chain had a gap
+    std::uint64_t forward_dropped = 0;     // outbox messages dropped: over its bounds
     // Accepted here (clients' PUBLISHes and wills) and sent (first sends), by
     // QoS; bytes are payload bytes.
     std::uint64_t received_by_qos[3] = {0, 0, 0};
@@ -105,6 +124,8 @@ struct router_gauges {
     std::size_t subscriptions = 0;
     std::size_t retained = 0;
     std::size_t pending_connects = 0;  // CONNECTs waiting for peers' session answers
+    std::size_t held_acks = 0;         // client acknowledgements waiting for peers
+    std::size_t outbox = 0;            // messages not yet acknowledged by a peer, all peers
 };
 
 class router_core {
@@ -150,6 +171,10 @@ class router_core {
     // (without wills: their sessions live on) and every persistent session is
     // pushed to its owner among the live peers. New CONNECTs get CONNACK 3.
     void leave(std::vector<outgoing>& out);
+    // The end of a loop turn, before the loop commits the journal: the
+    // route_acks of what peers sent this turn, and the per-origin high-water
+    // marks they vouch for (journaled), so they leave only after the commit.
+    void end_turn(std::vector<outgoing>& out);
     // Publishes a retained message on this router only (not forwarded to
     // peers): the $SYS topics, which every router computes for itself.
     void publish_local(std::string topic, std::string payload, std::vector<outgoing>& out);
@@ -198,6 +223,7 @@ class router_core {
         struct answer {
             std::string to;
             std::uint64_t request = 0;
+            std::string requester;  // router id
         };
         std::vector<answer> deferred;  // fetches to answer once this completes
     };
@@ -210,10 +236,13 @@ class router_core {
     void on_session_state(const std::string& from, events::session_state&& e);
     void on_retained_sync_request(const std::string& from, const events::retained_sync_request& r);
     void on_retained_sync(events::retained_sync&& e);
-    // Gives the session up to a peer: closes its connection (a takeover,
-    // will included) and returns its state; found=false if there is none
-    // (or it was clean).
-    events::session_state give_up(const std::string& client_id);
+    // Gives the session up to a peer (`requester`): closes its connection (a
+    // takeover, will included) and returns its state; found=false if there
+    // is none (or it was clean). With a store the session stays there until
+    // the requester acknowledges it (session_state_ack).
+    events::session_state give_up(const std::string& client_id, const std::string& requester);
+    // Tells the router that gave us a fetched session that we hold it.
+    void acknowledge_fetched(const events::session_state& state);
     // Adopts a session from a peer (offline) and completes it from history.
     void install(events::session_state&& state);
     // install(), or while leaving, push_to_owner().
@@ -221,7 +250,7 @@ class router_core {
     // Sends the session to its owner among the live peers that are not leaving.
     void push_to_owner(events::session_state&& state);
     // What to answer a fetch: pushed_to if we pushed it away, else give_up().
-    events::session_state answer_fetch(const std::string& client_id);
+    events::session_state answer_fetch(const std::string& client_id, const std::string& requester);
     void request_retained_sync();
     void on_publish(const conn_ref& from, events::client_publish&& e);
     void on_ack(const conn_ref& from, const events::client_ack& e);
@@ -230,9 +259,40 @@ class router_core {
     void on_disconnect(const conn_ref& from, const events::client_disconnect& e);
     void on_route_publish(events::route_publish&& e);
     // Stamps a message this router accepted, retains and routes it locally,
-    // and forwards it to the peer routers.
-    void accept(std::string topic, std::string payload, std::uint8_t qos, bool retain,
-                std::uint64_t received_us);
+    // and forwards it to the peer routers; returns its stamp.
+    std::uint64_t accept(std::string topic, std::string payload, std::uint8_t qos, bool retain,
+                         std::uint64_t received_us);
+
+    // ---- acknowledged forwarding (forwarding.cpp) ----
+    // The unacknowledged reliable messages for one peer, and the chain state.
+    struct peer_outbox {
+        std::deque<message_ptr> entries;  // ascending stamp
+        std::uint64_t bytes = 0;          // their payload bytes
+        std::uint64_t acked = 0;          // the highest stamp the peer acknowledged
+        std::uint64_t last_sent = 0;      // `prev` of the next send; 0: unknown
+    };
+    // A client acknowledgement waiting for peers to acknowledge `stamp`.
+    struct held_ack {
+        conn_ref to;
+        events::send_ack ack;
+        std::uint64_t stamp = 0;
+        std::set<std::string> waiting;  // live peers that have not acknowledged it
+    };
+    // Sends m to the peers: reliable ones through every known peer's outbox.
+    void forward(const message_ptr& m);
+    void send_forward(const std::string& peer, peer_outbox& ob, const message_ptr& m);
+    // Sends `to` its acknowledgement of the message stamped `stamp` once
+    // every live peer has acknowledged that stamp (in order: held ones first).
+    void acknowledge(const conn_ref& to, events::send_ack ack, std::uint64_t stamp);
+    void release_held_acks();
+    void on_route_ack(const events::route_ack& a);
+    // Sends the outbox again, after `acked` (a peer that came back or found a gap).
+    void resend_outbox(const std::string& peer, peer_outbox& ob, std::uint64_t acked);
+    void trim_outbox(const std::string& peer, peer_outbox& ob, std::uint64_t acked);
+    // A peer that left gracefully: nothing of its outbox is needed any more.
+    void forget_outbox(const std::string& peer);
+    // False (and asks for a resend) if e is a duplicate or follows a gap.
+    bool take_forwarded(const events::route_publish& e);
     std::uint64_t next_stamp();
 
     // The session a live connection belongs to (nullptr if unknown or taken over).
@@ -293,10 +353,20 @@ class router_core {
     std::unordered_map<std::string, std::uint64_t> pending_clients_;            // -> request
     std::uint64_t next_request_ = 1;
     bool leaving_self_ = false;
-    std::unordered_map<std::string, std::string> pushed_;          // client id -> new owner
-    std::unordered_map<std::string, std::string> unacked_pushes_;  // client id -> new owner
+    std::unordered_map<std::string, std::string> pushed_;  // client id -> new owner
+    // Sessions pushed away, or handed out on a fetch with a store: client id
+    // -> new owner; in our store until it acknowledges.
+    std::unordered_map<std::string, std::string> unacked_pushes_;
     bool retained_synced_ = false;
     std::string sync_from_;  // peer asked for its retained set
+
+    // Acknowledged forwarding state (forwarding.cpp).
+    std::map<std::string, peer_outbox> outboxes_;  // by peer router id: every peer known
+    std::deque<held_ack> held_acks_;
+    // Per origin: the highest reliable stamp taken (journaled as hw/<origin>).
+    std::unordered_map<std::string, std::uint64_t> taken_hw_;
+    std::map<std::string, std::uint64_t> acks_due_;                    // per origin, this turn
+    std::unordered_map<std::string, clock::time_point> resend_asked_;  // per origin in a gap
 };
 
 }  // namespace router

@@ -180,6 +180,7 @@ void router_loop::attach_store(std::unique_ptr<store::db> db, store::sync_policy
 }
 
 bool router_loop::persist() {
+    core_.end_turn(out_);  // route_acks: after the commit below, like every ack
     if (!store_) return true;
     if (core_.hlc() != persisted_hlc_) {
         // Stamps keep growing across a restart even if the clock went back.
@@ -217,6 +218,11 @@ bool router_loop::persist() {
             spdlog::warn("router: the store writes again; {} acknowledgements withheld so far",
                          counters_.acks_withheld);
             store_failing_ = false;
+            // Peers' messages are cumulative acknowledgements: the last ones
+            // withheld are now true (their batches were written, in order).
+            for (auto& [origin, ack] : withheld_route_acks_)
+                out_.push_back({origin, std::move(ack), router_core::destination::peer});
+            withheld_route_acks_.clear();
         }
         return true;
     }
@@ -226,11 +232,14 @@ bool router_loop::persist() {
     // PUBLISH/PUBREL (PUBCOMP too: its inbound id is erased in the batch),
     // SUBACK, UNSUBACK, CONNACK and a pushed session's ack.
     std::erase_if(out_, [this](const router_core::outgoing& o) {
+        if (const auto* a = std::get_if<events::route_ack>(&o.event); a && !a->resend)
+            withheld_route_acks_[o.to] = *a;
         const bool withheld = std::holds_alternative<events::send_ack>(o.event) ||
                               std::holds_alternative<events::suback>(o.event) ||
                               std::holds_alternative<events::unsuback>(o.event) ||
                               std::holds_alternative<events::connack>(o.event) ||
-                              std::holds_alternative<events::session_state_ack>(o.event);
+                              std::holds_alternative<events::session_state_ack>(o.event) ||
+                              std::holds_alternative<events::route_ack>(o.event);
         counters_.acks_withheld += withheld ? 1 : 0;
         return withheld;
     });

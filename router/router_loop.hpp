@@ -42,7 +42,8 @@
 // order, after store::db::resume()) and withholds the turn's acknowledgements
 // (PUBACK/PUBREC/PUBCOMP, SUBACK, UNSUBACK, CONNACK, session_state_ack): MQTT
 // 3.1.1 clients re-send on their next connection, a pushing router keeps the
-// session. (While the store fails, unwritten batches stay in memory.)
+// session; the latest withheld route_ack per peer goes out once the store
+// writes again. (While the store fails, unwritten batches stay in memory.)
 //
 // Stats (docs/stats.md): with cluster_settings::stats_endpoint set, a PUB
 // socket bound there gets a snapshot (stats_report.hpp) every stats_interval,
@@ -210,6 +211,8 @@ class router_loop {
     std::unique_ptr<store::db> store_;
     store::sync_policy sync_ = store::sync_policy::batch;
     std::deque<store::batch> unwritten_;  // failed commits, oldest first
+    // The latest route_ack per origin not sent while the store failed.
+    std::unordered_map<std::string, events::route_ack> withheld_route_acks_;
     std::uint64_t persisted_hlc_ = 0;
     bool store_failing_ = false;
     clock::time_point last_store_log_{};

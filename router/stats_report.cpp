@@ -52,6 +52,11 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("sessions.pushed", c.sessions_pushed);
     s.counter("sessions.conflicts", c.session_conflicts);
     s.counter("sessions.handover_gaps", c.handover_gaps);
+    s.counter("forward.acks_held", c.acks_held);
+    s.counter("forward.resent", c.forward_resent);
+    s.counter("forward.duplicates", c.forward_duplicates);
+    s.counter("forward.gaps", c.forward_gaps);
+    s.counter("forward.dropped", c.forward_dropped);
     s.counter("events.malformed", loop.malformed_events);
     s.counter("queues.paused_reads", loop.counters ? loop.counters->paused_reads : 0);
     s.counter("queues.backlogged", loop.counters ? loop.counters->backlog_events : 0);
@@ -70,6 +75,8 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.gauge("messages.queued", g.queued);
     s.gauge("messages.queued_bytes", g.queued_bytes);
     s.gauge("sessions.fetching", g.pending_connects);
+    s.gauge("forward.held_acks", g.held_acks);
+    s.gauge("forward.outbox", g.outbox);
     s.gauge("queues.backlog", loop.backlog);
     s.gauge("frontends", loop.frontends);
     s.gauge("peers", loop.live_peers);

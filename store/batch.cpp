@@ -89,6 +89,20 @@ void batch::erase_retained(std::string_view topic) {
     (void)rep_->Delete(cf(family::retained), topic);
 }
 
+void batch::put_forward(std::string_view peer, const forward_record& f) {
+    (void)rep_->Put(cf(family::forward), codec::forward_key(peer, f.stamp),
+                    codec::encode_u64(f.message_id));
+}
+
+void batch::erase_forward(std::string_view peer, std::uint64_t stamp) {
+    (void)rep_->Delete(cf(family::forward), codec::forward_key(peer, stamp));
+}
+
+void batch::erase_forward_peer(std::string_view peer) {
+    const std::string begin = codec::client_prefix(peer);
+    (void)rep_->DeleteRange(cf(family::forward), begin, codec::prefix_end(begin));
+}
+
 std::size_t batch::bytes() const {
     return rep_->GetDataSize();
 }

@@ -63,6 +63,12 @@ class batch {
     // Drops the topic's record altogether (e.g. an expired tombstone).
     void erase_retained(std::string_view topic);
 
+    // The outbox of forwarded messages a peer router has not acknowledged.
+    void put_forward(std::string_view peer, const forward_record& f);
+    void erase_forward(std::string_view peer, std::uint64_t stamp);
+    // Every entry for that peer (one range deletion).
+    void erase_forward_peer(std::string_view peer);
+
     // Size of the encoded batch in bytes (what the log record will take).
     std::size_t bytes() const;
     // Number of operations.

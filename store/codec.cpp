@@ -112,6 +112,16 @@ bool decode_inbound_key(std::string_view key, std::string& client_id, std::uint1
     return r.done();
 }
 
+std::string forward_key(std::string_view peer, std::uint64_t stamp) {
+    std::string out = client_prefix(peer);
+    put_be(out, stamp, 8);
+    return out;
+}
+
+bool decode_forward_key(std::string_view key, std::string& peer, std::uint64_t& stamp) {
+    return decode_outbound_key(key, peer, stamp);  // the same layout
+}
+
 std::string prefix_end(std::string_view prefix) {
     std::string end(prefix);
     while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();

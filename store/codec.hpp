@@ -37,6 +37,10 @@ bool decode_outbound_key(std::string_view key, std::string& client_id, std::uint
 std::string inbound_key(std::string_view client_id, std::uint16_t packet_id);
 bool decode_inbound_key(std::string_view key, std::string& client_id, std::uint16_t& packet_id);
 
+// [u32 length][peer router id][u64 stamp]
+std::string forward_key(std::string_view peer, std::uint64_t stamp);
+bool decode_forward_key(std::string_view key, std::string& peer, std::uint64_t& stamp);
+
 // The smallest key greater than every key that starts with `prefix` (the end
 // of a DeleteRange over the prefix). The prefix must contain a byte < 0xff,
 // which every client_prefix does (its length bytes).

@@ -33,7 +33,8 @@ const std::array<std::string, family_count>& family_names() {
                                                              "sessions",
                                                              "outbound",
                                                              "inbound",
-                                                             "retained"};
+                                                             "retained",
+                                                             "forward"};
     return names;
 }
 
@@ -42,7 +43,7 @@ rocksdb::ColumnFamilyHandle* batch_handle(family f) {
         fixed_handle{0, family_names()[0]}, fixed_handle{1, family_names()[1]},
         fixed_handle{2, family_names()[2]}, fixed_handle{3, family_names()[3]},
         fixed_handle{4, family_names()[4]}, fixed_handle{5, family_names()[5]},
-        fixed_handle{6, family_names()[6]}};
+        fixed_handle{6, family_names()[6]}, fixed_handle{7, family_names()[7]}};
     return &handles[static_cast<std::size_t>(f)];
 }
 

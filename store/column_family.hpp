@@ -26,9 +26,12 @@ enum class family : std::uint32_t {
     outbound = 4,  // [len][client id][seq] -> outbound entry
     inbound = 5,   // [len][client id][packet id] -> (empty)
     retained = 6,  // topic -> stored message
+    forward = 7,   // [len][peer router id][stamp] -> message id (format 2)
 };
 
-inline constexpr std::size_t family_count = 7;
+inline constexpr std::size_t family_count = 7 + 1;
+// The first family that format 1 stores lack (created when they are opened).
+inline constexpr std::size_t first_format2_family = 7;
 
 // Names as stored in the MANIFEST, indexed by id.
 const std::array<std::string, family_count>& family_names();

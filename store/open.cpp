@@ -1,6 +1,7 @@
 // db::open: the lock check, creating a new store, opening and checking an
 // existing one, and moving a damaged store aside (options::recover).
 #include <rocksdb/db.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -246,21 +247,27 @@ class opener {
 
         loaded_state state;
         if (!read_only_pass(present, unknown, state)) return nullptr;
-        if (state.format != 0 && !missing.empty()) {
+        // A format 1 store lacks the families format 2 added: upgraded below.
+        const bool upgrade = state.format == 1 &&
+                             missing.size() == family_count - first_format2_family &&
+                             missing.front() == ours[first_format2_family];
+        if (state.format != 0 && !missing.empty() && !upgrade) {
             return failed(bad_format("column family " + missing.front() + " is missing"));
         }
         const bool empty = state.meta.empty() && state.messages.empty() && state.sessions.empty() &&
-                           state.retained.empty();
+                           state.retained.empty() && state.forward.empty();
         if (state.format == 0 && !empty) return failed(bad_format("no format version"));
 
         auto families = our_families();
         families.insert(families.end(), unknown.begin(), unknown.end());
         rocksdb::DBOptions o = db_options(path_);
         // Only for a creation that stopped before all families existed (no
-        // format version, nothing stored): checked above.
+        // format version, nothing stored), or an upgrade: checked above.
         o.create_missing_column_families = true;
         if (!open_raw(o, families)) return nullptr;
-        if (state.format == 0) {
+        if (state.format == 0 || upgrade) {
+            if (upgrade)
+                spdlog::info("store: {} upgraded from format 1 to {}", path_, format_version);
             if (!write_format()) return nullptr;
             state.format = format_version;
         }

@@ -131,6 +131,19 @@ boost::system::error_code read_all(rocksdb::DB& raw, const family_handles& h, lo
         return ec;
     }
 
+    std::string peer;
+    if (auto ec = scan(raw, h[family::forward], what, [&](std::string_view k, std::string_view v) {
+            forward_record f;
+            if (!codec::decode_forward_key(k, peer, f.stamp) ||
+                !codec::decode_u64(v, f.message_id) || f.message_id == 0) {
+                return undecodable(what, "forward", k);
+            }
+            out.forward[peer].push_back(f);
+            return ec_t{};
+        })) {
+        return ec;
+    }
+
     if (auto ec = scan(raw, h[family::retained], what, [&](std::string_view k, std::string_view v) {
             events::stored_message m;
             if (!codec::decode_message(v, m) || m.topic != k) {

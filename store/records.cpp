@@ -11,6 +11,9 @@ std::vector<std::uint64_t> unreferenced_messages(const loaded_state& state) {
             if (e.message_id != 0) used.insert(e.message_id);
         }
     }
+    for (const auto& [peer, entries] : state.forward) {
+        for (const auto& f : entries) used.insert(f.message_id);
+    }
     std::vector<std::uint64_t> out;
     for (const auto& [id, m] : state.messages) {
         if (!used.contains(id)) out.push_back(id);

@@ -23,7 +23,8 @@ namespace store {
 
 // The store layout this build writes and reads (kept in the default column
 // family at creation). A store with a higher number is refused.
-inline constexpr std::uint32_t format_version = 1;
+// 2 added the `forward` family (format 1 stores are upgraded at open).
+inline constexpr std::uint32_t format_version = 2;
 
 // A persistent session (clean_session=0), keyed by client id.
 struct session_record {
@@ -66,6 +67,15 @@ struct loaded_session {
     std::vector<std::uint16_t> inbound_qos2;  // ids awaiting PUBREL, ascending
 };
 
+// A reliable message this router accepted and forwarded to a peer router,
+// not yet acknowledged by it (the origin's outbox for that peer).
+struct forward_record {
+    std::uint64_t stamp = 0;  // the message's stamp (ascending per peer)
+    std::uint64_t message_id = 0;
+
+    bool operator==(const forward_record&) const = default;
+};
+
 // Everything the store holds, as db::load returns it.
 struct loaded_state {
     std::uint32_t format = 0;  // the store's format version
@@ -73,9 +83,11 @@ struct loaded_state {
     std::map<std::uint64_t, events::stored_message> messages;
     std::map<std::string, events::stored_message, std::less<>> retained;  // incl. tombstones
     std::map<std::string, std::uint64_t, std::less<>> meta;
+    // Per peer router id, ascending stamp.
+    std::map<std::string, std::vector<forward_record>, std::less<>> forward;
 };
 
-// Ids of messages no outbound entry refers to (to erase after a load).
+// Ids of messages no outbound or forward entry refers to (to erase after a load).
 std::vector<std::uint64_t> unreferenced_messages(const loaded_state& state);
 
 // (client id, seq) of outbound entries whose state needs a message

@@ -248,6 +248,10 @@ bool convert_router(converter& c, program which, router_options& rt) {
                     rt.max_queued_bytes_total) &&
            c.number("max-retained-messages", 0, std::numeric_limits<std::uint32_t>::max(),
                     rt.max_retained_messages) &&
+           c.number("max-forward-messages", 0, std::numeric_limits<std::uint32_t>::max(),
+                    rt.max_forward_messages) &&
+           c.number("max-forward-bytes", 0, std::numeric_limits<std::int64_t>::max(),
+                    rt.max_forward_bytes) &&
            c.number("session-expiry", 0, 10u * 365 * 86'400, rt.session_expiry_s) &&
            c.id("router-id", rt.router_id) && convert_store(c, rt);
 }

@@ -53,6 +53,9 @@ struct router_options {
     std::uint64_t max_queued_bytes_total = 0;  // --max-queued-bytes-total BYTES (0: none)
     std::uint64_t max_retained_messages = 0;   // --max-retained-messages N (0: none)
     std::uint32_t session_expiry_s = 0;        // --session-expiry SECONDS offline (0: never)
+    // Per peer router: reliable messages kept until it acknowledges them.
+    std::uint64_t max_forward_messages = 100000;     // --max-forward-messages N (0: none)
+    std::uint64_t max_forward_bytes = 256ull << 20;  // --max-forward-bytes BYTES (0: none)
     // Durable state (docs/store.md): the RocksDB store's directory; empty
     // (--data-dir none, the default) keeps everything in memory only.
     std::string data_dir;        // --data-dir DIR|none

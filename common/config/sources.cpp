@@ -78,6 +78,12 @@ constexpr option_spec table[] = {
     {"max-retained-messages", 0, arity::one, rt | bk, "N",
      "retained topics kept; a new one beyond it is delivered but not kept, 0 for no limit "
      "(default: 0)"},
+    {"max-forward-messages", 0, arity::one, rt, "N",
+     "QoS 1/2 and retained messages kept for a peer router until it acknowledges them (a dead "
+     "peer's outbox grows until it returns; beyond it the oldest are dropped and counted), 0 for "
+     "no limit (default: 100000)"},
+    {"max-forward-bytes", 0, arity::one, rt, "BYTES",
+     "the same in payload bytes, per peer, 0 for no limit (default: 268435456)"},
     {"session-expiry", 0, arity::one, rt | bk, "SECONDS",
      "remove a persistent session (and its queue) offline this long, 0 for never (default: 0)"},
     {"data-dir", 0, arity::one, rt | bk, "DIR",

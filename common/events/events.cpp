@@ -78,8 +78,8 @@ void write(writer& w, const hello& e) {
 }
 
 void write(writer& w, const route_publish& e) {
-    w.array(7).str(e.origin).uint(e.stamp).str(e.topic).bin(e.payload).uint(e.qos);
-    w.boolean(e.retain).uint(e.received_us);
+    w.array(8).str(e.origin).uint(e.stamp).str(e.topic).bin(e.payload).uint(e.qos);
+    w.boolean(e.retain).uint(e.received_us).uint(e.prev);
 }
 
 void write(writer& w, const router_hello& e) {
@@ -210,6 +210,10 @@ void write(writer& w, const retained_sync& e) {
     w.boolean(e.last);
 }
 
+void write(writer& w, const route_ack& e) {
+    w.array(3).str(e.router_id).uint(e.stamp).boolean(e.resend);
+}
+
 void write(writer& w, const router_stats& e) {
     w.array(3).str(e.router_id).uint(e.incarnation).array(e.values.size());
     for (const auto& [name, value] : e.values) w.array(2).str(name).uint(value);
@@ -331,7 +335,7 @@ bool read(const msgpack::object& o, hello& e) {
 }
 
 bool read(const msgpack::object& o, route_publish& e) {
-    return fields(o, 6, 7)
+    return fields(o, 6, 8)
         .str(e.origin)
         .uint(e.stamp)
         .str(e.topic)
@@ -339,6 +343,7 @@ bool read(const msgpack::object& o, route_publish& e) {
         .qos(e.qos)
         .boolean(e.retain)
         .optional_uint(e.received_us)
+        .optional_uint(e.prev)
         .ok();
 }
 
@@ -535,6 +540,10 @@ bool read(const msgpack::object& o, router_stats& e) {
         .ok();
 }
 
+bool read(const msgpack::object& o, route_ack& e) {
+    return fields(o, 3).str(e.router_id).uint(e.stamp).boolean(e.resend).ok();
+}
+
 // One decoder per kind, indexed by the kind number.
 using body_reader = bool (*)(const msgpack::object&, event&);
 
@@ -580,7 +589,8 @@ constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
                                                                        "session_state_ack",
                                                                        "retained_sync_request",
                                                                        "retained_sync",
-                                                                       "router_stats"};
+                                                                       "router_stats",
+                                                                       "route_ack"};
 
 class category : public boost::system::error_category {
   public:

@@ -185,6 +185,12 @@ struct route_publish {
     std::uint8_t qos = 0;
     bool retain = false;
     std::uint64_t received_us = 0;  // the client_publish's (0 for wills)
+    // Reliable messages (QoS 1/2, or retained) form one chain per (origin,
+    // receiver): `prev` is the stamp of the previous reliable message the
+    // origin sent to this receiver, 0 when it does not know (a restart, or
+    // messages it had to drop). A receiver whose last one is older than
+    // `prev` missed something and asks for a resend (route_ack).
+    std::uint64_t prev = 0;
 };
 
 // ---- membership and session handover ----------------------------------
@@ -275,6 +281,18 @@ struct retained_sync {
     bool last = false;
 };
 
+// A router made every reliable route_publish of `origin` up to `stamp`
+// durable (committed to its store, or processed when it has none): sent to
+// the origin after the commit. Cumulative. The origin then releases the
+// PUBACK/PUBREC it held for those messages and forgets them from its outbox
+// for this router. `resend`: the receiver found a gap (a `prev` newer than
+// `stamp`) and asks the origin to send again everything after `stamp`.
+struct route_ack {
+    std::string router_id;  // the receiver that acknowledges
+    std::uint64_t stamp = 0;
+    bool resend = false;
+};
+
 // ---- statistics between routers ---------------------------------------
 
 // A router's own totals (named counters and gauges, e.g. "clients.connected"),
@@ -291,7 +309,7 @@ using event = std::variant<hello, client_connect, client_publish, client_ack, cl
                            client_unsubscribe, client_disconnect, connack, deliver, send_ack,
                            suback, unsuback, close_connection, router_hello, route_publish,
                            router_leaving, session_fetch, session_state, session_state_ack,
-                           retained_sync_request, retained_sync, router_stats>;
+                           retained_sync_request, retained_sync, router_stats, route_ack>;
 
 // Encodes one event into a self-describing envelope.
 std::string encode(const event& e);

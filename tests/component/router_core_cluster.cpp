@@ -32,14 +32,22 @@ BOOST_AUTO_TEST_CASE(accepted_publish_and_will_are_forwarded_to_peers_once) {
     fixture f(clustered("r1"));
     client p{f, "fe1", 1, "P"};
     p.connect_ok(true, false, events::will{"w/p", "bye", 1, false});
+    std::vector<router::router_core::outgoing> up;
+    f.core.peer_up("r2", up);
+    // QoS 0: to every live peer; QoS 1/2 through each peer's outbox, and the
+    // acknowledgement waits for the peer's (router_core_forwarding).
+    EXPECT_LINES(p.publish("z", "0", 0), {":0 route_publish r1 z '0' qos=0 retain=0"});
     EXPECT_LINES(p.publish("a", "x", 1, false, 5),
-                 {":0 route_publish r1 a 'x' qos=1 retain=0", "fe1:1 puback id=5"});
-    // QoS 2: forwarded once; the re-sent duplicate is acknowledged only.
+                 {"peer r2:0 route_publish r1 a 'x' qos=1 retain=0"});
+    // QoS 2: forwarded once; the re-sent duplicate is acknowledged only (in
+    // order, after the first).
     EXPECT_LINES(p.publish("b", "y", 2, false, 6),
-                 {":0 route_publish r1 b 'y' qos=2 retain=0", "fe1:1 pubrec id=6"});
-    EXPECT_LINES(p.publish("b", "y", 2, false, 6, true), {"fe1:1 pubrec id=6"});
+                 {"peer r2:0 route_publish r1 b 'y' qos=2 retain=0"});
+    EXPECT_LINES(p.publish("b", "y", 2, false, 6, true), {});
+    EXPECT_LINES(f.handle("router/r2", events::route_ack{"r2", f.core.hlc(), false}),
+                 {"fe1:1 puback id=5", "fe1:1 pubrec id=6", "fe1:1 pubrec id=6"});
     EXPECT_LINES(p.disconnect(reason::connection_lost),
-                 {":0 route_publish r1 w/p 'bye' qos=1 retain=0"});
+                 {"peer r2:0 route_publish r1 w/p 'bye' qos=1 retain=0"});
 }
 
 BOOST_AUTO_TEST_CASE(peer_messages_reach_local_sessions_and_own_echo_is_ignored) {
@@ -87,14 +95,16 @@ BOOST_AUTO_TEST_CASE(retained_updates_converge_whatever_the_arrival_order) {
 BOOST_AUTO_TEST_CASE(local_stamps_increase_past_what_peers_sent) {
     fixture f(clustered("r1"));
     client p{f, "fe1", 1, "P"};
+    client s{f, "fe1", 2, "S"};
     p.connect_ok();
+    s.connect_ok();
+    std::vector<router::router_core::outgoing> up;
+    f.core.peer_up("r2", up);
     const auto far_future = std::uint64_t{1} << 62;
     f.handle("router/r2", events::route_publish{"r2", far_future, "cfg", "peer", 0, true});
     const auto out =
         f.handle_raw("fe1", events::client_publish{1, "cfg", "mine", 0, true, false, 0});
     BOOST_TEST(stamp_of(out) > far_future);  // hybrid logical clock: causally after
-    client s{f, "fe1", 2, "S"};
-    s.connect_ok();
     EXPECT_LINES(s.subscribe(1, {{"cfg", 0}}),
                  {"fe1:2 suback id=1 [0]", "fe1:2 deliver cfg 'mine' qos=0 retain=1 dup=0 id=0"});
 }

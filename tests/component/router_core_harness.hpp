@@ -131,6 +131,9 @@ inline std::string describe(const router::router_core::outgoing& o) {
                      " inflight=" + std::to_string(e.inflight.size()) +
                      " queue=" + std::to_string(e.queue.size());
                 if (!e.pushed_to.empty()) s += " pushed_to=" + e.pushed_to;
+            } else if constexpr (std::is_same_v<T, events::route_ack>) {
+                s += "route_ack " + e.router_id + " " + std::to_string(e.stamp) +
+                     (e.resend ? " resend" : "");
             } else if constexpr (std::is_same_v<T, events::session_state_ack>) {
                 s += "session_state_ack " + e.client_id;
             } else {

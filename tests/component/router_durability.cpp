@@ -225,6 +225,109 @@ BOOST_AUTO_TEST_CASE(fan_out_stores_a_message_once) {
     BOOST_TEST(entries == 20u);
 }
 
+BOOST_AUTO_TEST_CASE(outboxes_to_peers_survive_a_restart) {
+    store_test::temp_dir dir;
+    router::router_settings clustered;
+    clustered.router_id = "a";
+    clustered.has_peers = true;
+    std::uint64_t stamp = 0;
+    {
+        durable d(dir.store(), clustered);
+        durable_client p{d, "fe", 1, "p"};
+        p.connect(true);
+        std::vector<router::router_core::outgoing> out;
+        d.f.core.peer_up("b", out);
+        d.f.core.peer_down("b", out);  // known, and dead: its outbox keeps messages
+        EXPECT_LINES(p.publish("t", "kept", 1, false, 1), {"fe:1 puback id=1"});
+        EXPECT_LINES(p.publish("t", "gone", 0, false, 0),  // QoS 0: never kept
+                     {":0 route_publish a t 'gone' qos=0 retain=0"});
+        const auto state = d.load();
+        BOOST_REQUIRE(state.forward.contains("b"));
+        BOOST_REQUIRE(state.forward.at("b").size() == 1u);
+        stamp = state.forward.at("b")[0].stamp;
+        BOOST_TEST(state.messages.at(state.forward.at("b")[0].message_id).payload == "kept");
+    }
+    durable d(dir.store(), clustered);  // a restarted (kill -9 is the same: committed)
+    BOOST_TEST(d.f.core.gauges().outbox == 1u);
+    std::vector<router::router_core::outgoing> out;
+    d.f.core.peer_up("b", out);       // b answers: it gets the outbox first
+    BOOST_REQUIRE(out.size() == 2u);  // the retained copy request, and the message
+    const auto* r = std::get_if<events::route_publish>(&out[1].event);
+    BOOST_REQUIRE(r != nullptr);
+    BOOST_TEST(r->payload == "kept");
+    BOOST_TEST(r->stamp == stamp);
+    BOOST_TEST(r->prev == 0u);  // a's restart lost where the chain stood
+    out.clear();
+    d.f.core.handle("router/b", events::route_ack{"b", stamp, false}, out);
+    d.commit();
+    BOOST_TEST(d.load().forward.empty());
+    BOOST_TEST(d.load().messages.empty());
+}
+
+BOOST_AUTO_TEST_CASE(what_a_router_took_from_a_peer_is_not_taken_twice_after_a_restart) {
+    store_test::temp_dir dir;
+    router::router_settings clustered;
+    clustered.router_id = "b";
+    clustered.has_peers = true;
+    const auto take = [](durable& d, events::route_publish e) {
+        std::vector<router::router_core::outgoing> out;
+        d.f.core.handle("router/a", std::move(e), out);
+        d.f.core.end_turn(out);
+        d.commit();
+        lines l;
+        for (const auto& o : out) l.push_back(describe(o));
+        return l;
+    };
+    {
+        durable d(dir.store(), clustered);
+        durable_client s{d, "fe", 1, "s"};
+        s.connect(false);
+        s.subscribe(1, {{"t", 1}});
+        s.disconnect();
+        EXPECT_LINES(take(d, events::route_publish{"a", 10, "t", "one", 1, false, 0, 0}),
+                     {"peer a:0 route_ack b 10"});
+        BOOST_TEST(d.load().meta.at("hw/a") == 10u);
+    }
+    durable d(dir.store(), clustered);
+    // a sends it again (it had not seen the ack): acknowledged, not queued twice.
+    EXPECT_LINES(take(d, events::route_publish{"a", 10, "t", "one", 1, false, 0, 0}),
+                 {"peer a:0 route_ack b 10"});
+    BOOST_TEST(d.f.core.find_session("s")->queue.size() == 1u);
+    // 20 follows 15, which never came: a gap; b asks for everything after 10.
+    EXPECT_LINES(take(d, events::route_publish{"a", 20, "t", "three", 1, false, 0, 15}),
+                 {"peer a:0 route_ack b 10 resend"});
+    EXPECT_LINES(take(d, events::route_publish{"a", 15, "t", "two", 1, false, 0, 10}),
+                 {"peer a:0 route_ack b 15"});
+    EXPECT_LINES(take(d, events::route_publish{"a", 20, "t", "three", 1, false, 0, 15}),
+                 {"peer a:0 route_ack b 20"});
+    BOOST_TEST(d.f.core.find_session("s")->queue.size() == 3u);
+    BOOST_TEST(d.f.core.counters().forward_duplicates == 1u);
+    BOOST_TEST(d.f.core.counters().forward_gaps == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_session_handed_out_on_a_fetch_stays_stored_until_acknowledged) {
+    store_test::temp_dir dir;
+    router::router_settings clustered;
+    clustered.router_id = "a";
+    clustered.has_peers = true;
+    durable d(dir.store(), clustered);
+    durable_client x{d, "fe", 1, "x"};
+    x.connect(false);
+    x.subscribe(1, {{"t", 1}});
+    x.disconnect();
+    std::vector<router::router_core::outgoing> out;
+    d.f.core.peer_up("b", out);
+    // b got x's CONNECT and fetches the session: a gives it up...
+    d.handle("router/b", events::session_fetch{7, "x", "b"});
+    BOOST_TEST(d.f.core.find_session("x") == nullptr);
+    // ...but keeps it on disk until b committed it (b might die first).
+    BOOST_TEST(d.load().sessions.contains("x"));
+    d.handle("router/b", events::session_state_ack{"x", "c"});  // not from b: ignored
+    BOOST_TEST(d.load().sessions.contains("x"));
+    d.handle("router/b", events::session_state_ack{"x", "b"});
+    BOOST_TEST(!d.load().sessions.contains("x"));
+}
+
 BOOST_AUTO_TEST_CASE(stale_records_are_repaired_on_restore) {
     store_test::temp_dir dir;
     {

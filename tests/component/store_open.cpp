@@ -138,13 +138,50 @@ BOOST_AUTO_TEST_CASE(newer_format_is_refused_even_with_recover) {
         BOOST_TEST(!r.db);
         BOOST_TEST((r.ec == errc::newer_format));
         BOOST_TEST(r.message == "store " + dir.store() +
-                                    ": written by a newer version (format 3, this build reads 1)");
+                                    ": written by a newer version (format 3, this build reads 2)");
     }
     BOOST_TEST(dir.entries("store.damaged").empty());
-    // Put back to format 1: the data is all there.
+    // Put back to format 2: the data is all there.
+    store_test::raw_put(dir.store(), "default", std::string(codec::format_key),
+                        codec::encode_u32(2));
+    BOOST_TEST(has_session_c(dir.store()));
+}
+
+BOOST_AUTO_TEST_CASE(a_format_1_store_is_upgraded) {
+    temp_dir dir;
+    // What the previous build wrote: format 1, without the forward family.
+    store_test::raw_create(dir.store(), first_format2_family);
     store_test::raw_put(dir.store(), "default", std::string(codec::format_key),
                         codec::encode_u32(1));
-    BOOST_TEST(has_session_c(dir.store()));
+    session_record r;
+    r.subscriptions = {{"keep/me", 1}};
+    store_test::raw_put(dir.store(), "sessions", "c", codec::encode_session(r));
+    {
+        auto db = open_ok(dir.store());
+        loaded_state s;
+        BOOST_REQUIRE(!db->load(s));
+        BOOST_TEST(s.format == 2u);
+        BOOST_TEST(s.sessions.contains("c"));
+        batch b;  // the new family is usable at once
+        b.put_forward("r2", {7, 9});
+        BOOST_REQUIRE(!db->commit(b, true));
+    }
+    auto db = open_ok(dir.store());
+    loaded_state s;
+    BOOST_REQUIRE(!db->load(s));
+    BOOST_TEST(s.format == 2u);
+    BOOST_REQUIRE(s.forward.contains("r2"));
+    BOOST_TEST((s.forward.at("r2") == std::vector<forward_record>{{7, 9}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_format_2_store_without_its_forward_family_is_refused) {
+    temp_dir dir;
+    make_store(dir.store());
+    store_test::raw_drop_family(dir.store(), "forward");
+    auto r = try_open(dir.store());
+    BOOST_TEST(!r.db);
+    BOOST_TEST((r.ec == errc::bad_format));
+    BOOST_TEST(contains(r.message, "column family forward is missing"), r.message);
 }
 
 BOOST_AUTO_TEST_CASE(a_directory_of_other_files_is_left_alone) {

@@ -93,6 +93,11 @@ struct sample {
         for (std::uint16_t id : {3, 65535, 1}) b.put_inbound("c1", id);
         b.put_retained(retained);
         b.put_retained(tombstone);
+        b.put_forward("r2", {0x20, 1});
+        b.put_forward("r2", {0x10, 3});
+        b.put_forward("r", {0x30, 1});  // a prefix of "r2": its own range
+        b.put_forward("r3", {0x40, 2});
+        b.erase_forward("r3", 0x40);
     }
 
     void check(const loaded_state& s) const {
@@ -127,6 +132,10 @@ struct sample {
         BOOST_REQUIRE(s.retained.size() == 2u);
         check_same(s.retained.at("r/t"), retained);
         check_same(s.retained.at("r/gone"), tombstone);  // the deletion marker is kept
+
+        BOOST_REQUIRE(s.forward.size() == 2u);  // r3's only entry was erased
+        BOOST_TEST((s.forward.at("r2") == std::vector<forward_record>{{0x10, 3}, {0x20, 1}}));
+        BOOST_TEST((s.forward.at("r") == std::vector<forward_record>{{0x30, 1}}));
     }
 };
 
@@ -152,7 +161,7 @@ BOOST_AUTO_TEST_CASE(every_record_kind_survives_a_reopen) {
 
         batch b;
         data.write(b);
-        BOOST_TEST(b.count() == 16u);
+        BOOST_TEST(b.count() == 21u);
         BOOST_TEST(b.bytes() > 100'000u);  // the big payload, once
         BOOST_TEST(b.bytes() < 101'000u);
         BOOST_REQUIRE(!db->commit(b, true));
@@ -378,6 +387,25 @@ BOOST_AUTO_TEST_CASE(a_committed_batch_is_visible_as_a_whole) {
     BOOST_TEST(!db->flush_wal(false));
 }
 
+BOOST_AUTO_TEST_CASE(erase_forward_peer_removes_exactly_that_peer) {
+    temp_dir dir;
+    auto db = open_ok(dir.store());
+    batch b;
+    for (std::uint64_t stamp : {std::uint64_t{1}, std::uint64_t{2}, ~std::uint64_t{0}}) {
+        b.put_forward("r", {stamp, 1});
+        b.put_forward("r2", {stamp, 2});
+        b.put_forward("", {stamp, 3});
+    }
+    BOOST_REQUIRE(!db->commit(b, false));
+    b.erase_forward_peer("r");
+    BOOST_REQUIRE(!db->commit(b, false));
+    loaded_state s;
+    BOOST_REQUIRE(!db->load(s));
+    BOOST_TEST(!s.forward.contains("r"));
+    BOOST_TEST(s.forward.at("r2").size() == 3u);
+    BOOST_TEST(s.forward.at("").size() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(load_reports_orphans_without_dropping_them) {
     temp_dir dir;
     auto db = open_ok(dir.store());
@@ -396,6 +424,8 @@ BOOST_AUTO_TEST_CASE(load_reports_orphans_without_dropping_them) {
     BOOST_TEST(s.sessions.at("ghost").outbound.size() == 2u);
     BOOST_TEST(unreferenced_messages(s) == (std::vector<std::uint64_t>{1}),
                boost::test_tools::per_element());
+    s.forward["peer"].push_back({5, 1});  // an outbox entry refers to it too
+    BOOST_TEST(unreferenced_messages(s).empty());
     const auto dangling = dangling_entries(s);
     BOOST_REQUIRE(dangling.size() == 1u);  // seq 6 needs no message (only PUBREL remains)
     BOOST_TEST(dangling[0].first == "ghost");

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/column_family.hpp"
 #include "store/db.hpp"
 
 namespace store_test {
@@ -194,6 +195,43 @@ inline void raw_put(const std::string& path, const std::string& family, const st
     rocksdb::WriteOptions wo;
     wo.sync = true;
     BOOST_TEST(raw->Put(wo, target, key, value).ok());
+    for (auto* h : handles) BOOST_TEST(raw->DestroyColumnFamilyHandle(h).ok());
+    BOOST_TEST(raw->Close().ok());
+    delete raw;
+}
+
+// Creates a store with RocksDB directly, with only the first `families` of
+// the store's column families, in id order (as an older format had them).
+inline void raw_create(const std::string& path, std::size_t families) {
+    rocksdb::DBOptions o;
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (std::size_t i = 0; i < families; ++i)
+        descriptors.emplace_back(store::family_names()[i], rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    const rocksdb::Status s = rocksdb::DB::Open(o, path, descriptors, &handles, &raw);
+    BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+    for (auto* h : handles) BOOST_TEST(raw->DestroyColumnFamilyHandle(h).ok());
+    BOOST_TEST(raw->Close().ok());
+    delete raw;
+}
+
+// Drops one column family of a closed store.
+inline void raw_drop_family(const std::string& path, const std::string& family) {
+    std::vector<std::string> names;
+    BOOST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    const rocksdb::Status s =
+        rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw);
+    BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+    for (auto* h : handles) {
+        if (h->GetName() == family) BOOST_TEST(raw->DropColumnFamily(h).ok());
+    }
     for (auto* h : handles) BOOST_TEST(raw->DestroyColumnFamilyHandle(h).ok());
     BOOST_TEST(raw->Close().ok());
     delete raw;

@@ -24,7 +24,10 @@ auto tie_of(const hello& e) {
     return std::tie(e.frontend_id, e.protocol_version, e.incarnation);
 }
 auto tie_of(const route_publish& e) {
-    return std::tie(e.origin, e.stamp, e.topic, e.payload, e.qos, e.retain, e.received_us);
+    return std::tie(e.origin, e.stamp, e.topic, e.payload, e.qos, e.retain, e.received_us, e.prev);
+}
+auto tie_of(const route_ack& e) {
+    return std::tie(e.router_id, e.stamp, e.resend);
 }
 auto tie_of(const router_hello& e) {
     return std::tie(e.router_id, e.incarnation);
@@ -172,6 +175,7 @@ std::vector<event> samples() {
         router_hello{"router-1", 7},
         router_hello{"", max64},
         route_publish{"router-a", 1234567, "a/b", all_bytes(), 2, true, 42},
+        route_publish{"router-a", 1234568, "a/b", "x", 1, false, 0, 1234567},
         route_publish{"", max64, "t", "", 0, false},
         router_leaving{"router-2", 9},
         session_fetch{1, "client", "router-1"},
@@ -197,6 +201,8 @@ std::vector<event> samples() {
             false},
         router_stats{"router-1", 5, {{"clients.connected", 3}, {"messages.received", max64}}},
         router_stats{"", 0, {}},
+        route_ack{"router-2", 1234567, false},
+        route_ack{"", max64, true},
     };
 }
 
@@ -617,7 +623,7 @@ BOOST_AUTO_TEST_CASE(version_and_kind) {
     expect_error("\x91\x02"sv, errc::version_mismatch);
     expect_error("\x93\x00\x0b\x92\x01\x02"sv, errc::version_mismatch);
     expect_error("\x93\x01\x63\x90"sv, errc::unknown_kind);          // kind 99
-    expect_error("\x93\x01\x16\x92\x01\x02"sv, errc::unknown_kind);  // kind 22: one past the last
+    expect_error("\x93\x01\x17\x92\x01\x02"sv, errc::unknown_kind);  // kind 23: one past the last
     expect_error("\x93\x01\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x90"sv, errc::unknown_kind);
     // The same bytes with a known kind decode fine.
     boost::system::error_code ec;
@@ -751,6 +757,56 @@ BOOST_AUTO_TEST_CASE(router_stats_wire_form) {
     auto bad = bytes_of(router_stats_wire);
     bad[bad.size() - 1] = static_cast<char>(0xa1);  // value -> fixstr(1) header, truncated
     expect_error(bad, errc::malformed);
+}
+
+BOOST_AUTO_TEST_CASE(route_ack_wire_form) {
+    const std::uint8_t wire[] = {
+        0x93,              // envelope: fixarray(3)
+        0x01,              //   protocol_version 1
+        0x16,              //   kind 22 = route_ack
+        0x93,              //   body: fixarray(3)
+        0xa2, 'r',  '2',   //     router_id: fixstr(2) "r2"
+        0xcd, 0x01, 0x00,  //     stamp: uint16 256
+        0xc3,              //     resend true
+    };
+    const route_ack expected{"r2", 256, true};
+    BOOST_TEST(to_hex(encode(expected)) == to_hex(bytes_of(wire)));
+    boost::system::error_code ec;
+    const auto e = decode(bytes_of(wire), ec);
+    BOOST_TEST_REQUIRE(e.has_value(), ec.message());
+    BOOST_TEST(same(*e, expected));
+    BOOST_TEST(std::string(name_of(*e)) == "route_ack");
+}
+
+BOOST_AUTO_TEST_CASE(route_publish_prev_is_appended) {
+    const std::uint8_t wire[] = {
+        0x93,             // envelope: fixarray(3)
+        0x01,             //   protocol_version 1
+        0x0e,             //   kind 14 = route_publish
+        0x98,             //   body: fixarray(8)
+        0xa1, 'a',        //     origin "a"
+        0x0a,             //     stamp 10
+        0xa1, 't',        //     topic "t"
+        0xc4, 0x01, 'p',  //     payload: bin8(1) "p"
+        0x01,             //     qos 1
+        0xc2,             //     retain false
+        0x05,             //     received_us 5
+        0x09,             //     prev 9
+    };
+    const route_publish expected{"a", 10, "t", "p", 1, false, 5, 9};
+    BOOST_TEST(to_hex(encode(expected)) == to_hex(bytes_of(wire)));
+    boost::system::error_code ec;
+    auto e = decode(bytes_of(wire), ec);
+    BOOST_TEST_REQUIRE(e.has_value(), ec.message());
+    BOOST_TEST(same(*e, expected));
+    // A sender that predates prev (7 fields): prev reads as 0 ("unknown").
+    std::string seven = bytes_of(wire);
+    seven[3] = '\x97';
+    seven.pop_back();
+    e = decode(seven, ec);
+    BOOST_TEST_REQUIRE(e.has_value(), ec.message());
+    BOOST_TEST(std::get<route_publish>(*e).prev == 0u);
+    BOOST_TEST(std::get<route_publish>(*e).received_us == 5u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -57,6 +57,22 @@ BOOST_AUTO_TEST_CASE(outbound_key_layout) {
     BOOST_TEST(!codec::decode_outbound_key(bytes_of(expected) + "x", client_id, seq));
 }
 
+BOOST_AUTO_TEST_CASE(forward_key_layout) {
+    const std::uint8_t expected[] = {
+        0x00, 0x00, 0x00, 0x03,                          // peer router id length 3
+        'r',  't',  '2',                                 // peer router id
+        0x01, 0x8c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a,  // stamp
+    };
+    BOOST_TEST(to_hex(codec::forward_key("rt2", 0x018c'0000'0000'002a)) ==
+               to_hex(bytes_of(expected)));
+    std::string peer;
+    std::uint64_t stamp = 0;
+    BOOST_TEST(codec::decode_forward_key(bytes_of(expected), peer, stamp));
+    BOOST_TEST(peer == "rt2");
+    BOOST_TEST(stamp == 0x018c'0000'0000'002au);
+    BOOST_TEST(!codec::decode_forward_key(bytes_of(expected).substr(0, 14), peer, stamp));
+}
+
 BOOST_AUTO_TEST_CASE(inbound_key_layout) {
     const std::uint8_t expected[] = {
         0x00, 0x00, 0x00, 0x01,  // client id length 1
@@ -254,7 +270,7 @@ BOOST_AUTO_TEST_CASE(meta_and_format_values) {
     BOOST_TEST(v == 65536u);
     BOOST_TEST(!codec::decode_u64(bytes_of(meta).substr(1), v));
 
-    const std::uint8_t format[] = {0x00, 0x00, 0x00, 0x01};  // format version 1
+    const std::uint8_t format[] = {0x00, 0x00, 0x00, 0x02};  // format version 2
     BOOST_TEST(to_hex(codec::encode_u32(format_version)) == to_hex(bytes_of(format)));
     BOOST_TEST(codec::format_key == "format_version");
 }
