@@ -17,6 +17,12 @@
    DIR.damaged-<UTC time> (files intact) and the broker starts on an empty store (a regular
    file is not a store: still refused).
 6. --sync none and --sync always pass scenario 1 with one kill -9.
+7. A cluster: two mqtt-router --data-dir behind one mqtt-frontend, publishers and subscribers
+   spread over both by ownership, so messages cross between the routers (route_publish, held
+   PUBACK/PUBREC until the peer's route_ack, outboxes replayed to a restarted peer). One of
+   the two routers, picked at random each time, is killed with -9 three times and restarted
+   within the peer timeout (so its clients come back to it and its stored sessions). The same
+   checks as scenario 1.
 
 Publishers are cluster_harness.LoadPublisher with a fix for a paho 1.6.1 bug that re-sends a
 QoS 2 PUBLISH instead of its PUBREL after two reconnect attempts (see
@@ -48,6 +54,7 @@ SEED = int(os.environ.get("MQTT_TEST_SEED") or random.SystemRandom().randrange(1
 LOG_LEVEL = os.environ.get("MQTT_TEST_LOG_LEVEL", "info")
 HEARTBEAT_MS = 200
 PEER_TIMEOUT_MS = 1000
+CLUSTER_PEER_TIMEOUT_MS = 4000
 RATE = 20                 # messages per second per publisher
 PUBLISHER_QOS = (1, 2, 2)
 DRAIN_TIMEOUT = 25.0
@@ -72,7 +79,7 @@ class Service:
     mqtt-broker alone, or mqtt-router + mqtt-frontend. `victim` is the process restarted (the
     broker, or the router)."""
 
-    def __init__(self, workdir, pki, passwd, tiers=False, sync=None, extra=()):
+    def __init__(self, workdir, pki, passwd, tiers=False, sync=None, extra=(), routers=1):
         self.workdir = workdir
         self.pki = pki
         self.port = free_port()
@@ -81,7 +88,25 @@ class Service:
         common = ["--stats", "none", "--log-level", LOG_LEVEL]
         tls = ["--listen", f"tls://{HOST}:{self.port}", "--tls-cert", pki.cert, "--tls-key",
                pki.key, "--password-file", passwd]
-        if tiers:
+        self.routers = []  # several: the victim of each restart is picked among them
+        if routers > 1:
+            endpoints = [f"tcp://{HOST}:{free_port()}" for _ in range(routers)]
+            # Restarted well within the peer timeout: frontend and peer see a new
+            # incarnation, not a dead router, and the clients come back to its store.
+            liveness = ["--heartbeat-interval", str(HEARTBEAT_MS), "--peer-timeout",
+                        str(CLUSTER_PEER_TIMEOUT_MS)]
+            for i, endpoint in enumerate(endpoints):
+                self.routers.append(Process(f"router-{i + 1}", [
+                    os.path.join(BIN_DIR, "mqtt-router"), "--bind", endpoint, "--router-id",
+                    f"r{i + 1}", "--routers", ",".join(endpoints), "--data-dir",
+                    os.path.join(workdir, f"store-r{i + 1}")] + (["--sync", sync] if sync else [])
+                    + list(extra) + liveness + common, workdir))
+            frontend = Process("frontend", [
+                os.path.join(BIN_DIR, "mqtt-frontend"), "--routers", ",".join(endpoints),
+                "--frontend-id", "fe0"] + tls + liveness + common, workdir)
+            self.victim = self.routers[0]
+            self.processes = self.routers + [frontend]
+        elif tiers:
             endpoint = f"tcp://{HOST}:{free_port()}"
             liveness = ["--heartbeat-interval", str(HEARTBEAT_MS), "--peer-timeout",
                         str(PEER_TIMEOUT_MS)]
@@ -268,6 +293,8 @@ class DurabilityTest(unittest.TestCase):
         note(f"{offline.client_id} disconnected")
         for k in range(kills):
             time.sleep(self.rng.uniform(3.0, 5.0))
+            if service.routers:
+                service.victim = self.rng.choice(service.routers)
             note(f"{how} {service.victim.name} #{k + 1}")
             took = service.restart(how)
             note(f"serving again ({took:.2f}s after the signal)")
@@ -356,6 +383,11 @@ class DurabilityTest(unittest.TestCase):
 
     def test_3_router_behind_frontend_kill9_three_times_loses_nothing_acknowledged(self):
         self.durability_load(self.service(tiers=True), "kill9", kills=3, back_after=1)
+
+    # --- 7: a cluster ---
+
+    def test_7_cluster_router_kill9_three_times_loses_nothing_acknowledged(self):
+        self.durability_load(self.service(routers=2), "kill9", kills=3, back_after=1)
 
     # --- 4: retained ---
 
