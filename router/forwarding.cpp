@@ -36,6 +36,7 @@ void router_core::forward(const message_ptr& m) {
         return;
     }
     for (auto& [peer, ob] : outboxes_) {
+        if (ob.entries.empty()) ob.waiting_since = now_;
         ob.entries.push_back(m);
         ob.bytes += m->payload->size();
         journal_.add_forward(peer, m);
@@ -100,6 +101,7 @@ void router_core::on_route_ack(const events::route_ack& a) {
 
 void router_core::trim_outbox(const std::string& peer, peer_outbox& ob, std::uint64_t acked) {
     ob.acked = std::max(ob.acked, acked);
+    ob.waiting_since = now_;  // progress
     while (!ob.entries.empty() && ob.entries.front()->stamp <= acked) {
         ob.bytes -= ob.entries.front()->payload->size();
         journal_.remove_forward(peer, ob.entries.front());
@@ -109,10 +111,27 @@ void router_core::trim_outbox(const std::string& peer, peer_outbox& ob, std::uin
 
 void router_core::resend_outbox(const std::string& peer, peer_outbox& ob, std::uint64_t acked) {
     ob.last_sent = acked;
+    ob.waiting_since = now_;
     for (const auto& m : ob.entries) {
         if (m->stamp <= acked) continue;
         send_forward(peer, ob, m);
         ++counters_.forward_resent;
+    }
+}
+
+void router_core::nudge_outboxes() {
+    // A live peer answers within a loop turn or two; this long without an
+    // acknowledgement means one was lost (duplicates it drops).
+    const auto patience =
+        std::max<clock::duration>(settings_.fetch_timeout, std::chrono::seconds(1));
+    for (auto& [peer, ob] : outboxes_) {
+        if (ob.entries.empty() || !peers_.contains(peer) || now_ - ob.waiting_since < patience)
+            continue;
+        spdlog::warn(
+            "router: peer '{}' acknowledged nothing for {} ms; sending its {} messages again", peer,
+            std::chrono::duration_cast<std::chrono::milliseconds>(now_ - ob.waiting_since).count(),
+            ob.entries.size());
+        resend_outbox(peer, ob, ob.acked);
     }
 }
 
@@ -123,12 +142,12 @@ void router_core::forget_outbox(const std::string& peer) {
     outboxes_.erase(it);
 }
 
-bool router_core::take_forwarded(const events::route_publish& e) {
+bool router_core::take_forwarded(const std::string& from, const events::route_publish& e) {
     auto hw = taken_hw_.find(e.origin);
     const std::uint64_t taken = hw == taken_hw_.end() ? 0 : hw->second;
     if (hw != taken_hw_.end() && e.stamp <= taken) {
         ++counters_.forward_duplicates;
-        acks_due_[e.origin] = taken;  // lets the origin trim what it sent again
+        acks_due_[e.origin] = {from, taken};  // lets the origin trim what it sent again
         return false;
     }
     // A gap: something after `taken` never arrived (lost with a dead process
@@ -142,21 +161,21 @@ bool router_core::take_forwarded(const events::route_publish& e) {
             spdlog::warn("router: messages from '{}' after stamp {} are missing; asking again",
                          e.origin, taken);
             out_->push_back(
-                {e.origin, events::route_ack{settings_.router_id, taken, true}, destination::peer});
+                {from, events::route_ack{settings_.router_id, taken, true}, destination::socket});
         }
         return false;
     }
     resend_asked_.erase(e.origin);
     taken_hw_[e.origin] = e.stamp;
-    acks_due_[e.origin] = e.stamp;
+    acks_due_[e.origin] = {from, e.stamp};
     return true;
 }
 
 void router_core::end_turn(std::vector<outgoing>& out) {
-    for (const auto& [origin, stamp] : acks_due_) {
-        journal_.put_high_water(origin, stamp);
-        out.push_back(
-            {origin, events::route_ack{settings_.router_id, stamp, false}, destination::peer});
+    for (const auto& [origin, due] : acks_due_) {
+        journal_.put_high_water(origin, due.stamp);
+        out.push_back({due.to, events::route_ack{settings_.router_id, due.stamp, false},
+                       destination::socket});
     }
     acks_due_.clear();
 }

@@ -407,6 +407,9 @@ void router_core::tick(clock::time_point now, std::vector<outgoing>& out) {
     now_ = now;
     history_.expire(now);
     expire_sessions();
+    out_ = &out;
+    nudge_outboxes();
+    out_ = nullptr;
     std::vector<std::uint64_t> late;
     for (const auto& [request, p] : pending_)
         if (now >= p.deadline) late.push_back(request);

@@ -58,7 +58,7 @@ void router_core::dispatch(const std::string& from, events::event&& e, bool fetc
             else if constexpr (std::is_same_v<T, events::client_disconnect>)
                 on_disconnect(c, ev);
             else if constexpr (std::is_same_v<T, events::route_publish>)
-                on_route_publish(std::move(ev));
+                on_route_publish(from, std::move(ev));
             else if constexpr (std::is_same_v<T, events::route_ack>)
                 on_route_ack(ev);
             else if constexpr (std::is_same_v<T, events::session_fetch>)
@@ -454,9 +454,9 @@ void router_core::publish_local(std::string topic, std::string payload,
     out_ = nullptr;
 }
 
-void router_core::on_route_publish(events::route_publish&& e) {
+void router_core::on_route_publish(const std::string& from, events::route_publish&& e) {
     if (e.origin == settings_.router_id) return;  // our own, echoed by the mesh
-    if ((e.qos > 0 || e.retain) && !take_forwarded(e)) return;
+    if ((e.qos > 0 || e.retain) && !take_forwarded(from, e)) return;
     hlc_ = std::max(hlc_, e.stamp);
     ++counters_.messages_from_peers;
     auto m = make_message(std::move(e.topic), std::move(e.payload), e.qos, e.retain, e.stamp,

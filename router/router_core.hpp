@@ -257,7 +257,7 @@ class router_core {
     void on_subscribe(const conn_ref& from, events::client_subscribe&& e);
     void on_unsubscribe(const conn_ref& from, events::client_unsubscribe&& e);
     void on_disconnect(const conn_ref& from, const events::client_disconnect& e);
-    void on_route_publish(events::route_publish&& e);
+    void on_route_publish(const std::string& from, events::route_publish&& e);
     // Stamps a message this router accepted, retains and routes it locally,
     // and forwards it to the peer routers; returns its stamp.
     std::uint64_t accept(std::string topic, std::string payload, std::uint8_t qos, bool retain,
@@ -266,10 +266,11 @@ class router_core {
     // ---- acknowledged forwarding (forwarding.cpp) ----
     // The unacknowledged reliable messages for one peer, and the chain state.
     struct peer_outbox {
-        std::deque<message_ptr> entries;  // ascending stamp
-        std::uint64_t bytes = 0;          // their payload bytes
-        std::uint64_t acked = 0;          // the highest stamp the peer acknowledged
-        std::uint64_t last_sent = 0;      // `prev` of the next send; 0: unknown
+        std::deque<message_ptr> entries;    // ascending stamp
+        std::uint64_t bytes = 0;            // their payload bytes
+        std::uint64_t acked = 0;            // the highest stamp the peer acknowledged
+        std::uint64_t last_sent = 0;        // `prev` of the next send; 0: unknown
+        clock::time_point waiting_since{};  // since when the oldest entry waits (or progress)
     };
     // A client acknowledgement waiting for peers to acknowledge `stamp`.
     struct held_ack {
@@ -292,7 +293,12 @@ class router_core {
     // A peer that left gracefully: nothing of its outbox is needed any more.
     void forget_outbox(const std::string& peer);
     // False (and asks for a resend) if e is a duplicate or follows a gap.
-    bool take_forwarded(const events::route_publish& e);
+    // Acknowledgements go back to `from`, the pipe it came on (the origin's
+    // link to us works even while ours to it is not up yet).
+    bool take_forwarded(const std::string& from, const events::route_publish& e);
+    // Sends the outbox again to live peers that acknowledged nothing for a
+    // while (an acknowledgement lost with a broken pipe).
+    void nudge_outboxes();
     std::uint64_t next_stamp();
 
     // The session a live connection belongs to (nullptr if unknown or taken over).
@@ -365,7 +371,11 @@ class router_core {
     std::deque<held_ack> held_acks_;
     // Per origin: the highest reliable stamp taken (journaled as hw/<origin>).
     std::unordered_map<std::string, std::uint64_t> taken_hw_;
-    std::map<std::string, std::uint64_t> acks_due_;                    // per origin, this turn
+    struct ack_due {
+        std::string to;  // routing id the origin's messages came from
+        std::uint64_t stamp = 0;
+    };
+    std::map<std::string, ack_due> acks_due_;                          // per origin, this turn
     std::unordered_map<std::string, clock::time_point> resend_asked_;  // per origin in a gap
 };
 

@@ -220,8 +220,8 @@ bool router_loop::persist() {
             store_failing_ = false;
             // Peers' messages are cumulative acknowledgements: the last ones
             // withheld are now true (their batches were written, in order).
-            for (auto& [origin, ack] : withheld_route_acks_)
-                out_.push_back({origin, std::move(ack), router_core::destination::peer});
+            for (auto& [to, ack] : withheld_route_acks_)
+                out_.push_back({to, std::move(ack), router_core::destination::socket});
             withheld_route_acks_.clear();
         }
         return true;

@@ -211,7 +211,8 @@ class router_loop {
     std::unique_ptr<store::db> store_;
     store::sync_policy sync_ = store::sync_policy::batch;
     std::deque<store::batch> unwritten_;  // failed commits, oldest first
-    // The latest route_ack per origin not sent while the store failed.
+    // The latest route_ack per origin (by the routing id it goes to) not
+    // sent while the store failed.
     std::unordered_map<std::string, events::route_ack> withheld_route_acks_;
     std::uint64_t persisted_hlc_ = 0;
     bool store_failing_ = false;

@@ -285,21 +285,21 @@ BOOST_AUTO_TEST_CASE(what_a_router_took_from_a_peer_is_not_taken_twice_after_a_r
         s.subscribe(1, {{"t", 1}});
         s.disconnect();
         EXPECT_LINES(take(d, events::route_publish{"a", 10, "t", "one", 1, false, 0, 0}),
-                     {"peer a:0 route_ack b 10"});
+                     {"router/a:0 route_ack b 10"});
         BOOST_TEST(d.load().meta.at("hw/a") == 10u);
     }
     durable d(dir.store(), clustered);
     // a sends it again (it had not seen the ack): acknowledged, not queued twice.
     EXPECT_LINES(take(d, events::route_publish{"a", 10, "t", "one", 1, false, 0, 0}),
-                 {"peer a:0 route_ack b 10"});
+                 {"router/a:0 route_ack b 10"});
     BOOST_TEST(d.f.core.find_session("s")->queue.size() == 1u);
     // 20 follows 15, which never came: a gap; b asks for everything after 10.
     EXPECT_LINES(take(d, events::route_publish{"a", 20, "t", "three", 1, false, 0, 15}),
-                 {"peer a:0 route_ack b 10 resend"});
+                 {"router/a:0 route_ack b 10 resend"});
     EXPECT_LINES(take(d, events::route_publish{"a", 15, "t", "two", 1, false, 0, 10}),
-                 {"peer a:0 route_ack b 15"});
+                 {"router/a:0 route_ack b 15"});
     EXPECT_LINES(take(d, events::route_publish{"a", 20, "t", "three", 1, false, 0, 15}),
-                 {"peer a:0 route_ack b 20"});
+                 {"router/a:0 route_ack b 20"});
     BOOST_TEST(d.f.core.find_session("s")->queue.size() == 3u);
     BOOST_TEST(d.f.core.counters().forward_duplicates == 1u);
     BOOST_TEST(d.f.core.counters().forward_gaps == 1u);
