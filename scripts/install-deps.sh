@@ -20,7 +20,7 @@ build_packages=(
 # (Debian's /usr/bin/python3), mosquitto_passwd (package mosquitto) and
 # MQTT.js under Node and in headless Chromium (driven by puppeteer-core from
 # npm; the tests install their npm packages themselves).
-test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt chromium)
+test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt chromium gnuplot-nox)
 # Optional: only the Docker scripts use these (deploy/docker-host.sh makes the
 # base image with debootstrap, as no image registry is reachable).
 docker_packages=(docker.io docker-compose debootstrap openssl mosquitto-clients)
