@@ -562,8 +562,10 @@ void router_loop::flush() {
                              events::name_of(o.event), o.to);
             continue;
         }
+        // QoS 0 live deliveries may be shed; retained ones answer a SUBSCRIBE
+        // (the subscriber's view of the retained set): they wait instead.
         const auto* d = std::get_if<events::deliver>(&o.event);
-        send_to_socket(o.to, bytes, d != nullptr && d->qos == 0);
+        send_to_socket(o.to, bytes, d != nullptr && d->qos == 0 && !d->retain);
     }
     out_.clear();
 }

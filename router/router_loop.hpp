@@ -20,7 +20,8 @@
 //
 // Back-pressure: the queue towards each frontend is bounded (queue_limit).
 // When it is full, events wait in that frontend's backlog here, in order,
-// QoS 0 deliveries to it are shed (counted), and while a backlog holds more
+// QoS 0 live deliveries to it are shed (counted; retained ones sent on
+// SUBSCRIBE wait like the rest), and while a backlog holds more
 // than queue_limit events the loop stops reading its socket (so frontends'
 // queues fill and they stop reading their clients), except for one batch per
 // heartbeat interval, which keeps heartbeats flowing. Links between routers
