@@ -187,7 +187,10 @@ bool router_loop::persist() {
         core_.journal_of().put_meta("hlc", core_.hlc());
         persisted_hlc_ = core_.hlc();
     }
-    if (!core_.journal_of().empty()) unwritten_.push_back(core_.journal_of().take());
+    if (!core_.journal_of().empty()) {
+        unwritten_.push_back(core_.journal_of().take());
+        unwritten_bytes_ += unwritten_.back().bytes();
+    }
     const bool sync = sync_ != store::sync_policy::none;
     bool failed = false;
     if (!unwritten_.empty() && store_failing_) {
@@ -210,6 +213,7 @@ bool router_loop::persist() {
             last_resume_ = clock::now();
             break;
         }
+        unwritten_bytes_ -= std::min(unwritten_bytes_, unwritten_.front().bytes());
         unwritten_.pop_front();
         ++counters_.store_commits;
     }
@@ -634,6 +638,8 @@ void router_loop::drop_backlog(const std::string& to) {
 }
 
 bool router_loop::must_pause() const {
+    // A store that does not write: what waits for it stays in memory.
+    if (unwritten_bytes_ > max_unwritten_bytes) return true;
     if (cluster_.queue_limit == 0) return false;
     for (const auto& [to, q] : backlogs_)
         if (q.size() > cluster_.queue_limit) return true;

@@ -44,7 +44,9 @@
 // (PUBACK/PUBREC/PUBCOMP, SUBACK, UNSUBACK, CONNACK, session_state_ack): MQTT
 // 3.1.1 clients re-send on their next connection, a pushing router keeps the
 // session; the latest withheld route_ack per peer goes out once the store
-// writes again. (While the store fails, unwritten batches stay in memory.)
+// writes again. While the store fails, unwritten batches stay in memory; past
+// 64 MiB of them the loop pauses reading frontends as under back-pressure
+// (one batch per heartbeat interval), so their clients stop being read.
 //
 // Stats (docs/stats.md): with cluster_settings::stats_endpoint set, a PUB
 // socket bound there gets a snapshot (stats_report.hpp) every stats_interval,
@@ -212,6 +214,10 @@ class router_loop {
     std::unique_ptr<store::db> store_;
     store::sync_policy sync_ = store::sync_policy::batch;
     std::deque<store::batch> unwritten_;  // failed commits, oldest first
+    std::size_t unwritten_bytes_ = 0;
+    // Beyond this many bytes of unwritten batches the loop reads frontends
+    // only once per heartbeat interval (as under back-pressure).
+    static constexpr std::size_t max_unwritten_bytes = 64u << 20;
     // The latest route_ack per origin (by the routing id it goes to) not
     // sent while the store failed.
     std::unordered_map<std::string, events::route_ack> withheld_route_acks_;

@@ -17,6 +17,10 @@
    DIR.damaged-<UTC time> (files intact) and the broker starts on an empty store (a regular
    file is not a store: still refused).
 6. --sync none and --sync always pass scenario 1 with one kill -9.
+8. A full disk (a small tmpfs, where mounting is permitted): the broker says so in its log,
+   withholds the PUBACK of what it could not store, still delivers QoS 0 to online clients,
+   and once there is room again acknowledges the re-sent messages; after a kill -9 the
+   offline subscriber gets every acknowledged message.
 7. A cluster: two mqtt-router --data-dir behind one mqtt-frontend, publishers and subscribers
    spread over both by ownership, so messages cross between the routers (route_publish, held
    PUBACK/PUBREC until the peer's route_ack, outboxes replayed to a restarted peer). One of
@@ -79,11 +83,12 @@ class Service:
     mqtt-broker alone, or mqtt-router + mqtt-frontend. `victim` is the process restarted (the
     broker, or the router)."""
 
-    def __init__(self, workdir, pki, passwd, tiers=False, sync=None, extra=(), routers=1):
+    def __init__(self, workdir, pki, passwd, tiers=False, sync=None, extra=(), routers=1,
+                 data_dir=None):
         self.workdir = workdir
         self.pki = pki
         self.port = free_port()
-        self.data_dir = os.path.join(workdir, "store")
+        self.data_dir = data_dir or os.path.join(workdir, "store")
         store = ["--data-dir", self.data_dir] + (["--sync", sync] if sync else []) + list(extra)
         common = ["--stats", "none", "--log-level", LOG_LEVEL]
         tls = ["--listen", f"tls://{HOST}:{self.port}", "--tls-cert", pki.cert, "--tls-key",
@@ -388,6 +393,79 @@ class DurabilityTest(unittest.TestCase):
 
     def test_7_cluster_router_kill9_three_times_loses_nothing_acknowledged(self):
         self.durability_load(self.service(routers=2), "kill9", kills=3, back_after=1)
+
+    # --- 8: a full disk ---
+
+    def test_8_full_disk_withholds_acknowledgements_and_loses_nothing(self):
+        disk = os.path.join(self.tmp, "disk")
+        os.makedirs(disk)
+        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs",
+                                                disk], capture_output=True).returncode != 0:
+            self.skipTest("mounting a tmpfs is not permitted here")
+        self.addCleanup(subprocess.run, ["umount", "-l", disk], capture_output=True)
+        svc = self.service(data_dir=os.path.join(disk, "store"))
+        svc.start()
+        off = self.client(svc, "full-off", clean_session=False)
+        self.assertEqual(off.connect(), (0, 0))
+        off.subscribe("full/q/#", qos=1)
+        off.c.disconnect()
+        off.c.loop_stop()
+        live = self.client(svc, "full-live")
+        self.assertEqual(live.connect()[0], 0)
+        live.subscribe("full/live", qos=0)
+        pub = self.client(svc, "full-pub", clean_session=False)
+        self.assertEqual(pub.connect()[0], 0)
+        pub.publish("full/q/0", b"before", qos=1)  # stored and acknowledged
+
+        filler = os.path.join(disk, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:  # fill every byte left
+            for chunk in (1 << 16, 4096, 512, 1):
+                while True:
+                    os.write(fd, b"\0" * chunk)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        payload = b"x" * (256 << 10)
+        # More than RocksDB's preallocated log (about 9 MiB here) can take.
+        count = 48
+        infos = [pub.c.publish(f"full/q/{i}", payload, qos=1) for i in range(1, count + 1)]
+        time.sleep(3.0)
+        withheld = [i for i, info in enumerate(infos, 1) if not info.is_published()]
+        self.assertTrue(withheld, "every PUBACK came although the disk is full")
+        # Still serving what needs no disk.
+        pub.publish("full/live", b"qos0 goes on", qos=0)
+        self.assertEqual(live.get_message(timeout=5).payload, b"qos0 goes on")
+        with open(svc.victim.log_path, "rb") as f:
+            log = f.read().decode(errors="replace")
+        self.assertRegex(log, r"\[error\] router: .*(space|full)", "the full disk is not logged")
+
+        os.remove(filler)
+        # The withheld PUBACKs are not re-sent on this connection (MQTT 3.1.1 clients re-send
+        # on their next one): reconnect, paho re-sends them with DUP, now they are stored.
+        pub.c.disconnect()
+        pub.c.loop_stop()
+        self.assertEqual(pub.connect(timeout=10), (0, 1))
+        for info in infos:
+            info.wait_for_publish(20)
+        self.assertEqual([i for i, info in enumerate(infos, 1) if not info.is_published()], [],
+                         "not acknowledged once there was room again")
+        svc.restart("kill9")
+        off2 = self.client(svc, "full-off", clean_session=False)
+        self.assertEqual(off2.connect(), (0, 1))
+        # At least once: what was stored while the PUBACK was withheld, and stored again when
+        # re-sent, arrives twice (QoS 1 allows it).
+        want = {f"full/q/{i}" for i in range(0, count + 1)}
+        got = set()
+        deadline = time.monotonic() + 30
+        while got != want and time.monotonic() < deadline:
+            try:
+                got.add(off2.get_message(timeout=max(0.1, deadline - time.monotonic())).topic)
+            except AssertionError:
+                break
+        self.assertEqual(sorted(want - got), [], "acknowledged messages lost")
+        self.assertTrue(svc.victim.alive())
 
     # --- 4: retained ---
 
