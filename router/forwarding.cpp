@@ -25,14 +25,15 @@ bool reliable(const message& m) {
     return m.qos > 0 || m.retain;
 }
 
+events::route_publish to_event(const message& m, std::uint64_t prev) {
+    return {m.origin, m.stamp, m.topic, *m.payload, m.qos, m.retain, m.received_us, prev};
+}
+
 }  // namespace
 
 void router_core::forward(const message_ptr& m) {
     if (!reliable(*m)) {
-        out_->push_back({std::string(),
-                         events::route_publish{m->origin, m->stamp, m->topic, *m->payload, m->qos,
-                                               m->retain, m->received_us, 0},
-                         destination::all_peers});
+        out_->push_back({std::string(), to_event(*m, 0), destination::all_peers});
         return;
     }
     for (auto& [peer, ob] : outboxes_) {
@@ -61,10 +62,7 @@ void router_core::forward(const message_ptr& m) {
 }
 
 void router_core::send_forward(const std::string& peer, peer_outbox& ob, const message_ptr& m) {
-    out_->push_back({peer,
-                     events::route_publish{m->origin, m->stamp, m->topic, *m->payload, m->qos,
-                                           m->retain, m->received_us, ob.last_sent},
-                     destination::peer});
+    out_->push_back({peer, to_event(*m, ob.last_sent), destination::peer});
     ob.last_sent = m->stamp;
 }
 
