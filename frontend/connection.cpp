@@ -79,6 +79,11 @@ connection::connection(events::conn_id id, const connection_settings& settings,
       connect_deadline_(now + settings.connect_timeout),
       last_packet_(now) {}
 
+void connection::set_peer_identity(std::optional<std::string> cn) {
+    identity_auth_ = true;
+    peer_identity_ = std::move(cn);
+}
+
 // ---- inputs -------------------------------------------------------------
 
 void connection::on_bytes(std::string_view bytes, clock::time_point now) {
@@ -129,6 +134,19 @@ void connection::on_router_event(const events::event& e, clock::time_point now) 
             // frontend->router events never arrive here; ignore them.
         },
         e);
+}
+
+bool connection::on_encoded_publish(std::string_view packet, std::size_t id_offset,
+                                    std::uint16_t packet_id) {
+    // As for deliver: nothing before CONNACK, nothing once closing.
+    if (!open() || state_ != connection_state::connected) return false;
+    const auto at = out_.bytes.size();
+    out_.bytes.append(packet);
+    if (id_offset + 2 <= packet.size()) {
+        out_.bytes[at + id_offset] = static_cast<char>(packet_id >> 8);
+        out_.bytes[at + id_offset + 1] = static_cast<char>(packet_id & 0xff);
+    }
+    return true;
 }
 
 void connection::on_timer(clock::time_point now) {
@@ -273,7 +291,17 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now) {
         client_id = assign_client_id();
     }
 
-    switch (auth_.check(c.username, c.password)) {
+    if (identity_auth_) {
+        // The TLS handshake verified the certificate: it is the credential.
+        // A certificate without a CN names nobody (Mosquitto: CONNACK 4).
+        if (!peer_identity_) {
+            refuse(rc::bad_username_or_password, "client certificate has no CN");
+            return;
+        }
+        c.username = *peer_identity_;
+        c.password.reset();
+    }
+    switch (identity_auth_ ? auth::result::accepted : auth_.check(c.username, c.password)) {
         case auth::result::accepted:
             break;
         case auth::result::missing_credentials:

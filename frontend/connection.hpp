@@ -38,6 +38,11 @@ struct connection_settings {
     std::string frontend_id = "fe";  // used in assigned client ids
     // Unwritten bytes a client may leave before it is dropped (slow consumer).
     std::size_t max_write_backlog = 32 * 1024 * 1024;
+    // Slow consumer (the session glue applies these): past this many
+    // unwritten bytes QoS 0 deliveries are dropped; a client whose socket
+    // takes no bytes for client_write_timeout is dropped.
+    std::size_t client_write_buffer = 256 * 1024;
+    std::chrono::seconds client_write_timeout{60};
 };
 
 enum class connection_state {
@@ -63,10 +68,25 @@ class connection {
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
+    // Mutual TLS with --use-identity-as-username: the client's verified
+    // certificate authenticates it, and `cn`, its subject's common name,
+    // becomes its MQTT username (the CONNECT's username and password are
+    // ignored, as Mosquitto does). nullopt: the certificate has no usable CN,
+    // and the CONNECT is refused with CONNACK 4. The glue calls it after the
+    // TLS handshake, before the first on_bytes(); without it, CONNECT is
+    // checked against the authenticator.
+    void set_peer_identity(std::optional<std::string> cn);
+
     // Bytes read from the client.
     void on_bytes(std::string_view bytes, clock::time_point now);
     // An event the router sent for this connection.
     void on_router_event(const events::event& e, clock::time_point now);
+    // A first delivery encoded once for every receiver on this frontend
+    // (events::deliver_many): `packet` is the whole PUBLISH; for QoS 1/2 the
+    // two bytes at `id_offset` are replaced by `packet_id`. False when it was
+    // not written (the connection is not connected).
+    bool on_encoded_publish(std::string_view packet, std::size_t id_offset,
+                            std::uint16_t packet_id);
     // Called at (or after) deadline(): enforces the connect/connack deadlines and keep-alive.
     void on_timer(clock::time_point now);
     // The transport failed or the peer closed it.
@@ -119,6 +139,8 @@ class connection {
     std::uint16_t keep_alive_ = 0;        // seconds; 0 = disabled
     std::size_t pending_pingresps_ = 0;   // PINGREQs received before CONNACK was sent
     bool router_knows_ = false;           // client_connect was forwarded, client_disconnect not yet
+    bool identity_auth_ = false;          // set_peer_identity() was called
+    std::optional<std::string> peer_identity_;  // ... with this CN
     std::string client_id_;
     std::string close_reason_;
     std::string_view refusal_;  // a static name (see refusal())

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
+#include "common/mqtt/encoder.hpp"
 #include "common/util/wall_clock.hpp"
+#include "frontend/auth/from_options.hpp"
 #include "frontend/net/listener.hpp"
 #include "frontend/net/session_base.hpp"
 
@@ -14,15 +16,45 @@ namespace frontend {
 
 namespace {
 
+// Client certificate chains: at most this many intermediate CAs between the
+// client's certificate and a --tls-ca trust anchor (OpenSSL's verify depth).
+constexpr int max_client_chain_depth = 10;
+
+bool needs_tls(const config::frontend_options& o) {
+    for (const auto& l : o.listeners)
+        if (l.uses_tls()) return true;
+    return false;
+}
+
+// Mutual TLS (README "Authentication"). With --tls-ca a client certificate
+// is asked for and, if sent, must chain to those CAs (else the handshake
+// fails); --require-client-cert also fails a handshake without one.
+void add_client_verification(boost::asio::ssl::context& ctx, const config::frontend_options& o) {
+    if (o.tls_ca.empty()) return;
+    boost::system::error_code ec;
+    ctx.load_verify_file(o.tls_ca, ec);
+    if (ec) throw std::runtime_error("--tls-ca " + o.tls_ca + ": " + ec.message());
+    SSL_CTX* native = ctx.native_handle();
+    // The CA names in the CertificateRequest let a client pick its certificate.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.tls_ca.c_str()))
+        SSL_CTX_set_client_CA_list(native, names);
+    SSL_CTX_set_verify(
+        native, SSL_VERIFY_PEER | (o.require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+        nullptr);
+    SSL_CTX_set_verify_depth(native, max_client_chain_depth);
+    // Session resumption with client verification needs a session id
+    // context, else OpenSSL refuses resumed handshakes.
+    static constexpr unsigned char sid_context[] = "iot-mqtt-server";
+    SSL_CTX_set_session_id_context(native, sid_context, sizeof sid_context - 1);
+}
+
 boost::asio::ssl::context make_tls_context(const config::frontend_options& o) {
     boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_server);
     // TLS 1.2 or newer only.
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
     ctx.set_options(boost::asio::ssl::context::default_workarounds |
                     boost::asio::ssl::context::single_dh_use);
-    bool needs_tls = false;
-    for (const auto& l : o.listeners) needs_tls |= l.uses_tls();
-    if (!needs_tls) return ctx;
+    if (!needs_tls(o)) return ctx;
     boost::system::error_code ec;
     ctx.use_certificate_chain_file(o.tls_cert, ec);
     if (ec) throw std::runtime_error("--tls-cert " + o.tls_cert + ": " + ec.message());
@@ -31,6 +63,7 @@ boost::asio::ssl::context make_tls_context(const config::frontend_options& o) {
     if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
         throw std::runtime_error("--tls-key " + o.tls_key + ": does not match --tls-cert " +
                                  o.tls_cert);
+    add_client_verification(ctx, o);
     return ctx;
 }
 
@@ -42,7 +75,7 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
     : io_(io),
       options_(options),
       auth_(std::move(auth)),
-      tls_(make_tls_context(options_)),
+      tls_(std::make_unique<boost::asio::ssl::context>(make_tls_context(options_))),
       link_(io, zctx, options_.frontend_id, options_.routers, link,
             router_link::handlers{
                 [this](events::event&& e) { on_router_event(std::move(e)); },
@@ -55,6 +88,8 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
+    settings_.client_write_buffer = options_.client_write_buffer;
+    settings_.client_write_timeout = std::chrono::seconds(options_.client_write_timeout_s);
     settings_.frontend_id = options_.frontend_id;
     // Room for at least two of the largest packets.
     settings_.max_write_backlog =
@@ -68,6 +103,29 @@ void frontend_server::start() {
         listeners_.push_back(std::make_unique<listener>(io_, url, *this));
     link_.start();
     for (auto& l : listeners_) l->start();
+}
+
+void frontend_server::reload() {
+    try {
+        auth_.replace(auth::from_options(options_));
+        std::string what;
+        if (!options_.password_file.empty()) what += " --password-file " + options_.password_file;
+        if (!options_.rsa_key.empty()) what += " --rsa-key " + options_.rsa_key;
+        spdlog::info("reload: credentials re-read:{}", what.empty() ? " (none)" : what);
+    } catch (const std::exception& e) {
+        spdlog::error("reload: {}; keeping the previous credentials", e.what());
+    }
+    if (!needs_tls(options_)) return;
+    try {
+        // Connections already up keep their own SSL (and, through it, the
+        // old context); new ones get the new certificate, key and CAs.
+        tls_ = std::make_unique<boost::asio::ssl::context>(make_tls_context(options_));
+        spdlog::info("reload: TLS re-read: --tls-cert {} --tls-key {}{}", options_.tls_cert,
+                     options_.tls_key,
+                     options_.tls_ca.empty() ? "" : " --tls-ca " + options_.tls_ca);
+    } catch (const std::exception& e) {
+        spdlog::error("reload: {}; keeping the previous TLS certificate", e.what());
+    }
 }
 
 void frontend_server::stop() {
@@ -206,7 +264,42 @@ void frontend_server::unregister_session(events::conn_id id, std::string_view re
         refused_.emplace(std::string(refusal), 1);
 }
 
+void frontend_server::on_deliver_many(events::deliver_many&& d) {
+    // One PUBLISH per QoS for all receivers here; the packet id is patched
+    // in per receiver (connection::on_encoded_publish).
+    std::string encoded[3];
+    std::size_t id_offset[3] = {0, 0, 0};
+    for (const auto& t : d.targets) {
+        const auto qos = std::min<std::uint8_t>(t.qos, 2);
+        auto it = sessions_.find(t.conn);
+        auto s = it == sessions_.end() ? nullptr : it->second.lock();
+        if (!s) {
+            ++deliveries_no_client_;
+            continue;
+        }
+        if (encoded[qos].empty()) {
+            mqtt::publish p;
+            p.qos = qos;
+            p.retain = d.retain;
+            p.topic = d.topic;
+            p.payload = d.payload;
+            p.packet_id = qos > 0 ? 1 : 0;  // a placeholder, patched per receiver
+            mqtt::encode(p, encoded[qos]);
+            id_offset[qos] = qos > 0 ? encoded[qos].size() - d.payload.size() - 2
+                                     : encoded[qos].size();  // nothing to patch
+        }
+        if (s->on_encoded_publish(encoded[qos], id_offset[qos], t.packet_id, qos, d.received_us)) {
+            ++deliveries_out_[qos];
+            payload_bytes_out_[qos] += d.payload.size();
+        }
+    }
+}
+
 void frontend_server::on_router_event(events::event&& e) {
+    if (auto* many = std::get_if<events::deliver_many>(&e)) {
+        on_deliver_many(std::move(*many));
+        return;
+    }
     const auto id = events::conn_of(e);
     if (const auto* c = std::get_if<events::connack>(&e))
         if (auto it = owners_.find(id); it != owners_.end())
@@ -218,11 +311,29 @@ void frontend_server::on_router_event(events::event&& e) {
         if (std::holds_alternative<events::deliver>(e)) ++deliveries_no_client_;
         return;
     }
+    auto s = it->second.lock();
+    if (!s) return;
     if (const auto* d = std::get_if<events::deliver>(&e)) {
-        ++deliveries_out_[std::min<std::uint8_t>(d->qos, 2)];
-        payload_bytes_out_[std::min<std::uint8_t>(d->qos, 2)] += d->payload.size();
+        // Encoded here like a deliver_many's, so that both take one path
+        // (and a slow client's dropped QoS 0 is not counted as out).
+        const auto qos = std::min<std::uint8_t>(d->qos, 2);
+        mqtt::publish p;
+        p.dup = d->dup;
+        p.qos = qos;
+        p.retain = d->retain;
+        p.topic = d->topic;
+        p.packet_id = qos > 0 ? d->packet_id : 0;  // only on the wire for QoS > 0 (MQTT-2.3.1-5)
+        p.payload = d->payload;
+        std::string packet;
+        mqtt::encode(p, packet);
+        const auto nothing_to_patch = packet.size();
+        if (s->on_encoded_publish(packet, nothing_to_patch, 0, qos, d->received_us)) {
+            ++deliveries_out_[qos];
+            payload_bytes_out_[qos] += d->payload.size();
+        }
+        return;
     }
-    if (auto s = it->second.lock()) s->on_router_event(e);
+    s->on_router_event(e);
 }
 
 stats::snapshot frontend_server::stats_snapshot() const {
@@ -254,6 +365,8 @@ stats::snapshot frontend_server::stats_snapshot() const {
     s.counter("messages.forwarded", publishes_forwarded_);
     s.counter("messages.dropped.qos0_shed", qos0_shed_);
     s.counter("messages.dropped.no_client", deliveries_no_client_);
+    s.counter("messages.dropped.slow_client", slow_client_drops_);
+    s.counter("connections.closed.slow_client", slow_client_closes_);
     s.gauge("connections.current", sessions_.size());
     s.gauge("connections.parked", parked_.size());
     s.gauge("queues.paused", link_.paused() ? 1 : 0);

@@ -2,6 +2,11 @@
 // to the router tier, and the table of live sessions by connection id (used
 // to hand router events to the right session).
 //
+// reload() (SIGHUP) re-reads the password file, the RSA key and the TLS
+// certificate, key and CA: new CONNECTs are checked against the new
+// credentials and new connections use the new TLS context; established
+// connections are left alone. A part that fails to load keeps its old version.
+//
 // Each connection's events go to the router slot that owned its client id
 // at CONNECT. A CONNECT no router can own yet (the link is still learning its
 // routers) is parked with what the client pipelined after it, until the link
@@ -29,6 +34,7 @@
 #include "common/stats/histogram.hpp"
 #include "common/stats/snapshot.hpp"
 #include "frontend/auth/authenticator.hpp"
+#include "frontend/auth/reloadable.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/router_link.hpp"
 
@@ -51,6 +57,10 @@ class frontend_server {
     void start();
     // Stops accepting and closes every session as a server shutdown.
     void stop();
+    // Builds the authenticator and the TLS context again from the files named
+    // in the options (SIGHUP); logs one line for each: what was re-read, or
+    // the error naming the file (the previous one stays in use).
+    void reload();
     // Closes every session.
     void close_all_sessions(const std::string& why);
     // Closes the sessions owned by router `index` (it died, or restarted as
@@ -59,12 +69,16 @@ class frontend_server {
 
     // For sessions.
     const connection_settings& settings() const { return settings_; }
-    const auth::authenticator& authenticator() const { return *auth_; }
+    const auth::authenticator& authenticator() const { return auth_; }
+    // --use-identity-as-username: a tls/wss client's certificate CN is its identity.
+    bool use_identity_as_username() const { return options_.use_identity_as_username; }
     router_link& link() { return link_; }
     // Sends a connection's event to the router that owns its session
     // (stamping a client_publish's received_us).
     void forward(events::conn_id conn, events::event&& e);
-    boost::asio::ssl::context& tls_context() { return tls_; }
+    // The current TLS context, for a new connection (an SSL keeps its
+    // context alive itself after a reload replaced it).
+    boost::asio::ssl::context& tls_context() { return *tls_; }
     events::conn_id allocate_conn_id() { return next_conn_++; }
     void register_session(events::conn_id id, const std::shared_ptr<session_base>& s);
     // `refusal`: connection::refusal() of a session that was never accepted.
@@ -78,6 +92,9 @@ class frontend_server {
     std::size_t session_count() const { return sessions_.size(); }
     // QoS 0 PUBLISHes dropped because the link was paused.
     std::uint64_t qos0_shed() const { return qos0_shed_; }
+    // Slow consumers: a QoS 0 delivery dropped, a client closed.
+    void count_slow_client_drop() { ++slow_client_drops_; }
+    void count_slow_client_close() { ++slow_client_closes_; }
     // Port of the i-th listener (useful when it was given as port 0).
     std::uint16_t listener_port(std::size_t i) const;
     // A stats snapshot of the counters and gauges (docs/stats.md); the
@@ -86,6 +103,7 @@ class frontend_server {
 
   private:
     void on_router_event(events::event&& e);
+    void on_deliver_many(events::deliver_many&& d);
     // The link's set of possible owners changed: place or refuse parked CONNECTs.
     void on_membership();
     void on_link_paused(bool paused);
@@ -96,8 +114,8 @@ class frontend_server {
     boost::asio::io_context& io_;
     config::frontend_options options_;
     connection_settings settings_;
-    std::unique_ptr<auth::authenticator> auth_;
-    boost::asio::ssl::context tls_;
+    auth::reloadable auth_;  // stable: connections hold references to it
+    std::unique_ptr<boost::asio::ssl::context> tls_;
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::unordered_map<events::conn_id, std::weak_ptr<session_base>> sessions_;
@@ -119,9 +137,11 @@ class frontend_server {
     std::uint64_t publishes_in_[3] = {0, 0, 0};  // clients' PUBLISHes by QoS
     std::uint64_t publishes_forwarded_ = 0;      // sent (or parked) towards a router
     std::uint64_t deliveries_no_client_ = 0;     // deliveries for connections already gone
+    std::uint64_t slow_client_drops_ = 0;        // QoS 0 deliveries over client_write_buffer
+    std::uint64_t slow_client_closes_ = 0;       // clients closed: stuck writes, hard cap
     stats::histogram delivery_latency_;
-    std::uint64_t payload_bytes_in_[3] = {0, 0, 0};  // by QoS
-    std::uint64_t deliveries_out_[3] = {0, 0, 0};  // deliveries handed to sessions, by QoS
+    std::uint64_t payload_bytes_in_[3] = {0, 0, 0};   // by QoS
+    std::uint64_t deliveries_out_[3] = {0, 0, 0};     // deliveries handed to sessions, by QoS
     std::uint64_t payload_bytes_out_[3] = {0, 0, 0};  // by QoS
     std::uint64_t shed_since_log_ = 0;
     std::chrono::steady_clock::time_point last_shed_log_{};

@@ -160,7 +160,7 @@ void router_link::open_socket(router& r) {
     r.open = false;
     r.alive = false;
     r.leaving = false;  // a fresh socket learns everything anew
-    r.backlog.clear();
+    clear_queues(r);
     r.last_seen = clock::now();
     ++r.generation;
     r.socket = zmq::socket_t(zctx_, zmq::socket_type::dealer);
@@ -173,7 +173,7 @@ void router_link::open_socket(router& r) {
                  static_cast<int>(settings_.heartbeat_interval.count()));
     r.socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(settings_.peer_timeout.count()));
     // Back-pressure: past the limit, send() keeps events in the slot's FIFO.
-    r.socket.set(zmq::sockopt::sndhwm, static_cast<int>(settings_.queue_limit));
+    r.socket.set(zmq::sockopt::sndhwm, events::hwm_for(settings_.queue_limit));
     r.socket.set(zmq::sockopt::rcvhwm, 0);
     r.socket.set(zmq::sockopt::linger, 2000);
     // Discovery may yield tcp://[v6]:port, which libzmq refuses without ZMQ_IPV6.
@@ -200,7 +200,7 @@ void router_link::close_socket(router& r) {
     }
     r.open = false;
     r.alive = false;
-    r.backlog.clear();
+    clear_queues(r);
     release_duplicates_of(r);
     update_pause();
 }
@@ -257,7 +257,8 @@ void router_link::send_hello(router& r) {
     const auto bytes =
         events::encode(events::hello{frontend_id_, events::protocol_version, incarnation_});
     if (!r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait) && r.alive) {
-        r.backlog.push_back(bytes);
+        r.backlog.emplace_back(bytes, 1);
+        ++r.backlog_events;
         update_pause();
     }
     schedule_drain(r);
@@ -343,21 +344,52 @@ void router_link::send(std::size_t index, const events::event& e) {
     if (stopped_) return;
     auto& r = *routers_.at(index);
     if (!r.open) return;  // retired or duplicate: its clients are being closed
-    auto bytes = events::encode(e);
+    events::encode_to(e, r.batch);
+    ++r.batch_events;
+    if (r.batch_events >= events::batch_max_events || r.batch.size() >= events::batch_max_bytes) {
+        flush_batch(r);
+        return;
+    }
+    if (r.flush_scheduled) return;
+    r.flush_scheduled = true;
+    std::weak_ptr<int> token = alive_token_;
+    const auto generation = r.generation;
+    boost::asio::post(io_, [this, &r, token, generation] {
+        if (token.expired()) return;
+        r.flush_scheduled = false;
+        if (!stopped_ && r.open && generation == r.generation) flush_batch(r);
+    });
+}
+
+void router_link::flush_batch(router& r) {
+    if (r.batch_events == 0) return;
+    const auto events = r.batch_events;
+    r.batch_events = 0;
     if (!r.backlog.empty()) {
-        r.backlog.push_back(std::move(bytes));  // behind what waits already
-    } else if (!r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) {
-        r.backlog.push_back(std::move(bytes));
+        r.backlog.emplace_back(std::move(r.batch), events);  // behind what waits already
+        r.backlog_events += events;
+    } else if (!r.socket.send(zmq::buffer(r.batch), zmq::send_flags::dontwait)) {
+        r.backlog.emplace_back(std::move(r.batch), events);
+        r.backlog_events += events;
         update_pause();
     }
+    r.batch.clear();
     // A send may consume the descriptor's edge: look at ZMQ_EVENTS again.
     schedule_drain(r);
+}
+
+void router_link::clear_queues(router& r) {
+    r.backlog.clear();
+    r.backlog_events = 0;
+    r.batch.clear();
+    r.batch_events = 0;
 }
 
 std::size_t router_link::flush_backlog(router& r) {
     std::size_t sent = 0;
     while (!r.backlog.empty() &&
-           r.socket.send(zmq::buffer(r.backlog.front()), zmq::send_flags::dontwait)) {
+           r.socket.send(zmq::buffer(r.backlog.front().first), zmq::send_flags::dontwait)) {
+        r.backlog_events -= r.backlog.front().second;
         r.backlog.pop_front();
         ++sent;
     }
@@ -427,8 +459,10 @@ void router_link::drain(router& r) {
 
 void router_link::receive(router& r, const zmq::message_t& msg) {
     boost::system::error_code ec;
-    auto e = events::decode(std::string_view(static_cast<const char*>(msg.data()), msg.size()), ec);
-    if (!e) {
+    decoded_.clear();
+    events::decode_batch(std::string_view(static_cast<const char*>(msg.data()), msg.size()),
+                         decoded_, ec);
+    if (ec) {
         ++malformed_;
         if (ec != events::errc::version_mismatch) {
             spdlog::warn("frontend: dropped an event from router {}: {}", r.endpoint, ec.message());
@@ -440,18 +474,25 @@ void router_link::receive(router& r, const zmq::message_t& msg) {
                 "frontend speaks {}); ignoring it until it is upgraded",
                 r.endpoint, events::protocol_version);
         }
-        return;
     }
-    if (auto* h = std::get_if<events::router_hello>(&*e)) {
-        on_router_hello(r, *h);
-        return;
+    // Handlers may reenter the link (a send, a slot closed): take the batch.
+    auto batch = std::move(decoded_);
+    const auto generation = r.generation;
+    for (auto& e : batch) {
+        if (stopped_ || generation != r.generation) break;
+        if (auto* h = std::get_if<events::router_hello>(&e)) {
+            on_router_hello(r, *h);
+            continue;
+        }
+        if (auto* l = std::get_if<events::router_leaving>(&e)) {
+            on_router_leaving(r, *l);
+            continue;
+        }
+        r.last_seen = clock::now();  // any event proves the router alive
+        if (handlers_.on_event) handlers_.on_event(std::move(e));
     }
-    if (auto* l = std::get_if<events::router_leaving>(&*e)) {
-        on_router_leaving(r, *l);
-        return;
-    }
-    r.last_seen = clock::now();  // any event proves the router alive
-    if (handlers_.on_event) handlers_.on_event(std::move(*e));
+    batch.clear();
+    decoded_ = std::move(batch);  // keep the capacity
 }
 
 }  // namespace frontend

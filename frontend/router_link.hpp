@@ -107,7 +107,9 @@ class router_link {
     bool owner_pending() const;
 
     // Sends one event to slot `index` (dropped if its socket is closed:
-    // retired or duplicate). Never blocks, never drops otherwise.
+    // retired or duplicate). Never blocks, never drops otherwise. Events are
+    // batched: those sent to a slot before the io_context gets back to the
+    // link's posted flush (or until a batch is full) go in one ZeroMQ message.
     void send(std::size_t index, const events::event& e);
 
     bool paused() const { return paused_; }
@@ -121,7 +123,7 @@ class router_link {
     // False once slot `index` was deemed dead, until it answers again.
     bool router_available(std::size_t index) const { return !routers_.at(index)->lost; }
     // Events waiting in slot `index`'s FIFO (the ZeroMQ queue was full).
-    std::size_t backlog(std::size_t index) const { return routers_.at(index)->backlog.size(); }
+    std::size_t backlog(std::size_t index) const { return routers_.at(index)->backlog_events; }
     std::uint64_t malformed_events() const { return malformed_; }
 
   private:
@@ -134,8 +136,13 @@ class router_link {
         std::string endpoint;
         zmq::socket_t socket;
         boost::asio::posix::stream_descriptor fd;
-        std::deque<std::string> backlog;  // encoded events the DEALER refused (EAGAIN), in order
-        bool open = false;                // socket connected (false: retired or duplicate)
+        // Batches the DEALER refused (EAGAIN), in order, with their event counts.
+        std::deque<std::pair<std::string, std::uint32_t>> backlog;
+        std::size_t backlog_events = 0;
+        std::string batch;  // events not sent yet (see send())
+        std::uint32_t batch_events = 0;
+        bool flush_scheduled = false;
+        bool open = false;  // socket connected (false: retired or duplicate)
         bool drain_scheduled = false;
         bool alive = false;               // answered hello within the peer timeout
         bool lost = false;                // was deemed dead, until it answers again
@@ -158,6 +165,9 @@ class router_link {
     void schedule_drain(router& r);
     // Sends what waits in r's FIFO while the DEALER takes it; returns how many.
     std::size_t flush_backlog(router& r);
+    // Sends r's batch (or puts it in the FIFO).
+    void flush_batch(router& r);
+    void clear_queues(router& r);
     void receive(router& r, const zmq::message_t& msg);
     void update_pause();
     void heartbeat();
@@ -190,6 +200,7 @@ class router_link {
     bool membership_scheduled_ = false;
     unsigned sockets_opened_ = 0;  // numbers each DEALER's routing id
     std::uint64_t malformed_ = 0;
+    std::vector<events::event> decoded_;  // receive()'s, reused
 };
 
 }  // namespace frontend

@@ -67,6 +67,20 @@ int run(zmq::context_t& zctx, const config::options& options, const run_hooks& h
     };
     if (stats_out) publish_stats();
 
+    // SIGHUP: re-read the password file, RSA key and TLS files; clients
+    // stay connected. Until this point SIGHUP still ends the process.
+    boost::asio::signal_set reload_signals(io, SIGHUP);
+    std::function<void()> await_reload = [&] {
+        reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            spdlog::info("signal SIGHUP: reloading");
+            server->reload();
+            if (hooks.on_reload) hooks.on_reload();
+            await_reload();
+        });
+    };
+    await_reload();
+
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer grace(io);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {

@@ -1,5 +1,7 @@
 // Runs a frontend on the calling thread until SIGINT/SIGTERM: builds the
 // authenticator, the frontend_server, and an io_context, and stops cleanly.
+// SIGHUP reloads the credential and TLS files (frontend_server::reload),
+// then calls hooks.on_reload.
 // Shared by mqtt-frontend and mqtt-broker (which passes run_hooks).
 //
 // Returns the process exit code; startup errors are logged as one line.
@@ -20,6 +22,9 @@ struct run_hooks {
     // Turns the frontend's stats snapshot into the one published (mqtt-broker
     // combines it with its router's); called on the frontend's thread.
     std::function<stats::snapshot(stats::snapshot&&)> amend_stats;
+    // Runs on SIGHUP after the frontend reloaded its files, on the frontend's
+    // thread (mqtt-broker reloads its router's ACL there).
+    std::function<void()> on_reload;
 };
 
 int run(zmq::context_t& zctx, const config::options& options, const run_hooks& hooks = {});

@@ -25,6 +25,10 @@ extern "C" void on_signal(int) {
     else
         g_loop->stop();
 }
+// SIGHUP: read the --acl-file again (connections stay).
+extern "C" void on_hangup(int) {
+    if (g_loop) g_loop->request_reload();
+}
 }  // namespace
 
 int main(int argc, char** argv, char** envp) {
@@ -51,9 +55,14 @@ int main(int argc, char** argv, char** envp) {
             std::cerr << "mqtt-router: " << error << "\n";
             return 1;
         }
+        if (std::string error; !loop.load_acl(o.router.acl_file, error)) {
+            std::cerr << "mqtt-router: " << error << "\n";
+            return 1;
+        }
         g_loop = &loop;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        std::signal(SIGHUP, on_hangup);
         // Peers named by DNS (one name, several addresses under compose
         // --scale) are re-resolved every --discovery-interval.
         std::optional<cluster::endpoint_watcher> watcher;

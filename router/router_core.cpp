@@ -170,6 +170,8 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
     }
     s->conn = me;
     s->will = std::move(e.will_message);
+    s->username = e.username;
+    if (acl_) acl_identify(*s);
     conns_[me] = s;
 
     emit(me, events::connack{e.conn, session_present, 0, settings_.incarnation});
@@ -189,6 +191,7 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
     // MQTT-4.3.3-2).
     session* s = session_of(from);
     if (!s) return;
+    if (acl_ && !acl_may_publish(*s, e.topic)) return acl_refuse(from, e);
 
     ++counters_.messages_received;
     const auto qos = e.qos;
@@ -218,6 +221,11 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
 void router_core::route(const message_ptr& msg) {
     history_.add(msg, now_);
     tree_.match(msg->topic, match_scratch_);
+    // First deliveries are collected (send_publish) and leave as one event
+    // per frontend below: nothing else is emitted for these connections in
+    // between, so each one's order of events holds.
+    fanout_.clear();
+    collecting_ = true;
     for (const auto& [id, sub_qos] : match_scratch_) {
         auto it = by_id_.find(id);
         if (it == by_id_.end()) continue;
@@ -231,9 +239,38 @@ void router_core::route(const message_ptr& msg) {
         }
         deliver(s, msg, std::min(msg->qos, sub_qos), false);  // MQTT-3.3.1-9
     }
+    collecting_ = false;
+    emit_fanout(msg);
+}
+
+void router_core::emit_fanout(const message_ptr& msg) {
+    if (fanout_.empty()) return;
+    if (fanout_.size() == 1) {
+        const auto& f = fanout_.front();
+        out_->push_back({*f.frontend,
+                         events::deliver{f.target.conn, msg->topic, *msg->payload, f.target.qos,
+                                         false, false, f.target.packet_id, msg->received_us},
+                         destination::socket});
+        return;
+    }
+    // Group by frontend (few), keeping each one's targets in match order.
+    std::stable_sort(
+        fanout_.begin(), fanout_.end(),
+        [](const fanout_entry& a, const fanout_entry& b) { return *a.frontend < *b.frontend; });
+    for (std::size_t i = 0; i < fanout_.size();) {
+        std::size_t j = i;
+        while (j < fanout_.size() && *fanout_[j].frontend == *fanout_[i].frontend) ++j;
+        events::deliver_many many{msg->topic, *msg->payload, false, msg->received_us, {}};
+        many.targets.reserve(j - i);
+        for (std::size_t k = i; k < j; ++k) many.targets.push_back(fanout_[k].target);
+        out_->push_back({*fanout_[i].frontend, std::move(many), destination::socket});
+        i = j;
+    }
+    fanout_.clear();
 }
 
 void router_core::deliver(session& s, const message_ptr& msg, std::uint8_t qos, bool retain) {
+    if (acl_ && !acl_may_deliver(s, *msg)) return;  // the client may not read it
     // Only a first delivery straight from routing measures latency; not a
     // retained message sent on SUBSCRIBE, nor one that waited in a queue.
     const std::uint64_t received_us = retain ? 0 : msg->received_us;
@@ -289,6 +326,10 @@ void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t 
     ++counters_.delivered_by_qos[std::min<std::uint8_t>(qos, 2)];
     counters_.payload_bytes_delivered += msg->payload->size();
     counters_.bytes_delivered_by_qos[std::min<std::uint8_t>(qos, 2)] += msg->payload->size();
+    if (collecting_ && !retain && seq == 0) {
+        fanout_.push_back({&s.conn->frontend, {s.conn->conn, qos, packet_id}});
+        return;
+    }
     emit(*s.conn, events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false,
                                   packet_id, received_us});
 }
@@ -366,7 +407,8 @@ void router_core::on_subscribe(const conn_ref& from, events::client_subscribe&& 
     events::suback ack{from.conn, e.packet_id, {}};
     ack.return_codes.reserve(e.subscriptions.size());
     for (const auto& sub : e.subscriptions) {
-        if (!mqtt::topic::valid_filter(sub.filter) || sub.qos > 2) {
+        if (!mqtt::topic::valid_filter(sub.filter) || sub.qos > 2 ||
+            (acl_ && !acl_may_subscribe(*s, sub.filter))) {
             ack.return_codes.push_back(0x80);
             continue;
         }
@@ -375,12 +417,13 @@ void router_core::on_subscribe(const conn_ref& from, events::client_subscribe&& 
         ack.return_codes.push_back(sub.qos);
     }
     journal_.put_session(*s);
+    const auto codes = ack.return_codes;
     emit(from, std::move(ack));
 
     // Retained messages for every accepted filter, RETAIN=1 (MQTT-3.3.1-6).
     for (std::size_t i = 0; i < e.subscriptions.size(); ++i) {
         const auto& sub = e.subscriptions[i];
-        if (!mqtt::topic::valid_filter(sub.filter) || sub.qos > 2) continue;
+        if (codes[i] == 0x80) continue;
         retained_.match(sub.filter, [&](const message_ptr& m) {
             deliver(*s, m, std::min(m->qos, sub.qos), true);
         });
@@ -418,6 +461,10 @@ void router_core::on_disconnect(const conn_ref& from, const events::client_disco
 
 void router_core::publish_will(session& s) {
     if (!s.will) return;
+    if (acl_ && !acl_may_publish(s, s.will->topic)) {  // checked as its client's PUBLISH
+        s.will.reset();
+        return;
+    }
     auto w = std::move(*s.will);
     s.will.reset();
     ++counters_.wills_published;

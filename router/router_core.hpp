@@ -9,6 +9,9 @@
 // min(publish, subscription), one copy per client for overlapping
 // subscriptions (at the highest matching QoS), retained messages, and wills.
 //
+// With an ACL (set_acl, --acl-file) it also checks every PUBLISH, will,
+// SUBSCRIBE filter and delivery against the client's rules (acl.cpp).
+//
 // In a cluster (router_settings::has_peers) it also forwards accepted
 // messages to the peer routers, and moves sessions between routers: a CONNECT
 // first fetches the client's session from every live peer (handover.cpp),
@@ -38,6 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/acl/rules.hpp"
 #include "common/events/events.hpp"
 #include "router/journal.hpp"
 #include "router/message.hpp"
@@ -112,6 +116,11 @@ struct router_counters {
     std::uint64_t payload_bytes_delivered = 0;
     std::uint64_t bytes_received_by_qos[3] = {0, 0, 0};
     std::uint64_t bytes_delivered_by_qos[3] = {0, 0, 0};
+    // Access control (--acl-file, acl.cpp).
+    std::uint64_t acl_publish_denied = 0;    // PUBLISHes and wills refused (acked, not routed)
+    std::uint64_t acl_subscribe_denied = 0;  // SUBSCRIBE filters refused (0x80)
+    std::uint64_t acl_deliver_denied = 0;    // deliveries refused by the read check (not matched)
+    std::uint64_t dropped_acl = 0;           // queued deliveries no longer readable: dropped
 };
 
 // What the router holds now (for stats); computed on demand.
@@ -196,6 +205,13 @@ class router_core {
     void restore(store::loaded_state&& state);
     journal& journal_of() { return journal_; }
     std::uint64_t hlc() const { return hlc_; }
+
+    // Access control (--acl-file; acl.cpp): the rules enforced from now on
+    // (null: none, no checks). Sessions whose client connected here get
+    // theirs resolved again, and their queues lose what they may no longer
+    // read; other sessions get theirs when their client connects.
+    void set_acl(std::shared_ptr<const acl::rules> rules);
+    const acl::rules* acl() const { return acl_.get(); }
 
     // Introspection (tests, stats).
     const router_counters& counters() const { return counters_; }
@@ -305,6 +321,8 @@ class router_core {
     session* session_of(const conn_ref& c);
     // Routes a message to every matching subscriber (live deliveries: RETAIN 0).
     void route(const message_ptr& msg);
+    // Emits what route() collected: one event per receiving frontend.
+    void emit_fanout(const message_ptr& msg);
     // Delivers to one session at `qos`: sends, queues or drops.
     void deliver(session& s, const message_ptr& msg, std::uint8_t qos, bool retain);
     // Sends one PUBLISH to the session's connection, entering it in flight if QoS > 0.
@@ -332,8 +350,22 @@ class router_core {
     void expire_sessions();
     void emit(const conn_ref& to, events::event e);
 
+    // ---- access control (acl.cpp); called only while acl_ is set ----
+    // Each returns false (and counts it) when the rules refuse.
+    bool acl_may_publish(const session& s, std::string_view topic);
+    bool acl_may_subscribe(const session& s, std::string_view filter);
+    bool acl_may_deliver(const session& s, const message& m);
+    // A refused PUBLISH: not routed, not retained, acknowledged as usual.
+    void acl_refuse(const conn_ref& from, const events::client_publish& e);
+    // The client connected (s.username set): resolves its rules and drops
+    // what its queue may not hold (a session restored from the store, or
+    // one offline across a reload).
+    void acl_identify(session& s);
+    void acl_filter_queue(session& s);
+
     router_settings settings_;
     router_counters counters_;
+    std::shared_ptr<const acl::rules> acl_;  // --acl-file; null: no checks
     std::unordered_map<std::string, std::unique_ptr<session>> sessions_;  // by client id
     std::unordered_map<subscriber_id, session*> by_id_;
     // Live connections. A connection whose session was taken over maps to
@@ -348,6 +380,13 @@ class router_core {
     std::uint64_t hlc_ = 0;                 // hybrid logical clock: ms << 16 | counter
     std::vector<outgoing>* out_ = nullptr;  // valid during handle()
     std::vector<std::pair<subscriber_id, std::uint8_t>> match_scratch_;
+    // route()'s first deliveries, sent as one deliver_many per frontend.
+    struct fanout_entry {
+        const std::string* frontend;  // the receiving connection's conn_ref (stable)
+        events::delivery_target target;
+    };
+    std::vector<fanout_entry> fanout_;
+    bool collecting_ = false;
 
     // Cluster state.
     clock::time_point now_ = clock::now();

@@ -27,7 +27,7 @@ router_loop::router_loop(zmq::context_t& ctx, const std::string& endpoint, route
       cluster_(std::move(cluster)) {
     // Bounded queues towards frontends (see flush() for what happens when
     // one is full), and an error instead of a drop for an unknown peer.
-    socket_.set(zmq::sockopt::sndhwm, static_cast<int>(cluster_.queue_limit));
+    socket_.set(zmq::sockopt::sndhwm, events::hwm_for(cluster_.queue_limit));
     socket_.set(zmq::sockopt::rcvhwm, 0);
     socket_.set(zmq::sockopt::router_mandatory, 1);
     socket_.set(zmq::sockopt::linger, 0);
@@ -100,6 +100,7 @@ void router_loop::run() {
         }
         const auto now = clock::now();
         core_.tick(now, out_);
+        if (reload_requested_.exchange(false)) reload_acl();
         if (leave_requested_.load() && !leaving_) begin_leave();
         if (now >= next_heartbeat_) heartbeat(now);
         expire_frontends();
@@ -395,12 +396,12 @@ void router_loop::send_to_peer(peer_link& p, const std::string& bytes) {
     }
 }
 
-std::optional<events::event> router_loop::decode(const zmq::message_t& body,
-                                                 const std::string& from) {
+void router_loop::decode(const zmq::message_t& body, const std::string& from) {
+    decoded_.clear();
     boost::system::error_code ec;
-    auto e =
-        events::decode(std::string_view(static_cast<const char*>(body.data()), body.size()), ec);
-    if (e) return e;
+    events::decode_batch(std::string_view(static_cast<const char*>(body.data()), body.size()),
+                         decoded_, ec);
+    if (!ec) return;
     ++malformed_;
     if (ec == events::errc::version_mismatch) {
         // A peer of another protocol version: refuse everything it sends,
@@ -413,39 +414,47 @@ std::optional<events::event> router_loop::decode(const zmq::message_t& body,
     } else {
         spdlog::warn("router: dropped an event from '{}': {}", from, ec.message());
     }
-    return std::nullopt;
 }
 
 void router_loop::handle_peer_message(peer_link& p, zmq::message_t& body) {
-    auto e = decode(body, p.endpoint);
-    if (!e) return;
-    if (auto* h = std::get_if<events::router_hello>(&*e)) {
-        on_peer_answer(p, *h);
-        return;
+    decode(body, p.endpoint);
+    for (auto& e : decoded_) {
+        if (auto* h = std::get_if<events::router_hello>(&e)) {
+            on_peer_answer(p, *h);
+            continue;
+        }
+        if (p.alive) p.last_seen = clock::now();
+        core_.handle(p.endpoint, std::move(e), out_);
     }
-    if (p.alive) p.last_seen = clock::now();
-    core_.handle(p.endpoint, std::move(*e), out_);
 }
 
 void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body) {
     std::string from(static_cast<const char*>(identity.data()), identity.size());
-    auto e = decode(body, from);
-    if (!e) return;
-    if (auto* h = std::get_if<events::hello>(&*e)) {
+    decode(body, from);
+    // Any event proves the frontend alive; events of a frontend never heard
+    // of (e.g. before its hello reached a restarted router) are still served.
+    if (!decoded_.empty())
+        if (auto it = frontends_.find(from); it != frontends_.end())
+            it->second.last_seen = clock::now();
+    for (auto& e : decoded_) handle_event(from, std::move(e));
+}
+
+void router_loop::handle_event(const std::string& from, events::event&& e) {
+    if (auto* h = std::get_if<events::hello>(&e)) {
         on_hello(from, *h);
         return;
     }
-    if (std::holds_alternative<events::router_hello>(*e)) {
+    if (std::holds_alternative<events::router_hello>(e)) {
         // A peer's heartbeat: answer with ours, which tells it who we are.
         out_.push_back({from, events::router_hello{cluster_.router_id, incarnation_},
                         router_core::destination::socket});
         return;
     }
-    if (auto* st = std::get_if<events::router_stats>(&*e)) {
+    if (auto* st = std::get_if<events::router_stats>(&e)) {
         sys_.set_peer(*st);
         return;
     }
-    if (auto* l = std::get_if<events::router_leaving>(&*e)) {
+    if (auto* l = std::get_if<events::router_leaving>(&e)) {
         // The first says it is leaving; a second that it is gone (sent
         // right before it exits): fetches stop waiting for it.
         if (leaving_peers_.insert(l->router_id + "/" + std::to_string(l->incarnation)).second) {
@@ -458,11 +467,7 @@ void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body)
                 peer_lost(*p, "left");
         return;
     }
-    // Any event proves the frontend alive; events of a frontend never heard
-    // of (e.g. before its hello reached a restarted router) are still served.
-    if (auto it = frontends_.find(from); it != frontends_.end())
-        it->second.last_seen = clock::now();
-    core_.handle(from, std::move(*e), out_);
+    core_.handle(from, std::move(e), out_);
 }
 
 void router_loop::on_hello(const std::string& frontend, const events::hello& h) {
@@ -551,15 +556,41 @@ void router_loop::expire_frontends() {
 
 void router_loop::flush() {
     using destination = router_core::destination;
+    // Batch: one ZeroMQ message per destination and turn (up to the batch
+    // bounds), events in the order the core produced them for it.
+    batches_.clear();
+    peer_batches_.clear();
+    auto batch_for = [this](const std::string& to) -> batch& {
+        for (auto& b : batches_)
+            if (b.to == to) return b;
+        return batches_.emplace_back(batch{to, {}, {}});
+    };
+    auto peer_batch_for = [this](peer_link* p) -> std::string& {
+        for (auto& [link, bytes] : peer_batches_)
+            if (link == p) return bytes;
+        return peer_batches_.emplace_back(p, std::string()).second;
+    };
     for (auto& o : out_) {
-        const std::string bytes = events::encode(o.event);
         if (o.where == destination::all_peers || o.where == destination::peer) {
             std::unordered_set<std::string> sent;  // a router reachable by two endpoints
+            std::size_t mark = 0;
+            std::string bytes;
             for (auto& p : peers_) {
                 if (!p->alive || p->self || p->retired) continue;
                 if (o.where == destination::peer && p->router_id != o.to) continue;
                 if (!sent.insert(p->router_id).second) continue;
-                send_to_peer(*p, bytes);
+                auto& pb = peer_batch_for(p.get());
+                if (bytes.empty()) {
+                    mark = pb.size();
+                    events::encode_to(o.event, pb);
+                    bytes.assign(pb, mark);
+                } else {
+                    pb += bytes;
+                }
+                if (pb.size() >= events::batch_max_bytes) {
+                    send_to_peer(*p, pb);
+                    pb.clear();
+                }
             }
             if (o.where == destination::peer && sent.empty())
                 spdlog::warn("router: cannot send {} to peer '{}': not connected",
@@ -569,70 +600,105 @@ void router_loop::flush() {
         // QoS 0 live deliveries may be shed; retained ones answer a SUBSCRIBE
         // (the subscriber's view of the retained set): they wait instead.
         const auto* d = std::get_if<events::deliver>(&o.event);
-        send_to_socket(o.to, bytes, d != nullptr && d->qos == 0 && !d->retain);
+        const bool sheddable = (d != nullptr && d->qos == 0 && !d->retain) ||
+                               (std::holds_alternative<events::deliver_many>(o.event) &&
+                                std::ranges::all_of(std::get<events::deliver_many>(o.event).targets,
+                                                    [](const auto& t) { return t.qos == 0; }));
+        auto& b = batch_for(o.to);
+        events::encode_to(o.event, b.bytes);
+        b.parts.emplace_back(static_cast<std::uint32_t>(b.bytes.size()), sheddable);
+        if (b.parts.size() >= events::batch_max_events || b.bytes.size() >= events::batch_max_bytes)
+            send_batch(b);
     }
+    for (auto& b : batches_)
+        if (!b.parts.empty()) send_batch(b);
+    for (auto& [p, bytes] : peer_batches_)
+        if (!bytes.empty()) send_to_peer(*p, bytes);
     out_.clear();
 }
 
-void router_loop::send_to_socket(const std::string& to, std::string bytes, bool sheddable) {
-    auto it = backlogs_.find(to);
-    if (it == backlogs_.end() || it->second.empty()) {
+void router_loop::send_batch(batch& b) {
+    auto it = backlogs_.find(b.to);
+    if (it == backlogs_.end() || it->second.batches.empty()) {
         try {
-            if (socket_.send(zmq::buffer(to),
+            if (socket_.send(zmq::buffer(b.to),
                              zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-                socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+                socket_.send(zmq::buffer(b.bytes), zmq::send_flags::none);
+                b.bytes.clear();
+                b.parts.clear();
                 return;
             }
         } catch (const zmq::error_t& err) {
             // EHOSTUNREACH: the frontend is gone; its clients reconnect elsewhere.
-            spdlog::warn("router: cannot send to '{}': {}", to, err.what());
+            spdlog::warn("router: cannot send to '{}': {}", b.to, err.what());
+            b.bytes.clear();
+            b.parts.clear();
             return;
         }
     }
     // Its queue is full: QoS 0 may be shed, everything else waits in order.
-    if (sheddable) {
-        ++counters_.qos0_shed;
+    std::string kept;
+    std::uint32_t kept_events = 0;
+    std::uint32_t begin = 0;
+    std::uint64_t shed = 0;
+    for (const auto& [end, sheddable] : b.parts) {
+        if (sheddable) {
+            ++shed;
+        } else {
+            kept.append(b.bytes, begin, end - begin);
+            ++kept_events;
+        }
+        begin = end;
+    }
+    b.bytes.clear();
+    b.parts.clear();
+    if (shed > 0) {
+        counters_.qos0_shed += shed;
         const auto now = clock::now();
         if (now - last_shed_log_ > std::chrono::seconds(10)) {
             last_shed_log_ = now;
             spdlog::warn("router: frontend '{}' does not keep up; QoS 0 messages shed so far: {}",
-                         to, counters_.qos0_shed);
+                         b.to, counters_.qos0_shed);
         }
-        return;
     }
-    ++counters_.backlog_events;
-    ++backlog_total_;
-    backlogs_[to].push_back(std::move(bytes));
+    if (kept_events == 0) return;
+    counters_.backlog_events += kept_events;
+    backlog_total_ += kept_events;
+    auto& q = backlogs_[b.to];
+    q.events += kept_events;
+    q.batches.emplace_back(std::move(kept), kept_events);
 }
 
 void router_loop::flush_backlogs() {
     for (auto it = backlogs_.begin(); it != backlogs_.end();) {
         auto& q = it->second;
         bool gone = false;
-        while (!q.empty()) {
+        while (!q.batches.empty()) {
             try {
                 if (!socket_.send(zmq::buffer(it->first),
                                   zmq::send_flags::sndmore | zmq::send_flags::dontwait))
                     break;
-                socket_.send(zmq::buffer(q.front()), zmq::send_flags::none);
+                socket_.send(zmq::buffer(q.batches.front().first), zmq::send_flags::none);
             } catch (const zmq::error_t&) {
                 gone = true;  // the frontend is gone: what waited for it is moot
                 break;
             }
-            q.pop_front();
-            --backlog_total_;
+            q.events -= q.batches.front().second;
+            backlog_total_ -= q.batches.front().second;
+            q.batches.pop_front();
         }
         if (gone) {
-            backlog_total_ -= q.size();
-            q.clear();
+            backlog_total_ -= q.events;
+            q.batches.clear();
+            q.events = 0;
         }
-        it = q.empty() ? backlogs_.erase(it) : std::next(it);
+        it = q.batches.empty() ? backlogs_.erase(it) : std::next(it);
     }
 }
 
 void router_loop::drop_backlog(const std::string& to) {
     if (auto it = backlogs_.find(to); it != backlogs_.end()) {
-        backlog_total_ -= it->second.size();
+        backlog_total_ -= it->second.events;
         backlogs_.erase(it);
     }
 }
@@ -642,7 +708,7 @@ bool router_loop::must_pause() const {
     if (unwritten_bytes_ > max_unwritten_bytes) return true;
     if (cluster_.queue_limit == 0) return false;
     for (const auto& [to, q] : backlogs_)
-        if (q.size() > cluster_.queue_limit) return true;
+        if (q.events > cluster_.queue_limit) return true;
     return false;
 }
 

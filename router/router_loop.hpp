@@ -122,6 +122,14 @@ class router_loop {
     // Before run(): keep the durable state in `db`, starting from what it
     // holds. Throws std::runtime_error (one line) if it cannot be read.
     void attach_store(std::unique_ptr<store::db> db, store::sync_policy sync);
+    // Access control (--acl-file, common/acl; acl_reload.cpp). Before run():
+    // loads FILE and enforces it; false with `error` (one line naming the
+    // file and line) if it does not load. An empty path: no ACL, no checks.
+    bool load_acl(const std::string& path, std::string& error);
+    // Async-signal-safe (SIGHUP): the loop reads the ACL file again at its
+    // next turn; a file that does not load logs one error and the rules in
+    // force stay. Connections are kept either way.
+    void request_reload() { reload_requested_.store(true, std::memory_order_relaxed); }
 
     const router_core& core() const { return core_; }
     std::uint64_t malformed_events() const { return malformed_; }
@@ -157,8 +165,10 @@ class router_loop {
     void apply_endpoints();
     void heartbeat(clock::time_point now);
     void handle_message(zmq::message_t& identity, zmq::message_t& body);
+    void handle_event(const std::string& from, events::event&& e);
     void handle_peer_message(peer_link& p, zmq::message_t& body);
-    std::optional<events::event> decode(const zmq::message_t& body, const std::string& from);
+    // Decodes a message's batch of events into decoded_ (cleared first).
+    void decode(const zmq::message_t& body, const std::string& from);
     void on_hello(const std::string& frontend, const events::hello& h);
     void on_peer_answer(peer_link& p, const events::router_hello& h);
     void peer_lost(peer_link& p, const char* why);
@@ -170,8 +180,16 @@ class router_loop {
     void flush();
     // Sends this router's $SYS share to the peers and publishes the totals.
     void publish_sys(clock::time_point now);
-    // Sends bytes to a routing id on the socket, or keeps them in its backlog.
-    void send_to_socket(const std::string& to, std::string bytes, bool sheddable);
+    // One ZeroMQ message being built for a routing id on the socket: events
+    // in order, each marked sheddable (a live QoS 0 delivery) or not.
+    struct batch {
+        std::string to;
+        std::string bytes;
+        std::vector<std::pair<std::uint32_t, bool>> parts;  // (end offset, sheddable)
+    };
+    // Sends a batch to its routing id on the socket, or keeps it in its
+    // backlog (without its sheddable events) when the queue there is full.
+    void send_batch(batch& b);
     void flush_backlogs();
     void drop_backlog(const std::string& to);
     bool must_pause() const;
@@ -180,6 +198,7 @@ class router_loop {
     // Commits what the core journaled (see the top); false while the store
     // does not write.
     bool persist();
+    void reload_acl();  // request_reload()'s work, on the router thread
 
     zmq::context_t& ctx_;
     std::uint64_t incarnation_;  // random per process; first, as core_ is told it
@@ -194,6 +213,8 @@ class router_loop {
     std::atomic<bool> stopping_{false};
     std::atomic<bool> leave_requested_{false};
     std::atomic<bool> ready_{false};
+    std::atomic<bool> reload_requested_{false};
+    std::string acl_file_;  // --acl-file; empty: none
     bool leaving_ = false;
     clock::time_point started_ = clock::now();
     clock::time_point next_heartbeat_ = clock::now();
@@ -204,8 +225,15 @@ class router_loop {
     sys_totals sys_;  // the latest share of each live peer
     clock::time_point next_sys_ = clock::now();
     loop_counters counters_;
-    std::unordered_map<std::string, std::deque<std::string>> backlogs_;  // by routing id
-    std::size_t backlog_total_ = 0;
+    struct backlog {
+        std::deque<std::pair<std::string, std::uint32_t>> batches;  // (bytes, events)
+        std::size_t events = 0;
+    };
+    std::unordered_map<std::string, backlog> backlogs_;             // by routing id
+    std::size_t backlog_total_ = 0;                                 // events, every backlog
+    std::vector<batch> batches_;                                    // flush()'s, reused
+    std::vector<std::pair<peer_link*, std::string>> peer_batches_;  // flush()'s, reused
+    std::vector<events::event> decoded_;                            // decode()'s, reused
     clock::time_point last_read_ = clock::now();
     clock::time_point last_shed_log_{};
     std::optional<stats::publisher> stats_;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -22,6 +23,10 @@
 #include "common/events/events.hpp"
 #include "router/message.hpp"
 #include "router/subscription_tree.hpp"
+
+namespace acl {
+class client_rules;
+}
 
 namespace router {
 
@@ -81,6 +86,11 @@ struct session {
     // reach this router late; they are not delivered again. An entry goes
     // once a newer message of its origin passed.
     std::unordered_map<std::string, std::uint64_t> floor;
+    // The username of its latest CONNECT here ("" for none); nullopt until
+    // the client connects (a session restored from the store, or moved here
+    // from a peer). With --acl-file, its rules resolved from that (acl.cpp).
+    std::optional<std::string> username;
+    std::shared_ptr<const acl::client_rules> acl;
 
     bool online() const { return conn.has_value(); }
 

@@ -42,6 +42,7 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("messages.dropped.session_ended", c.dropped_session_ended);
     s.counter("messages.dropped.queue_bytes", c.dropped_queue_bytes);
     s.counter("messages.dropped.queue_total", c.dropped_queue_total);
+    s.counter("messages.dropped.acl", c.dropped_acl);
     s.counter("retained.refused", c.retained_refused);
     s.counter("sessions.expired", c.sessions_expired);
     s.counter("wills.published", c.wills_published);
@@ -57,6 +58,9 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("forward.duplicates", c.forward_duplicates);
     s.counter("forward.gaps", c.forward_gaps);
     s.counter("forward.dropped", c.forward_dropped);
+    s.counter("acl.publish_denied", c.acl_publish_denied);
+    s.counter("acl.subscribe_denied", c.acl_subscribe_denied);
+    s.counter("acl.deliver_denied", c.acl_deliver_denied);
     s.counter("events.malformed", loop.malformed_events);
     s.counter("queues.paused_reads", loop.counters ? loop.counters->paused_reads : 0);
     s.counter("queues.backlogged", loop.counters ? loop.counters->backlog_events : 0);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/acl/rules.hpp"
 #include "common/config/sources.hpp"
 
 namespace config {
@@ -134,6 +135,22 @@ class converter {
         return true;
     }
 
+    // A switch (arity::toggle): "yes" from the command line, or what the
+    // config file or environment says.
+    bool toggle(std::string_view name, bool& out) {
+        const auto* values = find(name);
+        if (!values) return true;
+        const auto& v = values->front();
+        if (v.value == "yes" || v.value == "on" || v.value == "true") {
+            out = true;
+        } else if (v.value == "no" || v.value == "off" || v.value == "false") {
+            out = false;
+        } else {
+            return fail(v.where + ": '" + v.value + "' must be yes, no, on, off, true or false");
+        }
+        return true;
+    }
+
     bool endpoints(std::string_view name, bool bind, std::vector<std::string>& out) {
         const auto* values = find(name);
         if (!values) return true;
@@ -174,7 +191,7 @@ bool convert_frontend(converter& c, program which, frontend_options& fe) {
     if (!c.listeners(fe.listeners)) return false;
     if (!c.readable_file("tls-cert", fe.tls_cert) || !c.readable_file("tls-key", fe.tls_key) ||
         !c.readable_file("password-file", fe.password_file) ||
-        !c.readable_file("rsa-key", fe.rsa_key))
+        !c.readable_file("rsa-key", fe.rsa_key) || !c.readable_file("tls-ca", fe.tls_ca))
         return false;
     for (const auto& url : fe.listeners) {
         if (!url.uses_tls() || (!fe.tls_cert.empty() && !fe.tls_key.empty())) continue;
@@ -183,7 +200,24 @@ bool convert_frontend(converter& c, program which, frontend_options& fe) {
                                                                         : "--tls-key";
         return c.fail(url.scheme + " listener " + url.text + " needs " + missing);
     }
-    if (fe.password_file.empty() && fe.rsa_key.empty())
+    // Mutual TLS (README "Authentication"): a certificate is required only
+    // when the CA to check it is known, and stands for a username only when
+    // it is required.
+    if (!c.toggle("require-client-cert", fe.require_client_cert) ||
+        !c.toggle("use-identity-as-username", fe.use_identity_as_username))
+        return false;
+    if (fe.require_client_cert && fe.tls_ca.empty())
+        return c.fail(
+            "--require-client-cert needs --tls-ca (the CA that signs client certificates)");
+    if (fe.use_identity_as_username && !fe.require_client_cert)
+        return c.fail("--use-identity-as-username needs --require-client-cert");
+    // Authentication is always on: certificates authenticate clients only
+    // where some listener speaks TLS.
+    const bool certificates_authenticate =
+        fe.use_identity_as_username &&
+        std::any_of(fe.listeners.begin(), fe.listeners.end(),
+                    [](const listener_url& url) { return url.uses_tls(); });
+    if (fe.password_file.empty() && fe.rsa_key.empty() && !certificates_authenticate)
         return c.fail("no credentials configured: give --password-file or --rsa-key");
 
     if (!c.number("max-packet-size", 1, max_mqtt_packet_size, fe.max_packet_size) ||
@@ -198,6 +232,9 @@ bool convert_frontend(converter& c, program which, frontend_options& fe) {
         fe.max_connect_packet_size = std::min(fe.max_connect_packet_size, fe.max_packet_size);
     }
     if (!c.number("connect-timeout", 1, 86'400, fe.connect_timeout_s)) return false;
+    if (!c.number("client-write-buffer", 4096, 1u << 30, fe.client_write_buffer) ||
+        !c.number("client-write-timeout", 1, 3600, fe.client_write_timeout_s))
+        return false;
     if (!c.id("frontend-id", fe.frontend_id)) return false;
     if (!c.on_off("console", fe.console)) return false;
     for (auto& url : fe.listeners) url.console = fe.console && url.is_websocket();
@@ -231,6 +268,16 @@ bool convert_store(converter& c, router_options& rt) {
     return true;
 }
 
+// --acl-file: readable, and every line of it valid ("--acl-file FILE:LINE: why").
+bool convert_acl(converter& c, router_options& rt) {
+    if (!c.readable_file("acl-file", rt.acl_file)) return false;
+    if (rt.acl_file.empty()) return true;
+    std::string why;
+    if (!acl::load_file(rt.acl_file, why))
+        return c.fail(c.find("acl-file")->front().where + " " + why);
+    return true;
+}
+
 bool convert_router(converter& c, program which, router_options& rt) {
     if (which == program::router) {
         std::vector<std::string> bind;
@@ -253,7 +300,7 @@ bool convert_router(converter& c, program which, router_options& rt) {
            c.number("max-forward-bytes", 0, std::numeric_limits<std::int64_t>::max(),
                     rt.max_forward_bytes) &&
            c.number("session-expiry", 0, 10u * 365 * 86'400, rt.session_expiry_s) &&
-           c.id("router-id", rt.router_id) && convert_store(c, rt);
+           c.id("router-id", rt.router_id) && convert_store(c, rt) && convert_acl(c, rt);
 }
 
 parse_result failure(std::string message) {

@@ -7,7 +7,8 @@
 // values from the one source with the highest precedence that sets it.
 //
 // parse() checks types, ranges and cross-option rules and that the files
-// named exist and are readable; it does not read their contents. It returns
+// named exist and are readable; it does not read their contents, except the
+// --acl-file, which is parsed so that a bad line stops the start. It returns
 // a value and never throws; main() prints `message` and exits with
 // `exit_code` when `opts` is empty. Pure code apart from reading the config
 // file, stat-ing the named files and gethostname(); safe from any thread.
@@ -34,9 +35,17 @@ struct frontend_options {
     std::string tls_cert, tls_key;  // --tls-cert/--tls-key FILE (required with a tls listener)
     std::string password_file;      // --password-file FILE
     std::string rsa_key;            // --rsa-key FILE (at least one of the two is required)
+    // Client certificates (mutual TLS) on tls and wss listeners:
+    std::string tls_ca;  // --tls-ca FILE: CAs a client certificate must chain to (verified if sent)
+    bool require_client_cert = false;  // --require-client-cert: no certificate, no handshake
+    // --use-identity-as-username: a verified certificate's subject CN is the client's
+    // username and authenticates it (Mosquitto's use_identity_as_username).
+    bool use_identity_as_username = false;
     std::size_t max_packet_size = 16 * 1024 * 1024;    // --max-packet-size BYTES
     std::size_t max_connect_packet_size = 256 * 1024;  // --max-connect-packet-size BYTES
     std::uint32_t connect_timeout_s = 10;              // --connect-timeout SECONDS
+    std::size_t client_write_buffer = 256 * 1024;      // --client-write-buffer BYTES
+    std::uint32_t client_write_timeout_s = 60;         // --client-write-timeout SECONDS
     std::string frontend_id;                           // --frontend-id (default: HOSTNAME-PID)
     bool console = true;  // --console on|off: the web console on wss/ws listeners (their .console)
     std::vector<std::string> routers;  // --routers tcp://HOST:PORT,... (mqtt-frontend only)
@@ -61,6 +70,10 @@ struct router_options {
     std::string data_dir;        // --data-dir DIR|none
     std::string sync = "batch";  // --sync always|batch|none (store/sync_policy.hpp)
     bool store_recover = false;  // --store-recover yes|no: move a damaged store aside
+    // Access control (common/acl): Mosquitto-format acl_file, enforced by
+    // the router, read again on SIGHUP; empty: none (every client may do
+    // anything).
+    std::string acl_file;  // --acl-file FILE
 };
 
 struct common_options {

@@ -48,12 +48,28 @@ constexpr option_spec table[] = {
     {"password-file", 0, arity::one, fe | bk, "FILE", "Mosquitto-format password file"},
     {"rsa-key", 0, arity::one, fe | bk, "FILE",
      "PEM RSA public (or private) key of the RSA password scheme"},
+    {"tls-ca", 0, arity::one, fe | bk, "FILE",
+     "PEM CA certificates that client certificates must chain to; a tls or wss client that "
+     "presents a certificate is verified against them (a bad one fails the handshake)"},
+    {"require-client-cert", 0, arity::toggle, fe | bk, "",
+     "tls and wss clients must present a certificate signed by --tls-ca, else the handshake "
+     "fails (needs --tls-ca)"},
+    {"use-identity-as-username", 0, arity::toggle, fe | bk, "",
+     "on tls and wss listeners the client certificate's subject CN is the MQTT username and "
+     "authenticates the client; its CONNECT username and password are ignored (needs "
+     "--require-client-cert)"},
     {"max-packet-size", 0, arity::one, fe | bk, "BYTES",
      "largest accepted packet, 1..268435460 (default: 16777216)"},
     {"max-connect-packet-size", 0, arity::one, fe | bk, "BYTES",
      "largest packet before CONNECT is accepted (default: 262144)"},
     {"connect-timeout", 0, arity::one, fe | bk, "SECONDS",
      "close connections that send no CONNECT in time, 1..86400 (default: 10)"},
+    {"client-write-buffer", 0, arity::one, fe | bk, "BYTES",
+     "unwritten bytes for one client beyond which its QoS 0 deliveries are dropped (slow "
+     "consumer), 4096..1073741824 (default: 262144)"},
+    {"client-write-timeout", 0, arity::one, fe | bk, "SECONDS",
+     "close a client whose socket takes no bytes for this long while output waits, 1..3600 "
+     "(default: 60)"},
     {"frontend-id", 0, arity::one, fe | bk, "ID", "name of this frontend (default: HOSTNAME-PID)"},
     {"console", 0, arity::one, fe | bk, "on|off",
      "serve the web console (GET /) on wss and ws listeners (default: on)"},
@@ -95,6 +111,10 @@ constexpr option_spec table[] = {
      "machine) (default: batch)"},
     {"store-recover", 0, arity::one, rt | bk, "yes|no",
      "a damaged store is moved aside to DIR.damaged-TIME and a fresh one started (default: no)"},
+    {"acl-file", 0, arity::one, rt | bk, "FILE",
+     "access control list in Mosquitto's acl_file format (user, topic [read|write|readwrite|deny] "
+     "FILTER, pattern with %u and %c); whatever it does not grant is denied; read again on "
+     "SIGHUP (default: none, every client may publish and subscribe to anything)"},
 };
 // clang-format on
 
@@ -113,7 +133,7 @@ bool add_value(layer& out, const option_spec& spec, std::string_view value,
         values.push_back({"", where});
         return true;
     }
-    if (spec.kind == arity::one && !values.empty()) {
+    if ((spec.kind == arity::one || spec.kind == arity::toggle) && !values.empty()) {
         error = where + ": given more than once";
         return false;
     }
@@ -143,7 +163,7 @@ po::options_description make_description(program which, bool only_applicable) {
         std::string names(spec.name);
         if (spec.short_name) names += std::string(",") + spec.short_name;
         std::string help(spec.help);
-        if (spec.kind == arity::flag) {
+        if (spec.kind == arity::flag || spec.kind == arity::toggle) {
             desc.add_options()(names.c_str(), help.c_str());
         } else {
             auto* semantic = po::value<std::string>();
@@ -244,6 +264,7 @@ bool read_command_line(program which, int argc, const char* const argv[], layer&
             return false;
         }
         auto value = option.value.empty() ? std::string() : option.value.front();
+        if (spec->kind == arity::toggle) value = "yes";  // a switch given: on
         if (!add_value(out, *spec, value, where, error)) return false;
     }
     return true;

@@ -19,6 +19,9 @@ namespace config::detail {
 
 enum class arity {
     flag,  // --help: no value
+    // A switch: no value on the command line (--require-client-cert); in the
+    // config file and the environment yes|no, on|off or true|false.
+    toggle,
     one,   // at most once per source
     many,  // repeatable; each value may also be a comma-separated list
 };

@@ -214,6 +214,12 @@ void write(writer& w, const route_ack& e) {
     w.array(3).str(e.router_id).uint(e.stamp).boolean(e.resend);
 }
 
+void write(writer& w, const deliver_many& e) {
+    w.array(5).str(e.topic).bin(e.payload).boolean(e.retain).uint(e.received_us);
+    w.array(e.targets.size());
+    for (const auto& t : e.targets) w.array(3).uint(t.conn).uint(t.qos).uint(t.packet_id);
+}
+
 void write(writer& w, const router_stats& e) {
     w.array(3).str(e.router_id).uint(e.incarnation).array(e.values.size());
     for (const auto& [name, value] : e.values) w.array(2).str(name).uint(value);
@@ -224,6 +230,9 @@ std::size_t size_hint(const client_publish& e) {
 }
 std::size_t size_hint(const deliver& e) {
     return 32 + e.topic.size() + e.payload.size();
+}
+std::size_t size_hint(const deliver_many& e) {
+    return 32 + e.topic.size() + e.payload.size() + 16 * e.targets.size();
 }
 std::size_t size_hint(const route_publish& e) {
     return 48 + e.origin.size() + e.topic.size() + e.payload.size();
@@ -540,6 +549,19 @@ bool read(const msgpack::object& o, router_stats& e) {
         .ok();
 }
 
+bool read(const msgpack::object& o, deliver_many& e) {
+    return fields(o, 5)
+        .str(e.topic)
+        .bin(e.payload)
+        .boolean(e.retain)
+        .uint(e.received_us)
+        .each([&](const msgpack::object& item) {
+            auto& t = e.targets.emplace_back();
+            return fields(item, 3).uint(t.conn).qos(t.qos).uint(t.packet_id).ok();
+        })
+        .ok();
+}
+
 bool read(const msgpack::object& o, route_ack& e) {
     return fields(o, 3).str(e.router_id).uint(e.stamp).boolean(e.resend).ok();
 }
@@ -590,7 +612,8 @@ constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
                                                                        "retained_sync_request",
                                                                        "retained_sync",
                                                                        "router_stats",
-                                                                       "route_ack"};
+                                                                       "route_ack",
+                                                                       "deliver_many"};
 
 class category : public boost::system::error_category {
   public:
@@ -612,20 +635,28 @@ class category : public boost::system::error_category {
 
 }  // namespace
 
-std::string encode(const event& e) {
-    std::string out;
+void encode_to(const event& e, std::string& out) {
     std::visit(
         [&](const auto& body) {
-            out.reserve(size_hint(body));
+            out.reserve(out.size() + size_hint(body));
             writer w(out);
             w.array(3).uint(protocol_version).uint(e.index());
             write(w, body);
         },
         e);
+}
+
+std::string encode(const event& e) {
+    std::string out;
+    encode_to(e, out);
     return out;
 }
 
-std::optional<event> decode(std::string_view bytes, boost::system::error_code& ec) {
+namespace {
+
+// Decodes the envelope that starts at `offset`, moving offset past it.
+std::optional<event> decode_one(std::string_view bytes, std::size_t& offset,
+                                boost::system::error_code& ec) {
     ec = errc::malformed;
     try {
         // Every element takes at least one input byte, so no honest array or
@@ -633,10 +664,8 @@ std::optional<event> decode(std::string_view bytes, boost::system::error_code& e
         const msgpack::unpack_limit limit(/*array=*/bytes.size(), /*map=*/0,
                                           /*str=*/bytes.size(), /*bin=*/bytes.size(),
                                           /*ext=*/0, /*depth=*/8);
-        std::size_t offset = 0;
         const msgpack::object_handle handle =
             msgpack::unpack(bytes.data(), bytes.size(), offset, &reference_input, nullptr, limit);
-        if (offset != bytes.size()) return std::nullopt;  // trailing bytes
         const msgpack::object& envelope = handle.get();
         if (envelope.type != msgpack::type::ARRAY || envelope.via.array.size == 0) {
             return std::nullopt;
@@ -664,6 +693,29 @@ std::optional<event> decode(std::string_view bytes, boost::system::error_code& e
         ec = errc::malformed;
     }
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<event> decode(std::string_view bytes, boost::system::error_code& ec) {
+    std::size_t offset = 0;
+    auto e = decode_one(bytes, offset, ec);
+    if (e && offset != bytes.size()) {  // trailing bytes
+        ec = errc::malformed;
+        return std::nullopt;
+    }
+    return e;
+}
+
+void decode_batch(std::string_view bytes, std::vector<event>& out, boost::system::error_code& ec) {
+    ec = errc::malformed;
+    if (bytes.empty()) return;
+    std::size_t offset = 0;
+    while (offset < bytes.size()) {
+        auto e = decode_one(bytes, offset, ec);
+        if (!e) return;
+        out.push_back(std::move(*e));
+    }
 }
 
 const boost::system::error_category& events_category() {

@@ -1,7 +1,8 @@
 // Events exchanged between the frontend and router tiers over ZeroMQ.
 //
-// Every ZeroMQ message carries one msgpack-encoded envelope:
-//     [ protocol_version (uint), kind (uint), body (array) ]
+// Every ZeroMQ message carries one or more msgpack-encoded envelopes back to
+// back (a batch: what a sender had for one peer in one turn):
+//     [ protocol_version (uint), kind (uint), body (array) ] ...
 // A receiver refuses an envelope whose version it does not know.
 // docs/wire-protocol.md documents each event and its fields.
 //
@@ -13,6 +14,7 @@
 // Pure data + codec; safe from any thread.
 #pragma once
 
+#include <algorithm>
 #include <boost/system/error_code.hpp>
 #include <cstdint>
 #include <optional>
@@ -26,6 +28,15 @@ namespace events {
 inline constexpr std::uint32_t protocol_version = 1;
 
 using conn_id = std::uint64_t;
+
+// A batch ends once it holds this many events or bytes (a single larger
+// event travels alone). Queues between the tiers are bounded in ZeroMQ
+// messages: hwm_for(events) messages hold about that many events.
+inline constexpr std::size_t batch_max_events = 32;
+inline constexpr std::size_t batch_max_bytes = 32 * 1024;
+inline constexpr int hwm_for(std::size_t queue_limit_events) {
+    return static_cast<int>(std::max<std::size_t>(queue_limit_events / batch_max_events, 4));
+}
 
 // ---- frontend -> router -------------------------------------------------
 
@@ -135,6 +146,25 @@ struct deliver {
     // The client_publish's received_us when this is its first, unqueued
     // delivery (the frontend measures latency with it); else 0.
     std::uint64_t received_us = 0;
+};
+
+// One receiver of a deliver_many: the connection, the QoS it gets the
+// message at and, for QoS 1/2, the packet id the router allocated for it.
+struct delivery_target {
+    conn_id conn = 0;
+    std::uint8_t qos = 0;
+    std::uint16_t packet_id = 0;
+};
+
+// One routed message for several clients of the same frontend (fan-out): the
+// topic and payload travel once, and the frontend encodes the PUBLISH once
+// per QoS. Always a first delivery (dup 0), straight from routing.
+struct deliver_many {
+    std::string topic;
+    std::string payload;
+    bool retain = false;
+    std::uint64_t received_us = 0;  // as in deliver
+    std::vector<delivery_target> targets;
 };
 
 // An acknowledgement the frontend must write to a client.
@@ -305,18 +335,26 @@ struct router_stats {
 };
 
 // The kind number on the wire is the alternative's index: append only.
-using event = std::variant<hello, client_connect, client_publish, client_ack, client_subscribe,
-                           client_unsubscribe, client_disconnect, connack, deliver, send_ack,
-                           suback, unsuback, close_connection, router_hello, route_publish,
-                           router_leaving, session_fetch, session_state, session_state_ack,
-                           retained_sync_request, retained_sync, router_stats, route_ack>;
+using event =
+    std::variant<hello, client_connect, client_publish, client_ack, client_subscribe,
+                 client_unsubscribe, client_disconnect, connack, deliver, send_ack, suback,
+                 unsuback, close_connection, router_hello, route_publish, router_leaving,
+                 session_fetch, session_state, session_state_ack, retained_sync_request,
+                 retained_sync, router_stats, route_ack, deliver_many>;
 
 // Encodes one event into a self-describing envelope.
 std::string encode(const event& e);
+// Appends the envelope of `e` to `out` (building a batch).
+void encode_to(const event& e, std::string& out);
 
-// Decodes an envelope. On malformed input or an unknown version/kind returns
-// nullopt and sets ec (errc below); never throws.
+// Decodes a message that holds exactly one envelope. On malformed input or an
+// unknown version/kind returns nullopt and sets ec (errc below); never throws.
 std::optional<event> decode(std::string_view bytes, boost::system::error_code& ec);
+
+// Decodes a batch: every envelope in `bytes`, appended to `out` in order.
+// Stops at the first bad envelope (ec set; those before it are kept; the
+// rest of the message is dropped). Never throws.
+void decode_batch(std::string_view bytes, std::vector<event>& out, boost::system::error_code& ec);
 
 enum class errc {
     ok = 0,

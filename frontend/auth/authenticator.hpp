@@ -1,7 +1,9 @@
 // Authentication of CONNECT credentials. Authentication is always on: there
 // is no anonymous mode. Implementations: password_file (Mosquitto's format),
 // rsa_authenticator (the original product's scheme), any_of (accepts when any
-// member accepts).
+// member accepts), reloadable (swaps its inner one on SIGHUP). Client
+// certificates (--use-identity-as-username) bypass this interface: see
+// connection::set_peer_identity.
 //
 // Authenticators are immutable after construction and only read from the
 // frontend's I/O thread(s); check() must be safe to call concurrently.

@@ -20,7 +20,10 @@ std::unique_ptr<authenticator> from_options(const config::frontend_options& opti
         if (!r) throw std::runtime_error("--rsa-key: " + error);
         members.push_back(std::move(r));
     }
-    if (members.empty())
+    // With --use-identity-as-username, client certificates may be the only
+    // credentials: then no password is accepted (config::parse made sure a
+    // tls or wss listener exists).
+    if (members.empty() && !options.use_identity_as_username)
         throw std::runtime_error("no credentials configured: give --password-file or --rsa-key");
     return std::make_unique<any_of>(std::move(members));
 }

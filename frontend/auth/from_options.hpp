@@ -1,6 +1,7 @@
 // Builds the authenticator a frontend uses from its options: every
 // configured credential source (password file, RSA key), any of which may
-// accept a client. Startup code; throws std::runtime_error with a one-line
+// accept a client. Used at startup and again on every reload (SIGHUP); reads
+// the files anew each time. Throws std::runtime_error with a one-line
 // message naming the bad file.
 #pragma once
 

@@ -35,6 +35,7 @@
 #include "common/util/wall_clock.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
+#include "frontend/net/peer_identity.hpp"
 #include "frontend/net/session_base.hpp"
 #include "frontend/net/ws_handshake.hpp"
 
@@ -66,15 +67,25 @@ class session final : public session_base {
                 self->fail();
                 return;
             }
+            self->take_peer_identity();
             self->read();
         });
     }
 
+    // (Deliveries come through on_encoded_publish.)
     void on_router_event(const events::event& e) override {
         if (closed_) return;
         conn_.on_router_event(e, clock::now());
-        const auto* d = std::get_if<events::deliver>(&e);
-        apply(d ? d->received_us : 0);
+        apply();
+    }
+
+    bool on_encoded_publish(std::string_view packet, std::size_t id_offset, std::uint16_t packet_id,
+                            std::uint8_t qos, std::uint64_t received_us) override {
+        if (closed_) return false;
+        if (qos == 0 && too_slow()) return false;
+        if (!conn_.on_encoded_publish(packet, id_offset, packet_id)) return false;
+        apply(received_us);
+        return true;
     }
 
     void shutdown() override {
@@ -103,8 +114,31 @@ class session final : public session_base {
     }
 
   private:
+    // Slow consumer: past --client-write-buffer unwritten bytes, QoS 0
+    // deliveries to this client are dropped (counted); QoS 1/2 still queue
+    // (the router's in-flight window bounds them).
+    bool too_slow() {
+        const auto unwritten = pending_.size() + in_flight_.size();
+        if (unwritten <= server_.settings().client_write_buffer) return false;
+        server_.count_slow_client_drop();
+        return true;
+    }
+
     std::shared_ptr<session> shared_self() {
         return std::static_pointer_cast<session>(shared_from_this());
+    }
+
+    // --use-identity-as-username: on tls and wss the verified client
+    // certificate's CN is the client's identity; plain listeners keep
+    // passwords.
+    void take_peer_identity() {
+        if (!server_.use_identity_as_username()) return;
+        SSL* ssl = transport_.native_tls();
+        if (!ssl) return;
+        auto cn = peer_common_name(ssl);
+        spdlog::debug("conn {} ({}): client certificate CN {}", conn_.id(), peer_,
+                      cn ? "'" + *cn + "'" : std::string("missing"));
+        conn_.set_peer_identity(std::move(cn));
     }
 
     void read() {
@@ -140,6 +174,7 @@ class session final : public session_base {
                 // its unacknowledged QoS 1/2 messages in the router).
                 spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer_,
                              server_.settings().max_write_backlog);
+                server_.count_slow_client_close();
                 lost();
                 return;
             }
@@ -159,10 +194,19 @@ class session final : public session_base {
     void write() {
         if (writing_ || pending_.empty() || closed_) return;
         writing_ = true;
-        in_flight_.swap(pending_);
-        pending_.clear();
+        write_started_ = clock::now();
+        if (pending_.size() <= max_write_chunk) {
+            in_flight_.swap(pending_);
+            pending_.clear();
+        } else {
+            // A client far behind: one bounded chunk at a time, so that
+            // the write timeout measures its progress, not our backlog.
+            in_flight_.assign(pending_, 0, max_write_chunk);
+            pending_.erase(0, max_write_chunk);
+        }
         in_flight_received_.swap(pending_received_);
         pending_received_.clear();
+        arm_timer();
         transport_.async_write(
             boost::asio::buffer(in_flight_),
             [self = shared_self()](const boost::system::error_code& ec, std::size_t) {
@@ -201,6 +245,10 @@ class session final : public session_base {
         } else {
             if (timer_deferred_) return;  // paused past a deadline: re-armed on resume
             if (deadline && *deadline < not_before_) deadline = not_before_;
+            if (writing_) {  // a client that takes no bytes for this long is dropped
+                const auto stuck = write_started_ + server_.settings().client_write_timeout;
+                if (!deadline || stuck < *deadline) deadline = stuck;
+            }
         }
         if (!deadline || (timer_armed_ && *deadline >= armed_at_)) return;
         timer_armed_ = true;
@@ -215,6 +263,17 @@ class session final : public session_base {
             if (self->closed_) return;
             if (self->closing_) {
                 self->fail();  // the peer does not read: give up the flush
+                return;
+            }
+            if (self->writing_ && clock::now() - self->write_started_ >=
+                                      self->server_.settings().client_write_timeout) {
+                spdlog::info("conn {} ({}): no bytes taken for {} s, closing", self->conn_.id(),
+                             self->peer_,
+                             std::chrono::duration_cast<std::chrono::seconds>(
+                                 self->server_.settings().client_write_timeout)
+                                 .count());
+                self->server_.count_slow_client_close();
+                self->lost();
                 return;
             }
             if (self->paused_) {
@@ -273,6 +332,8 @@ class session final : public session_base {
     std::vector<std::uint64_t> pending_received_;    // received_us of deliveries in pending_
     std::vector<std::uint64_t> in_flight_received_;  // ... and in in_flight_
     static constexpr std::chrono::seconds resume_grace{1};
+    static constexpr std::size_t max_write_chunk = 256 * 1024;
+    clock::time_point write_started_{};  // of the write in flight
 
     clock::time_point armed_at_{};
     clock::time_point not_before_{};  // no deadline check before (after a pause)

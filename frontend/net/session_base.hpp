@@ -5,7 +5,9 @@
 // The frontend_server pauses and resumes their reading (back-pressure).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "common/events/events.hpp"
 
@@ -17,6 +19,13 @@ class session_base : public std::enable_shared_from_this<session_base> {
     virtual void start() = 0;
     // An event the router sent for this session's connection.
     virtual void on_router_event(const events::event& e) = 0;
+    // A first delivery encoded once for many sessions (connection::
+    // on_encoded_publish), with the received_us of its PUBLISH (0: unknown).
+    // Returns false when it was not written (closed, not connected, or a QoS 0
+    // message dropped because the client does not read fast enough).
+    virtual bool on_encoded_publish(std::string_view packet, std::size_t id_offset,
+                                    std::uint16_t packet_id, std::uint8_t qos,
+                                    std::uint64_t received_us) = 0;
     // The frontend is stopping: close as a server shutdown.
     virtual void shutdown() = 0;
     // Back-pressure from the router link: stop issuing reads from the client

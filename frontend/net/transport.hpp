@@ -9,6 +9,8 @@
 //   async_shutdown(h(ec))          graceful end: TLS close_notify, WebSocket
 //                                  close frame, or nothing; the session then
 //                                  closes the socket whatever the outcome
+//   native_tls()                   the OpenSSL connection of tls and wss (for
+//                                  the client certificate), else nullptr
 //   name                           "TCP", "TLS", ... for logs
 //
 // Here: plain TCP and TLS. WebSocket (ws://, wss://) is in ws_transport.hpp.
@@ -33,6 +35,7 @@ class tcp_transport {
 
     auto get_executor() { return socket_.get_executor(); }
     boost::asio::ip::tcp::socket& socket() { return socket_; }
+    SSL* native_tls() { return nullptr; }
 
     template <class Handler>
     void async_handshake(Handler&& h) {
@@ -70,6 +73,7 @@ class tls_transport {
 
     auto get_executor() { return stream_.get_executor(); }
     boost::asio::ip::tcp::socket& socket() { return stream_.next_layer(); }
+    SSL* native_tls() { return stream_.native_handle(); }
 
     template <class Handler>
     void async_handshake(Handler&& h) {

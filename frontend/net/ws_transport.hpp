@@ -64,6 +64,12 @@ class ws_transport {
 
     auto get_executor() { return ws_.get_executor(); }
     boost::asio::ip::tcp::socket& socket() { return boost::beast::get_lowest_layer(ws_); }
+    SSL* native_tls() {
+        if constexpr (is_tls)
+            return ws_.next_layer().native_handle();
+        else
+            return nullptr;
+    }
 
     template <class Handler>
     void async_handshake(Handler&& h) {

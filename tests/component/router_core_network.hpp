@@ -190,7 +190,8 @@ class network {
                     wire_.push_back({sender, o.to.substr(7), "link/" + sender, std::move(o.event)});
                     return;
                 }
-                frontends_.push_back(sender + "> " + router_test::describe(o));
+                for (const auto& x : router_test::expand(std::move(o)))
+                    frontends_.push_back(sender + "> " + router_test::describe(x));
                 return;
         }
     }

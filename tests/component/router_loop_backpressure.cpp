@@ -45,8 +45,11 @@ using ms = std::chrono::milliseconds;
 
 constexpr std::size_t queue_limit = 100;
 constexpr int subscriber_rcvhwm = 10;
-// What the subscriber's queue holds while it reads nothing: sndhwm + rcvhwm.
-constexpr std::size_t queue_capacity = queue_limit + subscriber_rcvhwm;
+// What the subscriber's queue holds while it reads nothing: sndhwm + rcvhwm
+// ZeroMQ messages, each a batch of at most events::batch_max_events events.
+constexpr std::size_t queue_capacity =
+    (static_cast<std::size_t>(events::hwm_for(queue_limit)) + subscriber_rcvhwm) *
+    events::batch_max_events;
 constexpr std::size_t read_batch = 1024;  // events router_loop reads per turn
 constexpr ms peer_timeout{2000};
 

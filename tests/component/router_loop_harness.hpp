@@ -13,6 +13,7 @@
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <optional>
 #include <string>
@@ -86,18 +87,29 @@ class fake_frontend {
     void send(const events::event& e) { send_raw(events::encode(e)); }
     void send_raw(const std::string& bytes) { socket_.send(zmq::buffer(bytes)); }
 
-    // The next event from the router, or nullopt if none arrives within `timeout`.
+    // The next event from the router, or nullopt if none arrives within
+    // `timeout`. A batch is taken apart (and a deliver_many into delivers).
     std::optional<events::event> receive_event(std::chrono::milliseconds timeout = reply_timeout) {
-        zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
-        zmq::message_t msg;
-        if (!socket_.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
-        BOOST_TEST(!msg.more());
-        boost::system::error_code ec;
-        auto e = events::decode(msg.to_string_view(), ec);
-        BOOST_REQUIRE_MESSAGE(e.has_value(), "router sent an undecodable event: " << ec.message());
+        if (pending_.empty()) {
+            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
+            zmq::message_t msg;
+            if (!socket_.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
+            BOOST_TEST(!msg.more());
+            boost::system::error_code ec;
+            std::vector<events::event> batch;
+            events::decode_batch(msg.to_string_view(), batch, ec);
+            BOOST_REQUIRE_MESSAGE(!ec, "router sent an undecodable event: " << ec.message());
+            ++messages_;
+            for (auto& e : batch)
+                for (auto& o : expand({id_, std::move(e)})) pending_.push_back(std::move(o.event));
+        }
+        auto e = std::move(pending_.front());
+        pending_.pop_front();
         return e;
     }
+    // ZeroMQ messages received so far (each a batch of events).
+    std::size_t messages() const { return messages_; }
 
     // The next event as a harness line ("<routing id>:<conn> ..."), or nullopt.
     std::optional<std::string> receive(std::chrono::milliseconds timeout = reply_timeout) {
@@ -124,6 +136,8 @@ class fake_frontend {
   private:
     std::string id_;
     zmq::socket_t socket_;
+    std::deque<events::event> pending_;  // the rest of the last batch
+    std::size_t messages_ = 0;
 };
 
 inline events::client_connect connect_event(events::conn_id conn, std::string client_id) {

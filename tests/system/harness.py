@@ -143,10 +143,32 @@ class Pki:
         run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key,
              "-CAcreateserial", "-out", self.cert, "-days", "2", "-sha256", "-extfile", ext])
 
-    def client_context(self):
+    def client_context(self, client_cert=None):
+        """client_cert: a (cert, key) pair from client_cert(), presented to the server."""
         ctx = ssl.create_default_context(cafile=self.ca)
         ctx.check_hostname = True  # server_hostname=127.0.0.1 matches the IP SAN
+        if client_cert:
+            ctx.load_cert_chain(*client_cert)
         return ctx
+
+    def client_cert(self, cn, name=None):
+        """A client certificate (P-256 key, extendedKeyUsage clientAuth) signed by this CA, for
+        subject CN=cn, or without any CN when cn is None. Returns (cert path, key path)."""
+        name = name or cn or "no-cn"
+        cert = os.path.join(self.dir, f"client-{name}.pem")
+        key = os.path.join(self.dir, f"client-{name}.key")
+        csr = os.path.join(self.dir, f"client-{name}.csr")
+        ext = os.path.join(self.dir, "client.ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n"
+                    "keyUsage=digitalSignature\n"
+                    "extendedKeyUsage=clientAuth\n")
+        subject = f"/CN={cn}" if cn is not None else "/O=mqtt-test/OU=no common name"
+        run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", key, "-out", csr, "-subj", subject])
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key,
+             "-CAcreateserial", "-out", cert, "-days", "2", "-sha256", "-extfile", ext])
+        return cert, key
 
 
 def write_password_file(path, users):
@@ -165,9 +187,11 @@ def write_password_file(path, users):
 
 class Broker:
     """One broker process. options: max_queued, max_inflight, connect_timeout, max_packet_size,
+    acl_file (a file in Mosquitto's acl_file format: --acl-file, or mosquitto's acl_file),
     rsa_key (ours only), extra_args (ours only), extra_listeners (ours only): listeners besides
     the TLS one, as (scheme, path) pairs, e.g. [("wss", "/mqtt"), ("ws", "/mqtt")]; each gets a
-    free port, found in broker.extra_ports[scheme]."""
+    free port, found in broker.extra_ports[scheme]. Client certificates: tls_ca (CA file,
+    mosquitto's cafile), require_client_cert, use_identity_as_username (True/False)."""
 
     def __init__(self, workdir, pki, password_file, **options):
         self.workdir = workdir
@@ -186,7 +210,7 @@ class Broker:
             conf = os.path.join(self.workdir, "mosquitto.conf")
             lines = [
                 f"listener {self.port} {HOST}",
-                f"cafile {self.pki.ca}",
+                f"cafile {o.get('tls_ca') or self.pki.ca}",
                 f"certfile {self.pki.cert}",
                 f"keyfile {self.pki.key}",
                 f"password_file {self.password_file}",
@@ -200,6 +224,12 @@ class Broker:
             ]
             if o.get("max_packet_size"):
                 lines.append(f"max_packet_size {o['max_packet_size']}")
+            if o.get("acl_file"):
+                lines.append(f"acl_file {o['acl_file']}")
+            if o.get("require_client_cert"):
+                lines.append("require_certificate true")
+            if o.get("use_identity_as_username"):
+                lines.append("use_identity_as_username true")
             if (o.get("connect_timeout") or o.get("rsa_key") or o.get("extra_args")
                     or o.get("extra_listeners")):
                 raise unittest.SkipTest("option not available on mosquitto")
@@ -215,12 +245,18 @@ class Broker:
                "--log-level", os.environ.get("MQTT_TEST_LOG_LEVEL", "debug")]
         flags = [("max_queued", "--max-queued-messages"), ("max_inflight", "--max-inflight-messages"),
                  ("connect_timeout", "--connect-timeout"), ("max_packet_size", "--max-packet-size"),
-                 ("rsa_key", "--rsa-key")]
+                 ("rsa_key", "--rsa-key"), ("acl_file", "--acl-file")]
         for key, flag in flags:
             if o.get(key) is not None:
                 cmd += [flag, str(o[key])]
         for scheme, path in o.get("extra_listeners", ()):
             cmd += ["--listen", f"{scheme}://{HOST}:{self.extra_ports[scheme]}{path}"]
+        if o.get("tls_ca"):
+            cmd += ["--tls-ca", o["tls_ca"]]
+        for key, flag in (("require_client_cert", "--require-client-cert"),
+                          ("use_identity_as_username", "--use-identity-as-username")):
+            if o.get(key):
+                cmd.append(flag)
         return cmd + list(o.get("extra_args", ()))
 
     def start(self, ready_timeout=10.0):
@@ -400,11 +436,12 @@ Message = collections.namedtuple("Message", "topic payload qos retain dup mid")
 
 class MqttClient:
     """paho-mqtt 1.6.1 client over TLS, driven by its own loop thread (no auto-reconnect).
-    websocket_path="/mqtt" makes it MQTT over WebSocket over TLS (port: a wss listener's)."""
+    websocket_path="/mqtt" makes it MQTT over WebSocket over TLS (port: a wss listener's).
+    client_cert: a (cert, key) pair from Pki.client_cert() to present in the handshake."""
 
     def __init__(self, pki, port, client_id="", clean_session=True, username="alice",
                  password="alicepw", keepalive=60, will=None, protocol=mqtt.MQTTv311,
-                 websocket_path=None):
+                 websocket_path=None, client_cert=None):
         self.port = port
         self.keepalive = keepalive
         self.client_id = client_id
@@ -413,7 +450,7 @@ class MqttClient:
                              transport="websockets" if websocket_path else "tcp")
         if websocket_path:
             self.c.ws_set_options(path=websocket_path)
-        self.c.tls_set_context(pki.client_context())
+        self.c.tls_set_context(pki.client_context(client_cert))
         if username is not None:
             self.c.username_pw_set(username, password)
         if will:

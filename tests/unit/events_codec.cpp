@@ -124,6 +124,12 @@ auto tie_of(const retained_sync& e) {
     return std::make_tuple(e.sender, messages, e.last);
 }
 
+auto tie_of(const deliver_many& e) {
+    std::vector<std::tuple<conn_id, std::uint8_t, std::uint16_t>> targets;
+    for (const auto& t : e.targets) targets.emplace_back(t.conn, t.qos, t.packet_id);
+    return std::make_tuple(e.topic, e.payload, e.retain, e.received_us, targets);
+}
+
 auto tie_of(const router_stats& e) {
     return std::tie(e.router_id, e.incarnation, e.values);
 }
@@ -203,6 +209,8 @@ std::vector<event> samples() {
         router_stats{"", 0, {}},
         route_ack{"router-2", 1234567, false},
         route_ack{"", max64, true},
+        deliver_many{"a/b", std::string("\x00\x01", 2), false, 42, {{1, 0, 0}, {max64, 2, 65535}}},
+        deliver_many{"", "", true, 0, {}},
     };
 }
 
@@ -623,7 +631,7 @@ BOOST_AUTO_TEST_CASE(version_and_kind) {
     expect_error("\x91\x02"sv, errc::version_mismatch);
     expect_error("\x93\x00\x0b\x92\x01\x02"sv, errc::version_mismatch);
     expect_error("\x93\x01\x63\x90"sv, errc::unknown_kind);          // kind 99
-    expect_error("\x93\x01\x17\x92\x01\x02"sv, errc::unknown_kind);  // kind 23: one past the last
+    expect_error("\x93\x01\x18\x92\x01\x02"sv, errc::unknown_kind);  // kind 24: one past the last
     expect_error("\x93\x01\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x90"sv, errc::unknown_kind);
     // The same bytes with a known kind decode fine.
     boost::system::error_code ec;
@@ -807,6 +815,90 @@ BOOST_AUTO_TEST_CASE(route_publish_prev_is_appended) {
     BOOST_TEST_REQUIRE(e.has_value(), ec.message());
     BOOST_TEST(std::get<route_publish>(*e).prev == 0u);
     BOOST_TEST(std::get<route_publish>(*e).received_us == 5u);
+}
+
+// deliver_many{"t", "p", retain false, received_us 5, targets [conn 7 qos 0 id 0,
+//               conn 300 qos 1 id 2]}
+const std::uint8_t deliver_many_wire[] = {
+    0x93,              // envelope: fixarray(3)
+    0x01,              //   protocol_version 1
+    0x17,              //   kind 23 = deliver_many
+    0x95,              //   body: fixarray(5)
+    0xa1, 't',         //     topic "t"
+    0xc4, 0x01, 'p',   //     payload: bin8(1) "p"
+    0xc2,              //     retain false
+    0x05,              //     received_us 5
+    0x92,              //     targets: fixarray(2)
+    0x93,              //       fixarray(3)
+    0x07,              //         conn 7
+    0x00,              //         qos 0
+    0x00,              //         packet_id 0
+    0x93,              //       fixarray(3)
+    0xcd, 0x01, 0x2c,  //         conn: uint16 300
+    0x01,              //         qos 1
+    0x02,              //         packet_id 2
+};
+
+BOOST_AUTO_TEST_CASE(pinned_deliver_many) {
+    const deliver_many e{"t", "p", false, 5, {{7, 0, 0}, {300, 1, 2}}};
+    BOOST_TEST(to_hex(encode(e)) == to_hex(bytes_of(deliver_many_wire)));
+    boost::system::error_code ec;
+    const auto d = decode(bytes_of(deliver_many_wire), ec);
+    BOOST_TEST_REQUIRE(d.has_value(), ec.message());
+    BOOST_TEST(same(*d, e));
+    BOOST_TEST(conn_of(*d) == 0u);  // names no single connection
+    // A target with QoS 3, or of two fields, is malformed.
+    std::string bad = bytes_of(deliver_many_wire);
+    bad[bad.size() - 2] = 0x03;
+    expect_error(bad, errc::malformed);
+    bad = bytes_of(deliver_many_wire);
+    bad[12] = '\x92';  // the first target: fixarray(2)
+    expect_error(bad, errc::malformed);
+}
+
+// Two envelopes back to back: router_hello{"r", 1} then send_ack{conn 2, puback, id 3}.
+const std::uint8_t batch_wire[] = {
+    0x93, 0x01, 0x0d,  // envelope, version 1, kind 13 = router_hello
+    0x92,              //   body: fixarray(2)
+    0xa1, 'r',         //     router_id "r"
+    0x01,              //     incarnation 1
+    0x93, 0x01, 0x09,  // envelope, version 1, kind 9 = send_ack
+    0x93,              //   body: fixarray(3)
+    0x02,              //     conn 2
+    0x04,              //     kind 4 = puback
+    0x03,              //     packet_id 3
+};
+
+BOOST_AUTO_TEST_CASE(a_batch_is_envelopes_back_to_back) {
+    std::string built;
+    encode_to(router_hello{"r", 1}, built);
+    encode_to(send_ack{2, ack_kind::puback, 3}, built);
+    BOOST_TEST(to_hex(built) == to_hex(bytes_of(batch_wire)));
+
+    std::vector<event> got;
+    boost::system::error_code ec;
+    decode_batch(bytes_of(batch_wire), got, ec);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST_REQUIRE(got.size() == 2u);
+    BOOST_TEST(same(got[0], router_hello{"r", 1}));
+    BOOST_TEST(same(got[1], send_ack{2, ack_kind::puback, 3}));
+
+    // decode() takes exactly one envelope: a batch is "trailing bytes" to it.
+    expect_error(bytes_of(batch_wire), errc::malformed);
+
+    // A truncated second envelope: the first is kept, the error reported.
+    got.clear();
+    const std::string cut = bytes_of(batch_wire).substr(0, sizeof(batch_wire) - 1);
+    decode_batch(cut, got, ec);
+    BOOST_TEST((ec == make_error_code(errc::malformed)));
+    BOOST_TEST_REQUIRE(got.size() == 1u);
+    BOOST_TEST(same(got[0], router_hello{"r", 1}));
+
+    // An empty message holds no envelope: malformed, nothing decoded.
+    got.clear();
+    decode_batch("", got, ec);
+    BOOST_TEST((ec == make_error_code(errc::malformed)));
+    BOOST_TEST(got.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

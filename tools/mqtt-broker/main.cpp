@@ -46,6 +46,10 @@ int main(int argc, char** argv, char** envp) {
         std::cerr << "mqtt-broker: " << error << "\n";
         return 1;
     }
+    if (std::string error; !router.load_acl(options.router.acl_file, error)) {
+        std::cerr << "mqtt-broker: " << error << "\n";
+        return 1;
+    }
     std::thread router_thread([&] { router.run(); });
 
     options.frontend.routers = {endpoint};
@@ -54,6 +58,8 @@ int main(int argc, char** argv, char** envp) {
         router.stop();
         router_thread.join();
     };
+    // SIGHUP (frontend/run.cpp): the router reads its --acl-file again.
+    hooks.on_reload = [&] { router.request_reload(); };
     hooks.amend_stats = [&](stats::snapshot&& own) {
         const std::lock_guard lock(stats_mutex);
         if (!router_stats) {  // the router's first snapshot is not there yet

@@ -1,0 +1,87 @@
+// Unit tests for --acl-file in common/config: which programs take it, that
+// the file is parsed at start-up (a bad line is one error naming FILE:LINE,
+// exit status 2), and that it comes from a config file like any option.
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/config/options.hpp"
+
+namespace fs = std::filesystem;
+using config::program;
+
+namespace {
+
+struct temp_files {
+    fs::path dir;
+    temp_files() {
+        std::string pattern = (fs::temp_directory_path() / "config_acl_file.XXXXXX").string();
+        BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        dir = pattern;
+    }
+    ~temp_files() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    std::string write(const std::string& name, const std::string& text) const {
+        auto path = (dir / name).string();
+        std::ofstream(path, std::ios::binary) << text;
+        return path;
+    }
+};
+
+config::parse_result run(program which, std::vector<std::string> args) {
+    args.insert(args.begin(), "mqtt-test");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    const char* envp[] = {nullptr};
+    return config::parse(which, static_cast<int>(args.size()), argv.data(), envp);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_acl_file)
+
+BOOST_AUTO_TEST_CASE(a_valid_file_is_kept_for_the_router) {
+    temp_files t;
+    const auto acl = t.write("ok.acl", "user alice\ntopic read a/#\n");
+    const auto r = run(program::router, {"--acl-file", acl});
+    BOOST_TEST_REQUIRE(r.opts.has_value(), r.message);
+    BOOST_TEST(r.opts->router.acl_file == acl);
+
+    const auto none = run(program::router, {});
+    BOOST_TEST_REQUIRE(none.opts.has_value(), none.message);
+    BOOST_TEST(none.opts->router.acl_file.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_line_stops_the_start_naming_file_and_line) {
+    temp_files t;
+    const auto acl = t.write("bad.acl", "# rules\nuser alice\ntopic read a/#/b\n");
+    const auto r = run(program::router, {"--acl-file", acl});
+    BOOST_TEST(!r.opts.has_value());
+    BOOST_TEST(r.exit_code == 2);
+    BOOST_TEST(r.message == "--acl-file " + acl + ":3: 'a/#/b' is not a valid topic filter");
+
+    const auto missing = (t.dir / "missing.acl").string();
+    const auto m = run(program::router, {"--acl-file", missing});
+    BOOST_TEST(m.message == "--acl-file " + missing + ": no such file");
+}
+
+BOOST_AUTO_TEST_CASE(from_a_config_file_and_not_for_frontends) {
+    temp_files t;
+    const auto acl = t.write("bad.acl", "user\n");
+    const auto conf = t.write("router.conf", "acl-file = " + acl + "\n");
+    const auto r = run(program::router, {"--config", conf});
+    BOOST_TEST(r.message ==
+               "config file " + conf + ": line 1: acl-file " + acl + ":1: 'user' needs a username");
+
+    const auto fe = run(program::frontend, {"--acl-file", acl});
+    BOOST_TEST(fe.message == "--acl-file: not an option of mqtt-frontend");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
