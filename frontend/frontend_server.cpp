@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <csignal>
 #include <boost/asio/post.hpp>
 
 #include "common/mqtt/encoder.hpp"
@@ -52,6 +53,9 @@ boost::asio::ssl::context make_tls_context(const config::frontend_options& o) {
     boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_server);
     // TLS 1.2 or newer only.
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    // An idle connection gives OpenSSL's record buffers back (~34 KiB each
+    // otherwise); most IoT connections are idle most of the time.
+    SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     ctx.set_options(boost::asio::ssl::context::default_workarounds |
                     boost::asio::ssl::context::single_dh_use);
     if (!needs_tls(o)) return ctx;
@@ -85,6 +89,9 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
                 [this](bool paused) { on_link_paused(paused); },
                 [this] { on_membership(); },
             }) {
+    // OpenSSL writes to TLS sockets itself (tls_transport.hpp), with write(2):
+    // a peer that went away must be an EPIPE, not a SIGPIPE that kills us.
+    std::signal(SIGPIPE, SIG_IGN);
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);

@@ -4,6 +4,7 @@
 
 #include "frontend/frontend_server.hpp"
 #include "frontend/net/session.hpp"
+#include "frontend/net/tls_transport.hpp"
 #include "frontend/net/transport.hpp"
 #include "frontend/net/ws_transport.hpp"
 
@@ -68,8 +69,7 @@ void listener::accept() {
             std::shared_ptr<session_base> s;
             if (url_.scheme == "tls") {
                 s = std::make_shared<session<tls_transport>>(
-                    server_, id, std::move(peer),
-                    tls_stream(std::move(socket), server_.tls_context()));
+                    server_, id, std::move(peer), std::move(socket), server_.tls_context());
             } else if (url_.scheme == "wss") {
                 s = std::make_shared<session<ws_transport<tls_stream>>>(
                     server_, id, std::move(peer), url_.path, url_.console, std::move(socket),

@@ -326,7 +326,9 @@ class session final : public session_base {
     boost::asio::steady_timer timer_;
     connection conn_;
     std::string peer_;
-    std::array<char, 16 * 1024> read_buf_;
+    // Small: an idle connection keeps it (a read is always pending); a big
+    // packet takes a few more reads (TLS decrypts into it a record at a time).
+    std::array<char, 4 * 1024> read_buf_;
     std::string pending_;
     std::string in_flight_;
     std::vector<std::uint64_t> pending_received_;    // received_us of deliveries in pending_

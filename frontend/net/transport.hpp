@@ -13,7 +13,8 @@
 //                                  the client certificate), else nullptr
 //   name                           "TCP", "TLS", ... for logs
 //
-// Here: plain TCP and TLS. WebSocket (ws://, wss://) is in ws_transport.hpp.
+// Here: plain TCP. TLS (tls://) is in tls_transport.hpp, WebSocket (ws://,
+// wss://) in ws_transport.hpp.
 // Each adapter owns its stream and lives inside its session, on the frontend's
 // io_context thread.
 #pragma once
@@ -61,42 +62,6 @@ class tcp_transport {
 
   private:
     boost::asio::ip::tcp::socket socket_;
-};
-
-// TLS over TCP (tls://).
-class tls_transport {
-  public:
-    using stream_type = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
-    static constexpr const char* name = "TLS";
-
-    explicit tls_transport(stream_type stream) : stream_(std::move(stream)) {}
-
-    auto get_executor() { return stream_.get_executor(); }
-    boost::asio::ip::tcp::socket& socket() { return stream_.next_layer(); }
-    SSL* native_tls() { return stream_.native_handle(); }
-
-    template <class Handler>
-    void async_handshake(Handler&& h) {
-        stream_.async_handshake(boost::asio::ssl::stream_base::server, std::forward<Handler>(h));
-    }
-
-    template <class Buffer, class Handler>
-    void async_read_some(const Buffer& b, Handler&& h) {
-        stream_.async_read_some(b, std::forward<Handler>(h));
-    }
-
-    template <class Buffer, class Handler>
-    void async_write(const Buffer& b, Handler&& h) {
-        boost::asio::async_write(stream_, b, std::forward<Handler>(h));
-    }
-
-    template <class Handler>
-    void async_shutdown(Handler&& h) {
-        stream_.async_shutdown(std::forward<Handler>(h));
-    }
-
-  private:
-    stream_type stream_;
 };
 
 }  // namespace frontend

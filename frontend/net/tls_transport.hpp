@@ -1,0 +1,136 @@
+// TLS over TCP (tls://) for the session template: OpenSSL works on the
+// non-blocking socket itself (SSL_set_fd), and Asio only says when the socket
+// is readable or writable (async_wait). So an idle connection holds no
+// buffer of ours or of Asio's (asio::ssl::stream keeps two 17 KiB buffers
+// per connection), and with SSL_MODE_RELEASE_BUFFERS (set on the context)
+// OpenSSL gives its record buffers back between records too: what an idle
+// TLS connection costs is the SSL object. See transport.hpp for the
+// interface. Completions are always posted, never run inline.
+//
+// Owned by its session, on the frontend's io_context thread. After the
+// session closes the socket, no OpenSSL call touches the descriptor again
+// (its number may already belong to another connection).
+#pragma once
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <cstddef>
+#include <memory>
+#include <utility>
+
+namespace frontend {
+
+class tls_transport {
+  public:
+    static constexpr const char* name = "TLS";
+
+    tls_transport(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& ctx);
+
+    auto get_executor() { return socket_.get_executor(); }
+    boost::asio::ip::tcp::socket& socket() { return socket_; }
+    SSL* native_tls() { return ssl_.get(); }
+
+    template <class Handler>
+    void async_handshake(Handler&& h) {
+        drive([this] { return attempt(SSL_do_handshake(ssl_.get()) == 1, 0); },
+              [this, h = std::forward<Handler>(h)](const boost::system::error_code& ec,
+                                                   std::size_t) mutable {
+                  if (ec) discard_input();
+                  h(ec);
+              });
+    }
+
+    template <class Buffer, class Handler>
+    void async_read_some(const Buffer& b, Handler&& h) {
+        drive(
+            [this, data = b.data(), size = b.size()] {
+                std::size_t n = 0;
+                const bool ok = SSL_read_ex(ssl_.get(), data, size, &n) == 1;
+                return attempt(ok, n);
+            },
+            std::forward<Handler>(h));
+    }
+
+    // All of `b`; the buffer stays put until the handler runs.
+    template <class Buffer, class Handler>
+    void async_write(const Buffer& b, Handler&& h) {
+        written_ = 0;
+        drive(
+            [this, data = static_cast<const char*>(b.data()), size = b.size()] {
+                while (written_ < size) {
+                    std::size_t n = 0;
+                    if (SSL_write_ex(ssl_.get(), data + written_, size - written_, &n) != 1)
+                        return attempt(false, 0);
+                    written_ += n;
+                }
+                return attempt(true, written_);
+            },
+            std::forward<Handler>(h));
+    }
+
+    template <class Handler>
+    void async_shutdown(Handler&& h) {
+        // close_notify sent is enough: the session closes the socket next.
+        drive([this] { return attempt(SSL_shutdown(ssl_.get()) >= 0, 0); },
+              [h = std::forward<Handler>(h)](const boost::system::error_code& ec,
+                                             std::size_t) mutable { h(ec); });
+    }
+
+  private:
+    enum class wait { none, read, write };
+    struct outcome {
+        wait want = wait::none;  // none: finished (see ec)
+        boost::system::error_code ec;
+        std::size_t n = 0;
+    };
+
+    // After an OpenSSL call: finished, failed (ec) or must wait for the socket.
+    outcome attempt(bool ok, std::size_t n);
+    // A refused handshake: what the client sent meanwhile (a TLS 1.3 client
+    // may already have sent its first packets) is read and dropped, so that
+    // closing sends FIN after our alert, not a RST that may destroy it.
+    void discard_input();
+
+    // Calls `op` until it finishes, waiting for the socket in between; then
+    // posts done(ec, n).
+    template <class Op, class Done>
+    void drive(Op op, Done&& done) {
+        outcome o;
+        if (!socket_.is_open() || !ssl_) {
+            o.ec = boost::asio::error::operation_aborted;
+        } else {
+            ERR_clear_error();
+            o = op();
+        }
+        if (o.want == wait::none) {
+            boost::asio::post(socket_.get_executor(),
+                              [done = std::forward<Done>(done), o]() mutable { done(o.ec, o.n); });
+            return;
+        }
+        socket_.async_wait(o.want == wait::read ? boost::asio::socket_base::wait_read
+                                                : boost::asio::socket_base::wait_write,
+                           [this, op = std::move(op), done = std::forward<Done>(done)](
+                               const boost::system::error_code& ec) mutable {
+                               if (ec) {
+                                   done(ec, 0);
+                                   return;
+                               }
+                               drive(std::move(op), std::move(done));
+                           });
+    }
+
+    struct ssl_free {
+        void operator()(SSL* s) const { SSL_free(s); }
+    };
+
+    boost::asio::ip::tcp::socket socket_;
+    std::unique_ptr<SSL, ssl_free> ssl_;
+    std::size_t written_ = 0;  // of the write in progress
+};
+
+}  // namespace frontend
