@@ -90,14 +90,25 @@ void connection::on_bytes(std::string_view bytes, clock::time_point now) {
     if (!open()) return;
     // MQTT-3.1.0-1: the first packet must be CONNECT (0x10). Decide on its
     // first byte instead of waiting for a body that garbage may never send.
-    if (state_ == connection_state::awaiting_connect && framer_.buffered() == 0 && !bytes.empty() &&
-        static_cast<std::uint8_t>(bytes.front()) != 0x10) {
+    if (state_ == connection_state::awaiting_connect && !held_connect_ && framer_.buffered() == 0 &&
+        !bytes.empty() && static_cast<std::uint8_t>(bytes.front()) != 0x10) {
         close(reason::protocol_error, "first packet is not CONNECT");
         return;
     }
     framer_.feed(bytes);
+    process_buffered(now);
+}
+
+void connection::process_buffered(clock::time_point now) {
     // Several packets may arrive in one chunk; stop as soon as one closes us.
     while (open()) {
+        if (held_connect_) {
+            // What the client pipelines after a held CONNECT waits with it,
+            // within the limit of what it may send before CONNECT is accepted.
+            if (framer_.buffered() > settings_.max_packet_size_before_connect)
+                close(reason::protocol_error, "too many bytes while CONNECT waits");
+            return;
+        }
         boost::system::error_code ec;
         auto raw = framer_.next(ec);
         if (ec) {
@@ -152,6 +163,10 @@ bool connection::on_encoded_publish(std::string_view packet, std::size_t id_offs
 void connection::on_timer(clock::time_point now) {
     if (!open()) return;
     if (state_ == connection_state::awaiting_connect) {
+        if (held_connect_) {  // it arrived in time: the connect deadline no longer applies
+            if (now >= held_until_) release_held_connect(now);
+            return;
+        }
         if (now >= connect_deadline_) {
             refusal_ = "connect_timeout";
             close(reason::protocol_error, "no CONNECT before timeout");
@@ -187,7 +202,7 @@ connection::output connection::take_output() {
 std::optional<clock::time_point> connection::deadline() const {
     switch (state_) {
         case connection_state::awaiting_connect:
-            return connect_deadline_;
+            return held_connect_ ? held_until_ : connect_deadline_;
         case connection_state::awaiting_connack: {
             auto ka = keep_alive_deadline();
             return ka ? std::min(*ka, connack_deadline_) : connack_deadline_;
@@ -248,9 +263,22 @@ void connection::handle_packet(mqtt::packet&& p, clock::time_point now) {
             using T = std::decay_t<decltype(pk)>;
             if constexpr (std::is_same_v<T, mqtt::connect>) {
                 handle_connect(std::move(pk), now);
-            } else if constexpr (std::is_same_v<T, mqtt::publish> ||
-                                 std::is_same_v<T, mqtt::subscribe> ||
-                                 std::is_same_v<T, mqtt::unsubscribe>) {
+            } else if constexpr (std::is_same_v<T, mqtt::publish>) {
+                // MQTT 3.1.1 cannot refuse one PUBLISH (a PUBACK says it was
+                // accepted; QoS 0 has no answer): a topic over the limits
+                // closes the connection, as a protocol violation would.
+                if (!within_topic_limits(pk.topic, limits::topic_use::publish)) {
+                    close(reason::protocol_error, "PUBLISH topic over the topic limits");
+                    return;
+                }
+                forward(translate::to_event(id_, std::move(pk)));
+            } else if constexpr (std::is_same_v<T, mqtt::subscribe>) {
+                refuse_filters_over_limits(pk);
+                forward(translate::to_event(id_, std::move(pk)));
+            } else if constexpr (std::is_same_v<T, mqtt::unsubscribe>) {
+                // Filters over the limits are passed on: they can only name a
+                // subscription made before the limits were lowered, and
+                // cost the router one lookup.
                 forward(translate::to_event(id_, std::move(pk)));
             } else if constexpr (std::is_same_v<T, mqtt::puback> ||
                                  std::is_same_v<T, mqtt::pubrec> ||
@@ -277,7 +305,8 @@ void connection::handle_packet(mqtt::packet&& p, clock::time_point now) {
         std::move(p));
 }
 
-void connection::handle_connect(mqtt::connect&& c, clock::time_point now) {
+void connection::handle_connect(mqtt::connect&& c, clock::time_point now, bool released) {
+    if (!released && hold_connect(c, now)) return;
     std::string client_id = std::move(c.client_id);
     if (client_id.empty()) {
         // MQTT 3.1 requires 1..23 characters, so an empty id is refused. In
@@ -289,6 +318,12 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now) {
             return;
         }
         client_id = assign_client_id();
+    }
+    if (c.will && !within_topic_limits(c.will->topic, limits::topic_use::will)) {
+        // No CONNACK code says "topic refused" in 3.1.1: closed without one,
+        // as for a malformed will.
+        close(reason::protocol_error, "will topic over the topic limits");
+        return;
     }
 
     if (identity_auth_) {
@@ -305,9 +340,11 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now) {
         case auth::result::accepted:
             break;
         case auth::result::missing_credentials:
+            login_failed(now);
             refuse(rc::not_authorized, "missing credentials");
             return;
         case auth::result::bad_credentials:
+            login_failed(now);
             refuse(rc::bad_username_or_password, "bad credentials");
             return;
     }

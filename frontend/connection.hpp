@@ -6,7 +6,9 @@
 // whether to close, and when to call on_timer() next. It owns the MQTT rules
 // of the frontend tier: CONNECT validation and authentication, the connect
 // deadline, keep-alive (1.5 x), packet ordering (first packet CONNECT, no
-// second CONNECT), the packet-size limits, and translating packets <-> events.
+// second CONNECT), the packet-size and topic limits, holding a CONNECT while
+// its address is slowed down for failed logins (limits::gate), and
+// translating packets <-> events.
 // Session state (subscriptions, QoS state, queues) lives in the router.
 //
 // Owned and touched by exactly one I/O strand (frontend/net/session.hpp); no
@@ -24,6 +26,8 @@
 #include "common/mqtt/framer.hpp"
 #include "common/mqtt/packet.hpp"
 #include "frontend/auth/authenticator.hpp"
+#include "frontend/limits/gate.hpp"
+#include "frontend/limits/topic_limits.hpp"
 
 namespace frontend {
 
@@ -43,6 +47,12 @@ struct connection_settings {
     // takes no bytes for client_write_timeout is dropped.
     std::size_t client_write_buffer = 256 * 1024;
     std::chrono::seconds client_write_timeout{60};
+    // Topic names (PUBLISH, will) over these close the connection; SUBSCRIBE
+    // filters over them are refused with 0x80 (README "Limits").
+    limits::topic_limits topic_limits;
+    // The limits shared with the frontend's other connections (failed-login
+    // slowdown, counters); not owned. Null: none.
+    limits::gate* gate = nullptr;
 };
 
 enum class connection_state {
@@ -116,8 +126,23 @@ class connection {
     bool open() const { return state_ < connection_state::closing; }
     // Checks one framed packet against the ordering rules, decodes and handles it.
     void handle_raw(mqtt::raw_packet&& raw, clock::time_point now);
+    // Handles the framed packets buffered, in order, until one closes us or
+    // a CONNECT is held (what follows it waits in the framer meanwhile).
+    void process_buffered(clock::time_point now);
     void handle_packet(mqtt::packet&& p, clock::time_point now);
-    void handle_connect(mqtt::connect&& c, clock::time_point now);
+    // `released`: the CONNECT was held by the failed-login slowdown and its time came.
+    void handle_connect(mqtt::connect&& c, clock::time_point now, bool released = false);
+    // ---- limits (connection_limits.cpp) ----
+    // The failed-login slowdown: true if the CONNECT is held until the
+    // gate's time (on_timer() releases it).
+    bool hold_connect(mqtt::connect& c, clock::time_point now);
+    void release_held_connect(clock::time_point now);
+    void login_failed(clock::time_point now);
+    // False (and counted) when a topic name or filter is over the topic limits.
+    bool within_topic_limits(std::string_view topic, limits::topic_use use);
+    // Filters over the topic limits are emptied: the router refuses an
+    // empty filter (never valid, MQTT-4.7.3-1) with 0x80, keeping the order.
+    void refuse_filters_over_limits(mqtt::subscribe& s);
     void handle_connack(const events::connack& e);
     // Sends CONNACK with a refusal code and closes; the router never hears of the client.
     void refuse(mqtt::connect_return_code rc, std::string why);
@@ -140,7 +165,9 @@ class connection {
     std::size_t pending_pingresps_ = 0;   // PINGREQs received before CONNACK was sent
     bool router_knows_ = false;           // client_connect was forwarded, client_disconnect not yet
     bool identity_auth_ = false;          // set_peer_identity() was called
-    std::optional<std::string> peer_identity_;  // ... with this CN
+    std::optional<std::string> peer_identity_;   // ... with this CN
+    std::optional<mqtt::connect> held_connect_;  // held by the failed-login slowdown ...
+    clock::time_point held_until_{};             // ... until then
     std::string client_id_;
     std::string close_reason_;
     std::string_view refusal_;  // a static name (see refusal())

@@ -78,6 +78,7 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
                                  std::unique_ptr<auth::authenticator> auth)
     : io_(io),
       options_(options),
+      limits_(options_, std::chrono::steady_clock::now()),
       auth_(std::move(auth)),
       tls_(std::make_unique<boost::asio::ssl::context>(make_tls_context(options_))),
       link_(io, zctx, options_.frontend_id, options_.routers, link,
@@ -98,6 +99,8 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
     settings_.client_write_buffer = options_.client_write_buffer;
     settings_.client_write_timeout = std::chrono::seconds(options_.client_write_timeout_s);
     settings_.frontend_id = options_.frontend_id;
+    settings_.topic_limits = {options_.max_topic_length, options_.max_topic_levels};
+    settings_.gate = &limits_;
     // Room for at least two of the largest packets.
     settings_.max_write_backlog =
         std::max(settings_.max_write_backlog, 2 * options_.max_packet_size);
@@ -264,6 +267,7 @@ void frontend_server::register_session(events::conn_id id, const std::shared_ptr
 
 void frontend_server::unregister_session(events::conn_id id, std::string_view refusal) {
     sessions_.erase(id);
+    limits_.release(id);
     if (refusal.empty()) return;
     if (auto it = refused_.find(refusal); it != refused_.end())
         ++it->second;
@@ -356,6 +360,13 @@ stats::snapshot frontend_server::stats_snapshot() const {
                   it == refused_.end() ? 0 : it->second);
     }
     s.counter("connections.refused.handshake", refused_handshake_);
+    const auto& lim = limits_.counters();
+    s.counter("connections.refused.max_connections", lim.refused_max_connections);
+    s.counter("connections.refused.max_per_address", lim.refused_per_address);
+    s.counter("connections.rate_delayed", lim.rate_delayed);
+    s.counter("connections.auth_delayed", lim.auth_delayed);
+    s.counter("connections.closed.topic_limit", lim.closed_topic_limit);
+    s.counter("subscriptions.refused.topic_limit", lim.filters_refused);
     s.counter("messages.in", publishes_in_[0] + publishes_in_[1] + publishes_in_[2]);
     s.counter("messages.in.qos0", publishes_in_[0]);
     s.counter("messages.in.qos1", publishes_in_[1]);

@@ -36,6 +36,7 @@
 #include "frontend/auth/authenticator.hpp"
 #include "frontend/auth/reloadable.hpp"
 #include "frontend/connection.hpp"
+#include "frontend/limits/frontend_limits.hpp"
 #include "frontend/router_link.hpp"
 
 namespace frontend {
@@ -80,6 +81,8 @@ class frontend_server {
     // context alive itself after a reload replaced it).
     boost::asio::ssl::context& tls_context() { return *tls_; }
     events::conn_id allocate_conn_id() { return next_conn_++; }
+    // Admission at accept, the failed-login slowdown, limit counters (README "Limits").
+    limits::frontend_limits& limits() { return limits_; }
     void register_session(events::conn_id id, const std::shared_ptr<session_base>& s);
     // `refusal`: connection::refusal() of a session that was never accepted.
     void unregister_session(events::conn_id id, std::string_view refusal = {});
@@ -114,7 +117,8 @@ class frontend_server {
     boost::asio::io_context& io_;
     config::frontend_options options_;
     connection_settings settings_;
-    auth::reloadable auth_;  // stable: connections hold references to it
+    limits::frontend_limits limits_;  // stable: settings_.gate points to it
+    auth::reloadable auth_;           // stable: connections hold references to it
     std::unique_ptr<boost::asio::ssl::context> tls_;
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;

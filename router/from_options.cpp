@@ -9,6 +9,7 @@ router_settings settings_from(const config::router_options& o) {
     s.max_queued_bytes = o.max_queued_bytes;
     s.max_queued_bytes_total = o.max_queued_bytes_total;
     s.max_retained_messages = o.max_retained_messages;
+    s.max_subscriptions_per_client = o.max_subscriptions_per_client;
     s.session_expiry = std::chrono::seconds(o.session_expiry_s);
     s.max_forward_messages = o.max_forward_messages;
     s.max_forward_bytes = o.max_forward_bytes;

@@ -412,6 +412,13 @@ void router_core::on_subscribe(const conn_ref& from, events::client_subscribe&& 
             ack.return_codes.push_back(0x80);
             continue;
         }
+        if (settings_.max_subscriptions_per_client != 0 &&
+            s->subscriptions.size() >= settings_.max_subscriptions_per_client &&
+            !s->subscriptions.contains(sub.filter)) {
+            ++counters_.subscriptions_refused;  // --max-subscriptions-per-client
+            ack.return_codes.push_back(0x80);
+            continue;
+        }
         tree_.subscribe(sub.filter, s->id, sub.qos);  // replaces an existing QoS (MQTT-3.8.4-3)
         s->subscriptions[sub.filter] = sub.qos;
         ack.return_codes.push_back(sub.qos);

@@ -60,6 +60,9 @@ struct router_settings {
     std::uint64_t max_queued_bytes_total = 0;
     // Retained topics kept (updates of a kept topic always pass); 0: no limit.
     std::size_t max_retained_messages = 0;
+    // Filters one session may hold; a new one beyond it gets SUBACK 0x80
+    // (a filter it holds may always be subscribed again); 0: no limit.
+    std::size_t max_subscriptions_per_client = 10'000;
     // A persistent session offline this long is removed (memory and store);
     // 0: never. Counted from its disconnect; the deadline is stored, so it
     // goes on across restarts.
@@ -92,6 +95,7 @@ struct router_counters {
     std::uint64_t dropped_queue_bytes = 0;    // QoS 1/2 refused: the session's queued bytes
     std::uint64_t dropped_queue_total = 0;    // QoS 1/2 refused: all sessions' queued bytes
     std::uint64_t retained_refused = 0;       // new retained topics over the limit (not kept)
+    std::uint64_t subscriptions_refused = 0;  // new filters over max_subscriptions_per_client
     std::uint64_t sessions_expired = 0;       // persistent sessions removed after the expiry
     std::uint64_t duplicate_qos2 = 0;         // inbound QoS 2 re-sends not routed again
     std::uint64_t wills_published = 0;

@@ -44,6 +44,7 @@ stats::snapshot make_snapshot(const router_core& core, const loop_facts& loop) {
     s.counter("messages.dropped.queue_total", c.dropped_queue_total);
     s.counter("messages.dropped.acl", c.dropped_acl);
     s.counter("retained.refused", c.retained_refused);
+    s.counter("subscriptions.refused.limit", c.subscriptions_refused);
     s.counter("sessions.expired", c.sessions_expired);
     s.counter("wills.published", c.wills_published);
     s.counter("connections.refused.unavailable", c.connects_refused);

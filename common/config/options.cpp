@@ -165,6 +165,28 @@ class converter {
         return true;
     }
 
+    // A list of address ranges; "none" alone empties it. Not given: `defaults`.
+    bool address_ranges(std::string_view name, std::initializer_list<std::string_view> defaults,
+                        std::vector<address_range>& out) {
+        const auto* values = find(name);
+        std::string why;
+        if (!values) {
+            for (auto text : defaults) out.push_back(*parse_address_range(text, why));
+            return true;
+        }
+        for (const auto& v : *values) {
+            if (v.value == "none") {
+                if (values->size() > 1)
+                    return fail(v.where + ": 'none' cannot be combined with addresses");
+                continue;
+            }
+            auto range = parse_address_range(v.value, why);
+            if (!range) return fail(v.where + " " + v.value + ": " + why);
+            out.push_back(std::move(*range));
+        }
+        return true;
+    }
+
     bool stats(program which, std::string& out) {
         const auto* values = find("stats");
         if (!values) {
@@ -235,6 +257,15 @@ bool convert_frontend(converter& c, program which, frontend_options& fe) {
     if (!c.number("client-write-buffer", 4096, 1u << 30, fe.client_write_buffer) ||
         !c.number("client-write-timeout", 1, 3600, fe.client_write_timeout_s))
         return false;
+    // Limits (README "Limits"): counts and rates 0..10^7 (0: none).
+    if (!c.number("max-connections", 0, 10'000'000, fe.max_connections) ||
+        !c.number("max-connections-per-address", 0, 10'000'000, fe.max_connections_per_address) ||
+        !c.number("connection-rate", 0, 1'000'000, fe.connection_rate) ||
+        !c.number("failed-login-delay", 0, 3600, fe.failed_login_delay_s) ||
+        !c.address_ranges("exempt-addresses", {"127.0.0.0/8", "::1"}, fe.exempt_addresses) ||
+        !c.number("max-topic-length", 1, 65'535, fe.max_topic_length) ||
+        !c.number("max-topic-levels", 1, 65'535, fe.max_topic_levels))
+        return false;
     if (!c.id("frontend-id", fe.frontend_id)) return false;
     if (!c.on_off("console", fe.console)) return false;
     for (auto& url : fe.listeners) url.console = fe.console && url.is_websocket();
@@ -295,6 +326,8 @@ bool convert_router(converter& c, program which, router_options& rt) {
                     rt.max_queued_bytes_total) &&
            c.number("max-retained-messages", 0, std::numeric_limits<std::uint32_t>::max(),
                     rt.max_retained_messages) &&
+           c.number("max-subscriptions-per-client", 0, std::numeric_limits<std::uint32_t>::max(),
+                    rt.max_subscriptions_per_client) &&
            c.number("max-forward-messages", 0, std::numeric_limits<std::uint32_t>::max(),
                     rt.max_forward_messages) &&
            c.number("max-forward-bytes", 0, std::numeric_limits<std::int64_t>::max(),

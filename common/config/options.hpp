@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config/address_range.hpp"
 #include "common/config/listener_url.hpp"
 
 namespace config {
@@ -47,6 +48,16 @@ struct frontend_options {
     std::size_t client_write_buffer = 256 * 1024;      // --client-write-buffer BYTES
     std::uint32_t client_write_timeout_s = 60;         // --client-write-timeout SECONDS
     std::string frontend_id;                           // --frontend-id (default: HOSTNAME-PID)
+    // Limits (README "Limits"); 0 turns a count or rate off.
+    std::size_t max_connections = 100'000;           // --max-connections N (this process)
+    std::size_t max_connections_per_address = 1000;  // --max-connections-per-address N
+    std::uint32_t connection_rate = 0;               // --connection-rate N per second
+    std::uint32_t failed_login_delay_s = 30;         // --failed-login-delay SECONDS (the cap)
+    // --exempt-addresses: sources the per-address limits (connections, failed
+    // logins) skip; default loopback (127.0.0.0/8, ::1); "none": empty.
+    std::vector<address_range> exempt_addresses;
+    std::size_t max_topic_length = 65'535;  // --max-topic-length BYTES (names and filters)
+    std::size_t max_topic_levels = 128;     // --max-topic-levels N
     bool console = true;  // --console on|off: the web console on wss/ws listeners (their .console)
     std::vector<std::string> routers;  // --routers tcp://HOST:PORT,... (mqtt-frontend only)
 };
@@ -61,7 +72,9 @@ struct router_options {
     std::uint64_t max_queued_bytes = 0;        // --max-queued-bytes BYTES per session (0: none)
     std::uint64_t max_queued_bytes_total = 0;  // --max-queued-bytes-total BYTES (0: none)
     std::uint64_t max_retained_messages = 0;   // --max-retained-messages N (0: none)
-    std::uint32_t session_expiry_s = 0;        // --session-expiry SECONDS offline (0: never)
+    // --max-subscriptions-per-client N: filters one session may hold (0: none).
+    std::uint64_t max_subscriptions_per_client = 10'000;
+    std::uint32_t session_expiry_s = 0;  // --session-expiry SECONDS offline (0: never)
     // Per peer router: reliable messages kept until it acknowledges them.
     std::uint64_t max_forward_messages = 100000;     // --max-forward-messages N (0: none)
     std::uint64_t max_forward_bytes = 256ull << 20;  // --max-forward-bytes BYTES (0: none)

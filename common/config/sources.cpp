@@ -70,6 +70,28 @@ constexpr option_spec table[] = {
     {"client-write-timeout", 0, arity::one, fe | bk, "SECONDS",
      "close a client whose socket takes no bytes for this long while output waits, 1..3600 "
      "(default: 60)"},
+    {"max-connections", 0, arity::one, fe | bk, "N",
+     "client connections this process holds; one more is closed at accept, before TLS, 0 for no "
+     "limit, 0..10000000 (default: 100000)"},
+    {"max-connections-per-address", 0, arity::one, fe | bk, "N",
+     "client connections from one source address (IPv6: one /64) this process holds; one more "
+     "is closed at accept, 0 for no limit, 0..10000000 (default: 1000)"},
+    {"connection-rate", 0, arity::one, fe | bk, "N",
+     "new client connections accepted per second (bursts of N); beyond it accepting pauses and "
+     "new connections wait in the kernel's queue, 0 for no limit, 0..1000000 (default: 0)"},
+    {"failed-login-delay", 0, arity::one, fe | bk, "SECONDS",
+     "after a failed login (CONNACK 4 or 5) the next CONNECTs from that source address wait "
+     "1 s, then 2, 4, ... up to SECONDS; 0 turns it off, 0..3600 (default: 30)"},
+    {"exempt-addresses", 0, arity::many, fe | bk, "RANGES",
+     "source addresses (CIDR ranges, comma-separated or repeated) the per-address limits "
+     "(--max-connections-per-address, --failed-login-delay) do not apply to, or 'none' "
+     "(default: 127.0.0.0/8,::1)"},
+    {"max-topic-length", 0, arity::one, fe | bk, "BYTES",
+     "longest topic name (PUBLISH, will: longer closes the connection) and SUBSCRIBE filter "
+     "(longer is refused, 0x80), 1..65535 (default: 65535)"},
+    {"max-topic-levels", 0, arity::one, fe | bk, "N",
+     "most levels ('/'-separated parts) of a topic name or SUBSCRIBE filter, same treatment, "
+     "1..65535 (default: 128)"},
     {"frontend-id", 0, arity::one, fe | bk, "ID", "name of this frontend (default: HOSTNAME-PID)"},
     {"console", 0, arity::one, fe | bk, "on|off",
      "serve the web console (GET /) on wss and ws listeners (default: on)"},
@@ -94,6 +116,9 @@ constexpr option_spec table[] = {
     {"max-retained-messages", 0, arity::one, rt | bk, "N",
      "retained topics kept; a new one beyond it is delivered but not kept, 0 for no limit "
      "(default: 0)"},
+    {"max-subscriptions-per-client", 0, arity::one, rt | bk, "N",
+     "subscriptions one session may hold; a new filter beyond it is refused (SUBACK 0x80), 0 "
+     "for no limit (default: 10000)"},
     {"max-forward-messages", 0, arity::one, rt, "N",
      "QoS 1/2 and retained messages kept for a peer router until it acknowledges them (a dead "
      "peer's outbox grows until it returns; beyond it the oldest are dropped and counted), 0 for "

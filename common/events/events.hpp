@@ -99,6 +99,8 @@ struct subscription {
 struct client_subscribe {
     conn_id conn = 0;
     std::uint16_t packet_id = 0;
+    // An empty filter stands for one the frontend refused (topic limits):
+    // the router answers 0x80 for it, as for any invalid filter.
     std::vector<subscription> subscriptions;
 };
 

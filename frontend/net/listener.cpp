@@ -56,6 +56,22 @@ void listener::stop() {
 }
 
 void listener::accept() {
+    // --connection-rate: no token, no accept; meanwhile new connections wait
+    // in the kernel's listen queue (README "Limits").
+    const auto now = std::chrono::steady_clock::now();
+    const auto at = server_.limits().next_accept(now);
+    if (at <= now) {
+        accept_now();
+        return;
+    }
+    server_.limits().count_rate_delay();
+    retry_.expires_at(at);
+    retry_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && acceptor_.is_open()) accept_now();
+    });
+}
+
+void listener::accept_now() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted) return;
         if (!acceptor_.is_open()) return;  // accepted just as stop() ran: drop it
@@ -65,6 +81,14 @@ void listener::accept() {
             auto remote = socket.remote_endpoint(ignored);
             std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
             const auto id = server_.allocate_conn_id();
+            if (!server_.limits().admit(id, remote.address(), std::chrono::steady_clock::now())) {
+                // Over --max-connections(-per-address): closed before any TLS
+                // byte, with a reset (linger 0) that leaves no TIME_WAIT here.
+                socket.set_option(asio::socket_base::linger(true, 0), ignored);
+                socket.close(ignored);
+                accept();
+                return;
+            }
             using tls_stream = asio::ssl::stream<tcp::socket>;
             std::shared_ptr<session_base> s;
             if (url_.scheme == "tls") {

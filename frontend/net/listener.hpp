@@ -1,6 +1,8 @@
 // Accepts client connections on one listener URL (tls://, wss://, or the
 // unencrypted tcp:// and ws://) and starts a session for each, with the
-// transport adapter of its scheme.
+// transport adapter of its scheme. The frontend's limits decide at accept
+// (before any TLS byte): the rate paces the accept loop, a connection over
+// the connection counts is closed at once.
 //
 // Owned by frontend_server; runs on its io_context thread.
 #pragma once
@@ -24,7 +26,8 @@ class listener {
     std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
   private:
-    void accept();
+    void accept();      // when --connection-rate allows: accept_now()
+    void accept_now();  // takes the next connection off the kernel's queue
 
     config::listener_url url_;
     frontend_server& server_;

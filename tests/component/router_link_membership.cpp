@@ -39,6 +39,10 @@ namespace {
 // burst of this many PUBLISHes makes many more ZeroMQ messages than a
 // queue_limit of 4 (a high-water mark of 4 messages) takes.
 constexpr std::uint16_t burst_size = 20 * events::batch_max_events;
+// Through a frontend's session: 12 batches (the inproc pipe takes 5: sndhwm 4
+// + the fake router's rcvhwm 1) of 8-byte PUBLISHes, 3 KiB, so that the burst
+// and what follows it arrive in one read of the session's 4 KiB buffer.
+constexpr std::uint16_t server_burst = 12 * events::batch_max_events;
 
 std::string unique_endpoint() {
     static std::atomic<int> n{0};
@@ -653,7 +657,7 @@ struct server_fixture : fixture {
     void fill_queue(fake_router& r, boost::asio::ip::tcp::socket& c, const std::string& more = {}) {
         r.reading = false;
         std::string burst;
-        for (std::uint16_t id = 1; id <= burst_size; ++id) burst += publish_qos1(id);
+        for (std::uint16_t id = 1; id <= server_burst; ++id) burst += publish_qos1(id);
         boost::asio::write(c, boost::asio::buffer(burst + more));
     }
 
@@ -725,16 +729,16 @@ BOOST_AUTO_TEST_CASE(while_paused_qos0_is_shed_and_everything_else_is_kept_in_or
     BOOST_TEST(f.server->qos0_shed() == 5u);
 
     r.reading = true;
-    BOOST_TEST_REQUIRE(
-        f.pump([&] { return r.received.size() == burst_size + 1u && !f.server->link().paused(); }));
-    for (std::size_t i = 0; i < burst_size; ++i) {
+    BOOST_TEST_REQUIRE(f.pump(
+        [&] { return r.received.size() == server_burst + 1u && !f.server->link().paused(); }));
+    for (std::size_t i = 0; i < server_burst; ++i) {
         const auto* p = std::get_if<events::client_publish>(&r.received[i]);
         BOOST_TEST_REQUIRE(p != nullptr);
         BOOST_TEST(p->qos == 1);
         BOOST_TEST(p->packet_id == i + 1);
     }
     // Read after resume, and forwarded: the session reads again.
-    const auto* last = std::get_if<events::client_publish>(&r.received[burst_size]);
+    const auto* last = std::get_if<events::client_publish>(&r.received[server_burst]);
     BOOST_TEST_REQUIRE(last != nullptr);
     BOOST_TEST(last->qos == 0);
     BOOST_TEST(last->payload == "y");
@@ -768,8 +772,8 @@ BOOST_AUTO_TEST_CASE(a_pause_longer_than_keep_alive_does_not_close_a_pinging_cli
     f.pump_for(300ms);
     BOOST_TEST(f.server->session_count() == 1u);
     boost::asio::write(c, boost::asio::buffer(publish_qos0));
-    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == burst_size + 1u; }));
-    BOOST_TEST(std::holds_alternative<events::client_publish>(r.received[burst_size]));
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == server_burst + 1u; }));
+    BOOST_TEST(std::holds_alternative<events::client_publish>(r.received[server_burst]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

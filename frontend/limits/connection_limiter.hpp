@@ -1,0 +1,72 @@
+// Admission of client connections at accept, before any TLS byte is read:
+// the connections this frontend process holds (--max-connections), those
+// from one source address (--max-connections-per-address, keyed by
+// address_key), and the rate of new ones (--connection-rate, a token bucket
+// with a burst of one second's worth).
+//
+// The rate is applied by pausing the accept loop (next_accept()): waiting
+// connections stay in the kernel's listen queue, which costs nothing, and
+// are taken in order when tokens come back; a client is never refused for
+// the rate. The counts are applied to each accepted socket (admit()): over
+// either, the caller closes it at once. Only admitted connections take a
+// token (a refusal is cheap and must not slow the others down).
+//
+// Pure (the caller passes the time), not thread-safe: owned by
+// frontend_limits on the frontend's io thread; tests drive it with fake time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/events/events.hpp"
+#include "frontend/limits/token_bucket.hpp"
+
+namespace frontend::limits {
+
+struct connection_limits {
+    std::size_t max_connections = 0;  // in this process; 0: no limit
+    std::size_t max_per_address = 0;  // per address key; 0: no limit
+    std::uint32_t rate = 0;           // new connections per second, burst = rate; 0: none
+};
+
+enum class admission {
+    admitted,
+    over_total,    // --max-connections
+    over_address,  // --max-connections-per-address
+};
+
+class connection_limiter {
+  public:
+    using clock = std::chrono::steady_clock;
+
+    connection_limiter(connection_limits limits, clock::time_point now);
+
+    // When the accept loop may take the next connection (<= now: at once).
+    clock::time_point next_accept(clock::time_point now) { return bucket_.available_at(now); }
+
+    // A connection accepted from `key` (address_key of its source; empty: an
+    // exempt address, counted in the total only). Admitted: counted until
+    // release(id), and one token of the rate taken.
+    admission admit(events::conn_id id, std::string key, clock::time_point now);
+    // The connection ended; unknown ids are ignored (idempotent).
+    void release(events::conn_id id);
+
+    // The address key `id` was admitted with (empty: exempt), or nullptr.
+    const std::string* key_of(events::conn_id id) const;
+    std::size_t connections() const { return keys_.size(); }
+    std::size_t connections_from(std::string_view key) const;
+    // Address keys with at least one connection (for tests: entries go when their count does).
+    std::size_t addresses() const { return per_address_.size(); }
+
+  private:
+    connection_limits limits_;
+    token_bucket bucket_;
+    std::unordered_map<events::conn_id, std::string> keys_;  // every admitted connection
+    std::unordered_map<std::string, std::size_t> per_address_;
+};
+
+}  // namespace frontend::limits
