@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (tests/fuzz, clang with ASan+UBSan) into
-# ./build-fuzz and runs each for a while on a copy of its seed corpus.
+# Builds the libFuzzer targets (tests/fuzz: clang, ASan+UBSan) and runs each
+# for a while on a copy of its seed corpus. CI runs each for 30 s (.ci/run).
 #
 #   scripts/fuzz.sh [--time SECONDS] [--target NAME]...
 #
@@ -8,19 +8,23 @@
 #   --target  fuzz_framer_decoder, fuzz_connection or fuzz_events (repeatable;
 #             default: all three)
 #
-# The working corpus is build-fuzz/corpus/<target>/: the checked-in seeds
+# The build is ./build-san, shared with `scripts/sanitize.sh asan` (same
+# configuration: one build serves the ASan+UBSan test run and the fuzzers);
+# only the fuzz targets are built here (scripts/sanitize.sh asan --build-only
+# --target ...), a few minutes from cold.
+# The working corpus is build-san/corpus/<target>/: the checked-in seeds
 # (tests/fuzz/corpus/<target>/) are copied in before each run, and what
 # libFuzzer finds there stays for the next run; the checked-in seeds are
 # never touched. Crashing inputs (and leaks, timeouts, OOMs) are saved as
-# build-fuzz/crashes/<target>-crash-<sha1>; each run's output goes to
-# build-fuzz/logs/<target>.log. Exits non-zero if any target crashed.
-# Reproduce one with: build-fuzz/fuzz/<target> build-fuzz/crashes/<file>
-# BUILD_DIR overrides the build directory. Installs clang and libFuzzer
-# (clang, libclang-rt-14-dev) when they are missing.
+# build-san/crashes/<target>-crash-<sha1>; each run's output goes to
+# build-san/logs/<target>.log. Exits non-zero if any target crashed.
+# Reproduce one with: build-san/fuzz/<target> build-san/crashes/<file>
+# BUILD_DIR overrides the build directory. Packages (clang,
+# libclang-rt-14-dev) come from scripts/install-deps.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build_dir="${BUILD_DIR:-$root/build-fuzz}"
+build_dir="${BUILD_DIR:-$root/build-san}"
 seconds=60
 all_targets=(fuzz_framer_decoder fuzz_connection fuzz_events)
 targets=()
@@ -43,24 +47,10 @@ while [[ $# -gt 0 ]]; do
 done
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 
-# clang and its libFuzzer runtime (Debian 12: clang 14).
-if ! command -v clang++ >/dev/null || [[ ! -f "$(clang++ -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ]]; then
-    if ((EUID == 0)); then as_root=(); else as_root=(sudo); fi
-    echo "fuzz: installing clang and libclang-rt-14-dev"
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends clang libclang-rt-14-dev
-fi
-
-# Only the fuzz targets (and the libraries they use) are built; the web
-# console is left out (it needs npm, and no target serves it).
-configure=(-S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-           -DCMAKE_CXX_COMPILER=clang++ -DMQTT_FUZZ=ON -DMQTT_CONSOLE=OFF)
-if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-    configure+=(-G Ninja)
-fi
-nice -n 10 cmake "${configure[@]}" >/dev/null
-nice -n 10 cmake --build "$build_dir" --parallel "$(nproc)" --target "${targets[@]}"
+# The targets and the libraries they use, in the ASan+UBSan build.
+build=()
+for target in "${targets[@]}"; do build+=(--target "$target"); done
+BUILD_DIR="$build_dir" "$root/scripts/sanitize.sh" asan --build-only "${build[@]}"
 
 mkdir -p "$build_dir/crashes" "$build_dir/logs"
 # Leaks count as crashes; UBSan already aborts (-fno-sanitize-recover).
@@ -68,6 +58,7 @@ export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 failed=()
+start=$(date +%s)
 for target in "${targets[@]}"; do
     corpus="$build_dir/corpus/$target"
     mkdir -p "$corpus"
@@ -99,4 +90,4 @@ if ((${#failed[@]})); then
     echo "fuzz: crashes in ${failed[*]} (inputs in $build_dir/crashes/)"
     exit 1
 fi
-echo "fuzz: no crash in ${targets[*]}"
+echo "fuzz: no crash in ${targets[*]} ($(($(date +%s) - start)) s, load: $(cut -d' ' -f1-3 /proc/loadavg))"

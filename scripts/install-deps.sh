@@ -3,11 +3,15 @@
 # Packages already installed are not touched; when nothing is missing the
 # network is not used. Runs apt-get as root, or through sudo otherwise.
 #
-#   scripts/install-deps.sh            build and test packages
+#   scripts/install-deps.sh            build, test and sanitizer packages (CI)
 #   scripts/install-deps.sh --build    build packages only
+#   scripts/install-deps.sh --sanitize clang, its sanitizer and libFuzzer
+#                                      runtimes, llvm-symbolizer
+#                                      (scripts/sanitize.sh, scripts/fuzz.sh)
 #   scripts/install-deps.sh --docker   Docker engine, docker-compose (v1) and
 #                                      debootstrap, for deploy/ and
 #                                      scripts/docker-smoke.sh only
+# Options combine (e.g. --build --sanitize).
 set -euo pipefail
 
 build_packages=(
@@ -21,16 +25,24 @@ build_packages=(
 # MQTT.js under Node and in headless Chromium (driven by puppeteer-core from
 # npm; the tests install their npm packages themselves).
 test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt chromium gnuplot-nox)
+# scripts/sanitize.sh and scripts/fuzz.sh build with clang 14 (ASan, UBSan,
+# TSan and libFuzzer runtimes are in libclang-rt-14-dev); `llvm` brings
+# llvm-symbolizer, without which sanitizer reports have no function names.
+sanitize_packages=(clang libclang-rt-14-dev llvm)
 # Optional: only the Docker scripts use these (deploy/docker-host.sh makes the
 # base image with debootstrap, as no image registry is reachable).
 docker_packages=(docker.io docker-compose debootstrap openssl mosquitto-clients)
 
-case "${1:-}" in
-    "") wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-    --build) wanted=("${build_packages[@]}") ;;
-    --docker) wanted=("${docker_packages[@]}") ;;
-    *) echo "usage: $0 [--build|--docker]" >&2; exit 2 ;;
-esac
+wanted=()
+(($#)) || wanted=("${build_packages[@]}" "${test_packages[@]}" "${sanitize_packages[@]}")
+for arg in "$@"; do
+    case "$arg" in
+        --build) wanted+=("${build_packages[@]}") ;;
+        --sanitize) wanted+=("${sanitize_packages[@]}") ;;
+        --docker) wanted+=("${docker_packages[@]}") ;;
+        *) echo "usage: $0 [--build] [--sanitize] [--docker]" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for package in "${wanted[@]}"; do

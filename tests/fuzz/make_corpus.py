@@ -413,6 +413,43 @@ EVENTS = {
         91 92 b1 63 6c 69 65 6e 74 73 2e 63 6f 6e 6e 65 63 74 65 64 03
                            #   values [["clients.connected", 3]]
     """),
+    "route_ack": hexbytes("""
+        93 01 16           # envelope: version 1, kind 22 (route_ack)
+        93                 # body: array 3
+        a2 72 31           #   router_id "r1"
+        cd 01 00           #   stamp 256 (uint16)
+        c3                 #   resend true
+    """),
+    "deliver_many": hexbytes("""
+        93 01 17           # envelope: version 1, kind 23 (deliver_many)
+        95                 # body: array 5
+        a3 61 2f 62        #   topic "a/b"
+        c4 02 68 69        #   payload bin "hi"
+        c3                 #   retain true
+        cf 00 05 f0 00 00 00 00 00  # received_us (uint64)
+        93                 #   targets: array 3
+        93 2a 00 00        #     [conn 42, qos 0, packet_id 0]
+        93 2b 01 07        #     [conn 43, qos 1, packet_id 7]
+        93 cd 01 2c 02 cd ff ff  # [conn 300 (uint16), qos 2, packet_id 65535 (uint16)]
+    """),
+    # A ZeroMQ message holds a batch: envelopes back to back (decode_batch).
+    "batch_2": hexbytes("""
+        93 01 07           # envelope 1: version 1, kind 7 (connack)
+        94 2a c2 00 05     #   body: conn 42, session_present false, rc 0, router incarnation 5
+        93 01 17           # envelope 2: version 1, kind 23 (deliver_many)
+        95                 #   body: array 5
+        a1 74              #     topic "t"
+        c4 00              #     payload bin ""
+        c2                 #     retain false
+        00                 #     received_us 0
+        91 93 2a 01 01     #     targets [[conn 42, qos 1, packet_id 1]]
+    """),
+    "batch_cut": hexbytes("""
+        93 01 09           # envelope 1: version 1, kind 9 (send_ack)
+        93 2a 04 07        #   body: conn 42, PUBACK, packet_id 7
+        93 01 09           # envelope 2: version 1, kind 9 (send_ack)
+        93 2a 04           #   body: conn 42, PUBACK, then the message ends (packet_id cut)
+    """),
     "version_2": hexbytes("93 02 00 90  # envelope of an unknown version 2"),
     "unknown_kind": hexbytes("93 01 7f 90  # version 1, kind 127"),
     "not_an_array": hexbytes("c1  # msgpack's never-used byte"),
