@@ -7,6 +7,7 @@
 // Returns the process exit code; startup errors are logged as one line.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <zmq.hpp>
 
@@ -25,6 +26,9 @@ struct run_hooks {
     // Runs on SIGHUP after the frontend reloaded its files, on the frontend's
     // thread (mqtt-broker reloads its router's ACL there).
     std::function<void()> on_reload;
+    // Called with the frontend's io_context once the frontend started, before
+    // the context runs (mqtt-broker may run its router on it).
+    std::function<void(boost::asio::io_context&)> on_io;
 };
 
 int run(zmq::context_t& zctx, const config::options& options, const run_hooks& hooks = {});

@@ -77,93 +77,103 @@ void router_loop::open(peer_link& p) {
 
 void router_loop::run() {
     std::vector<zmq::pollitem_t> items;
-    std::vector<peer_link*> polled;  // the peer link of items[i + 1]
     while (!stopping_.load(std::memory_order_relaxed)) {
         apply_endpoints();
         items.clear();
         // Paused (back-pressure): do not even wait for input on the socket,
         // or a waiting message would wake the loop over and over.
-        const bool paused = must_pause() && clock::now() - last_read_ < cluster_.heartbeat_interval;
-        items.push_back({socket_.handle(), 0, static_cast<short>(paused ? 0 : ZMQ_POLLIN), 0});
-        polled.clear();  // retired links have no socket
-        for (auto& p : peers_) {
-            if (p->retired) continue;
-            items.push_back({p->socket.handle(), 0, ZMQ_POLLIN, 0});
-            polled.push_back(p.get());
-        }
+        const auto wait = next_wait();
+        items.push_back({socket_.handle(), 0, static_cast<short>(wait.read ? ZMQ_POLLIN : 0), 0});
+        for (auto& p : peers_)
+            if (!p->retired) items.push_back({p->socket.handle(), 0, ZMQ_POLLIN, 0});
         try {
-            zmq::poll(items.data(), items.size(),
-                      std::chrono::milliseconds(backlog_total_ > 0 ? 2 : 50));
+            zmq::poll(items.data(), items.size(), wait.timeout);
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;  // a signal; stop()/leave() decide
             throw;
         }
-        const auto now = clock::now();
-        core_.tick(now, out_);
-        if (reload_requested_.exchange(false)) reload_acl();
-        if (leave_requested_.load() && !leaving_) begin_leave();
-        if (now >= next_heartbeat_) heartbeat(now);
-        expire_frontends();
-        update_ready(now);
-        if ((stats_ || cluster_.stats_sink) && now >= next_stats_) publish_stats(now);
-        if (cluster_.sys_interval.count() > 0 && ready_.load() && now >= next_sys_)
-            publish_sys(now);
+        if (!turn()) break;
+    }
+}
 
-        // Peer links: answers to our requests and heartbeats.
-        for (std::size_t i = 0; i < polled.size(); ++i) {
-            if (!(items[i + 1].revents & ZMQ_POLLIN)) continue;
-            auto& p = *polled[i];
-            if (p.retired) continue;  // retired by heartbeat() above
-            for (int n = 0; n < 1024; ++n) {
-                zmq::message_t body;
-                if (!p.socket.recv(body, zmq::recv_flags::dontwait)) break;
-                handle_peer_message(p, body);
-            }
+router_loop::wait_plan router_loop::next_wait() const {
+    const bool paused = must_pause() && clock::now() - last_read_ < cluster_.heartbeat_interval;
+    return {!paused, std::chrono::milliseconds(backlog_total_ > 0 ? 2 : 50)};
+}
+
+bool router_loop::input_pending() const {
+    return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+}
+
+int router_loop::socket_fd() const {
+    return socket_.get(zmq::sockopt::fd);
+}
+
+bool router_loop::turn() {
+    if (stopping_.load(std::memory_order_relaxed)) return false;
+    apply_endpoints();
+    const auto now = clock::now();
+    const bool paused = must_pause() && now - last_read_ < cluster_.heartbeat_interval;
+    core_.tick(now, out_);
+    if (reload_requested_.exchange(false)) reload_acl();
+    if (leave_requested_.load() && !leaving_) begin_leave();
+    if (now >= next_heartbeat_) heartbeat(now);
+    expire_frontends();
+    update_ready(now);
+    if ((stats_ || cluster_.stats_sink) && now >= next_stats_) publish_stats(now);
+    if (cluster_.sys_interval.count() > 0 && ready_.load() && now >= next_sys_) publish_sys(now);
+
+    // Peer links: answers to our requests and heartbeats.
+    for (std::size_t i = 0; i < peers_.size(); ++i) {
+        auto& p = *peers_[i];
+        if (p.retired) continue;  // (also when retired by heartbeat() above)
+        for (int n = 0; n < 1024; ++n) {
+            zmq::message_t body;
+            if (!p.socket.recv(body, zmq::recv_flags::dontwait)) break;
+            handle_peer_message(p, body);
         }
-        // Drain what is ready, then flush the replies in one go; unless a
-        // frontend does not keep up (back-pressure), then only a batch per
-        // heartbeat interval.
-        flush_backlogs();
-        if (paused) ++counters_.paused_reads;
-        if (!paused && (items[0].revents & ZMQ_POLLIN)) {
+    }
+    // Drain what is ready, then flush the replies in one go; unless a
+    // frontend does not keep up (back-pressure), then only a batch per
+    // heartbeat interval.
+    flush_backlogs();
+    if (paused) ++counters_.paused_reads;
+    if (!paused) {
+        for (int n = 0; n < 1024; ++n) {
+            zmq::message_t identity, body;
+            if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
             last_read_ = now;
-            for (int n = 0; n < 1024; ++n) {
-                zmq::message_t identity, body;
-                if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
-                if (!identity.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
-                while (body.more()) {  // ignore unexpected extra frames
-                    zmq::message_t extra;
-                    (void)socket_.recv(extra, zmq::recv_flags::none);
-                    if (!extra.more()) break;
-                }
-                handle_message(identity, body);
-                if (sync_ == store::sync_policy::always) persist();
-                if (out_.size() >= 256) {  // bound what waits in memory
-                    persist();
-                    flush();
-                }
+            if (!identity.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
+            while (body.more()) {  // ignore unexpected extra frames
+                zmq::message_t extra;
+                (void)socket_.recv(extra, zmq::recv_flags::none);
+                if (!extra.more()) break;
             }
-        }
-        persist();
-        flush();
-        if (leaving_) {
-            const bool done = core_.unacknowledged_pushes() == 0;
-            if (done) {
-                spdlog::info("router: every session handed over; stopping");
-            } else if (now >= leave_deadline_) {
-                spdlog::error("router: {} pushed sessions were not acknowledged in time; stopping",
-                              core_.unacknowledged_pushes());
-            }
-            if (done || now >= leave_deadline_) {
-                // Gone: peers stop waiting for answers from this router.
-                const std::string bytes =
-                    events::encode(events::router_leaving{cluster_.router_id, incarnation_});
-                for (auto& p : peers_)
-                    if (p->alive && !p->self) send_to_peer(*p, bytes);
-                break;
+            handle_message(identity, body);
+            if (sync_ == store::sync_policy::always) persist();
+            if (out_.size() >= 256) {  // bound what waits in memory
+                persist();
+                flush();
             }
         }
     }
+    persist();
+    flush();
+    if (!leaving_) return true;
+    const bool done = core_.unacknowledged_pushes() == 0;
+    if (done) {
+        spdlog::info("router: every session handed over; stopping");
+    } else if (now >= leave_deadline_) {
+        spdlog::error("router: {} pushed sessions were not acknowledged in time; stopping",
+                      core_.unacknowledged_pushes());
+    }
+    if (!done && now < leave_deadline_) return true;
+    // Gone: peers stop waiting for answers from this router.
+    const std::string bytes =
+        events::encode(events::router_leaving{cluster_.router_id, incarnation_});
+    for (auto& p : peers_)
+        if (p->alive && !p->self) send_to_peer(*p, bytes);
+    return false;
 }
 
 void router_loop::attach_store(std::unique_ptr<store::db> db, store::sync_policy sync) {

@@ -54,7 +54,12 @@
 // stats stay off: statistics never keep a router from serving.
 //
 // run() executes on the router thread and owns the sockets and the core;
-// stop(), leave() and set_endpoints() may be called from any thread.
+// stop(), leave() and set_endpoints() may be called from any thread. Instead
+// of run(), a caller may drive the loop itself (io_driver.hpp: mqtt-broker
+// runs it on its frontend's io_context): wait as next_wait() says for
+// socket_fd() to become readable, call turn(), and call it again at once
+// while input_pending() (ZMQ_FD is edge-triggered). All of these then run on
+// that one thread.
 #pragma once
 
 #include <atomic>
@@ -114,7 +119,21 @@ class router_loop {
     router_loop(zmq::context_t& ctx, const std::string& endpoint, router_settings settings,
                 cluster_settings cluster = {});
 
-    void run();    // blocks until stop(), or until leave() completed
+    void run();  // blocks until stop(), or until leave() completed
+    // One pass of run(): timers, peer links, what the socket holds (up to
+    // 1024 messages), the commit and the flush. Never blocks; false once the
+    // loop has ended (stop(), or leave() completed).
+    bool turn();
+    struct wait_plan {
+        bool read;                          // wait for the socket (false: paused by back-pressure)
+        std::chrono::milliseconds timeout;  // call turn() after this at the latest
+    };
+    wait_plan next_wait() const;
+    // The socket's ZMQ_FD (readable when ZMQ_EVENTS may have changed), and
+    // whether messages wait on it now.
+    int socket_fd() const;
+    bool input_pending() const;
+    bool has_peers() const { return !peers_.empty() || !cluster_.peers.empty(); }
     void stop();   // thread-safe: ends run() at once
     void leave();  // thread-safe: hand the sessions over, then end run()
     // Thread-safe: the peer endpoints now (e.g. after re-resolving a DNS name).

@@ -290,6 +290,12 @@ bool convert_store(converter& c, router_options& rt) {
             return c.fail(given.where + ": '" + given.value + "' must be always, batch or none");
         rt.sync = given.value;
     }
+    if (const auto* v = c.find("router-thread")) {
+        const auto& given = v->front();
+        if (given.value != "auto" && given.value != "yes" && given.value != "no")
+            return c.fail(given.where + ": '" + given.value + "' must be auto, yes or no");
+        rt.router_thread = given.value;
+    }
     if (const auto* v = c.find("store-recover")) {
         const auto& given = v->front();
         if (given.value != "yes" && given.value != "no")

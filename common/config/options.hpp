@@ -83,6 +83,13 @@ struct router_options {
     std::string data_dir;        // --data-dir DIR|none
     std::string sync = "batch";  // --sync always|batch|none (store/sync_policy.hpp)
     bool store_recover = false;  // --store-recover yes|no: move a damaged store aside
+    // mqtt-broker only: --router-thread auto|yes|no (tools/mqtt-broker/main.cpp);
+    // own_router_thread() says what auto means.
+    std::string router_thread = "auto";
+    bool own_router_thread() const {
+        if (router_thread != "auto") return router_thread == "yes";
+        return !data_dir.empty() && sync != "none";
+    }
     // Access control (common/acl): Mosquitto-format acl_file, enforced by
     // the router, read again on SIGHUP; empty: none (every client may do
     // anything).

@@ -109,6 +109,10 @@ constexpr option_spec table[] = {
      "publish the $SYS/broker/... topics (cluster totals, retained) this often, 0 to turn them "
      "off, 0..86400 (default: 10)"},
     {"router-id", 0, arity::one, rt | bk, "ID", "name of this router (default: HOSTNAME-PID)"},
+    {"router-thread", 0, arity::one, bk, "auto|yes|no",
+     "run the router on a thread of its own (yes) or on the frontend's thread (no: no hand-over "
+     "between threads per message); auto: its own thread only when the store syncs to disk "
+     "(--data-dir with --sync batch or always), so a sync never stalls client I/O (default: auto)"},
     {"max-queued-bytes", 0, arity::one, rt | bk, "BYTES",
      "payload bytes queued per offline or slow session, 0 for no limit (default: 0)"},
     {"max-queued-bytes-total", 0, arity::one, rt | bk, "BYTES",

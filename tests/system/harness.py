@@ -3,6 +3,7 @@
 Which broker:
   MQTT_TEST_BROKER=ours (default)  -> $MQTT_BIN_DIR/mqtt-broker (default /work/main/build/bin)
   MQTT_TEST_BROKER=mosquitto       -> /usr/sbin/mosquitto with an equivalent generated config
+  MQTT_TEST_BROKER_ARGS="..."      -> more options for every mqtt-broker (--router-thread yes)
 Mosquitto is the reference: a test that fails on it for a rule both brokers must follow is a
 wrong test. Where mosquitto deliberately differs from our spec the test carries
 @skip_on_mosquitto("why").
@@ -257,7 +258,10 @@ class Broker:
                           ("use_identity_as_username", "--use-identity-as-username")):
             if o.get(key):
                 cmd.append(flag)
-        return cmd + list(o.get("extra_args", ()))
+        # MQTT_TEST_BROKER_ARGS: more options for every mqtt-broker (e.g.
+        # "--router-thread yes", tests/system/CMakeLists.txt and sanitize.sh tsan).
+        return (cmd + os.environ.get("MQTT_TEST_BROKER_ARGS", "").split() +
+                list(o.get("extra_args", ())))
 
     def start(self, ready_timeout=10.0):
         last_error = None

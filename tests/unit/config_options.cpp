@@ -694,4 +694,24 @@ BOOST_AUTO_TEST_CASE(stats_errors) {
         BOOST_TEST(run(which, {"--help"}).message.find("--stats ENDPOINT") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(router_thread_auto_means_a_thread_only_for_a_syncing_store) {
+    files f;
+    auto own = [&](std::vector<std::string> more) {
+        return ok(run(program::broker, tls_args(f, std::move(more)))).router.own_router_thread();
+    };
+    BOOST_TEST(!own({}));                       // no store: the frontend's thread
+    BOOST_TEST(own({"--data-dir", "/tmp/x"}));  // --sync batch by default
+    BOOST_TEST(own({"--data-dir", "/tmp/x", "--sync", "always"}));
+    BOOST_TEST(!own({"--data-dir", "/tmp/x", "--sync", "none"}));
+    BOOST_TEST(own({"--router-thread", "yes"}));
+    BOOST_TEST(!own({"--router-thread", "no", "--data-dir", "/tmp/x"}));
+    BOOST_TEST(own({"--router-thread", "auto", "--data-dir", "/tmp/x"}));
+    fails(run(program::broker, tls_args(f, {"--router-thread", "maybe"})),
+          "--router-thread: 'maybe' must be auto, yes or no");
+    // mqtt-broker only: the other programs have one tier each.
+    BOOST_TEST(!run(program::router, {"--router-thread", "yes"}).opts.has_value());
+    BOOST_TEST(run(program::broker, {"--help"}).message.find("--router-thread") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

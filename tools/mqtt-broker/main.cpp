@@ -1,9 +1,12 @@
 // mqtt-broker: a frontend and a router in one process, connected by
 // inproc:// ZeroMQ and the same msgpack events as the distributed mode (no
-// shortcut path). The router runs on its own thread, the frontend on main.
+// shortcut path). The frontend runs on main; the router runs there too, on
+// the frontend's io_context (router/io_driver.hpp), unless --router-thread
+// gives it a thread of its own (by default: when its store syncs to disk).
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -12,6 +15,7 @@
 #include "common/stats/combine.hpp"
 #include "frontend/run.hpp"
 #include "router/from_options.hpp"
+#include "router/io_driver.hpp"
 #include "router/router_loop.hpp"
 #include "router/store_setup.hpp"
 
@@ -50,13 +54,23 @@ int main(int argc, char** argv, char** envp) {
         std::cerr << "mqtt-broker: " << error << "\n";
         return 1;
     }
-    std::thread router_thread([&] { router.run(); });
-
     options.frontend.routers = {endpoint};
     frontend::run_hooks hooks;
+    std::thread router_thread;
+    std::unique_ptr<router::io_driver> driver;
+    if (options.router.own_router_thread()) {
+        spdlog::info("router on its own thread");
+        router_thread = std::thread([&] { router.run(); });
+    } else {
+        hooks.on_io = [&](boost::asio::io_context& io) {
+            driver = std::make_unique<router::io_driver>(io, router);
+            driver->start();
+        };
+    }
     hooks.on_stopped = [&] {
         router.stop();
-        router_thread.join();
+        driver.reset();
+        if (router_thread.joinable()) router_thread.join();
     };
     // SIGHUP (frontend/run.cpp): the router reads its --acl-file again.
     hooks.on_reload = [&] { router.request_reload(); };

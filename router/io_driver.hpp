@@ -1,0 +1,58 @@
+// Runs a router_loop on an Asio io_context instead of a thread of its own:
+// mqtt-broker's default, where the router shares the frontend's thread and a
+// message goes from one client's socket to another's without a hand-over
+// between threads (docs/architecture.md "Threads").
+//
+// The loop's ROUTER socket is watched through its ZMQ_FD (readable whenever
+// its ZMQ_EVENTS may have changed; edge-triggered, so after every turn the
+// driver asks input_pending() and turns again at once, through a post, if
+// messages still wait). A timer runs the turn at the latest after
+// next_wait().timeout, for heartbeats, ticks and back-pressure retries;
+// while the loop is paused by back-pressure only the timer wakes it.
+//
+// Only for a loop without peer routers (their DEALERs are not watched).
+// Owns nothing but its waits: the loop and the io_context outlive it, and it
+// must be destroyed (or stop()ped) before the io_context is. Used only on the
+// io_context's thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "router/router_loop.hpp"
+
+namespace router {
+
+class io_driver {
+  public:
+    // Throws std::invalid_argument if `loop` has peer routers.
+    io_driver(boost::asio::io_context& io, router_loop& loop);
+    ~io_driver();
+    io_driver(const io_driver&) = delete;
+    io_driver& operator=(const io_driver&) = delete;
+
+    void start();  // the first turn, posted
+    void stop();   // no more turns (the loop itself is not stopped)
+    bool running() const { return running_; }
+
+  private:
+    void run_turn();
+    void arm();
+
+    boost::asio::io_context& io_;
+    router_loop& loop_;
+    // The socket's ZMQ_FD, borrowed: released, never closed, by stop().
+    boost::asio::posix::stream_descriptor fd_;
+    boost::asio::steady_timer timer_;
+    // Bumped at every turn: a timer or post armed before it is stale.
+    std::uint64_t generation_ = 0;
+    bool running_ = false;
+    bool fd_waiting_ = false;  // an async_wait on fd_ is outstanding
+    // Expires with the driver: handlers still queued then do nothing.
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace router

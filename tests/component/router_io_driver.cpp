@@ -1,0 +1,150 @@
+// router::io_driver: the router_loop run by an Asio io_context (mqtt-broker's
+// default) instead of run() on a thread of its own. The io_context runs on a
+// thread of the test; DEALERs on the test's thread play the frontends.
+// Covers: a round trip (the ZMQ_FD wake-up), timed work with no input at
+// all (the timer), a burst of more messages than one turn reads (the re-post
+// after a turn, since ZMQ_FD is edge-triggered and no new edge comes), and
+// stop: the driver stops turning and the loop stays usable.
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "common/events/events.hpp"
+#include "router/io_driver.hpp"
+#include "router/router_loop.hpp"
+#include "tests/component/router_core_harness.hpp"
+#include "tests/component/router_loop_harness.hpp"
+
+using namespace std::chrono_literals;
+using router_test::connect_event;
+using router_test::fake_frontend;
+using router_test::quiet_period;
+using router_test::unique_loop_endpoint;
+
+namespace {
+
+// A router_loop driven by an io_driver on an io_context thread. The
+// destructor stops the driver on that thread, then the context.
+class driven_loop {
+  public:
+    explicit driven_loop(zmq::context_t& ctx, router::cluster_settings cluster = {})
+        : endpoint_(unique_loop_endpoint()),
+          loop_(ctx, endpoint_, {}, std::move(cluster)),
+          driver_(std::make_unique<router::io_driver>(io_, loop_)),
+          guard_(io_.get_executor()) {
+        driver_->start();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~driven_loop() { stop(); }
+
+    void stop() {
+        if (!thread_.joinable()) return;
+        std::promise<void> done;
+        boost::asio::post(io_, [&] {
+            driver_.reset();
+            done.set_value();
+        });
+        done.get_future().wait();
+        guard_.reset();
+        io_.stop();
+        thread_.join();
+    }
+    const std::string& endpoint() const { return endpoint_; }
+    // Only once stop() has returned.
+    router::router_loop& loop() { return loop_; }
+
+  private:
+    std::string endpoint_;
+    router::router_loop loop_;
+    boost::asio::io_context io_{1};
+    std::unique_ptr<router::io_driver> driver_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(router_io_driver)
+
+BOOST_AUTO_TEST_CASE(a_round_trip_between_two_frontends) {
+    zmq::context_t ctx(1);
+    driven_loop router(ctx);
+    {
+        fake_frontend fa(ctx, router.endpoint(), "fe-a");
+        fake_frontend fb(ctx, router.endpoint(), "fe-b");
+        fa.send(events::hello{"frontend-a", events::protocol_version, 1});
+        fb.send(events::hello{"frontend-b", events::protocol_version, 1});
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:0 router_hello router"});
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:0 router_hello router"});
+        fa.send(connect_event(1, "A"));
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 connack sp=0 rc=0"});
+        fb.send(connect_event(1, "B"));
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 connack sp=0 rc=0"});
+        fa.send(events::client_subscribe{1, 10, {{"t/+", 1}}});
+        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 suback id=10 [1]"});
+        fb.send(events::client_publish{1, "t/x", "hello", 1, false, false, 7});
+        EXPECT_LINES(fa.receive_exactly(1),
+                     {"fe-a:1 deliver t/x 'hello' qos=1 retain=0 dup=0 id=1"});
+        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 puback id=7"});
+    }
+    router.stop();
+    BOOST_TEST(router.loop().core().counters().messages_received == 1u);
+    BOOST_TEST(router.loop().core().counters().messages_delivered == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(timed_work_runs_with_no_input_at_all) {
+    zmq::context_t ctx(1);
+    // The stats snapshot is timed work of the loop's turn: with no frontend
+    // and no message, only the driver's timer runs those turns.
+    std::atomic<int> snapshots{0};
+    router::cluster_settings cluster;
+    cluster.stats_interval = 20ms;
+    cluster.stats_sink = [&](stats::snapshot&&) { ++snapshots; };
+    driven_loop router(ctx, cluster);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (snapshots.load() < 5 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    BOOST_TEST(snapshots.load() >= 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_burst_larger_than_one_turn_is_read_without_a_new_edge) {
+    zmq::context_t ctx(1);
+    driven_loop router(ctx);
+    fake_frontend fa(ctx, router.endpoint(), "fe-a", 0);
+    fa.send(events::hello{"frontend-a", events::protocol_version, 1});
+    EXPECT_LINES(fa.receive_exactly(1), {"fe-a:0 router_hello router"});
+    fa.send(connect_event(1, "A"));
+    EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 connack sp=0 rc=0"});
+    // 3000 single-event messages (a turn reads at most 1024), QoS 1 so that
+    // every one is answered; sent in one go, then nothing more.
+    constexpr int burst = 3000;
+    for (int i = 1; i <= burst; ++i)
+        fa.send(events::client_publish{1, "nobody/listens", "x", 1, false, false,
+                                       static_cast<std::uint16_t>(i)});
+    int acks = 0;
+    while (acks < burst) {
+        const auto got = fa.receive(2000ms);
+        BOOST_REQUIRE_MESSAGE(got.has_value(), "only " << acks << " PUBACKs of " << burst);
+        if (got->find(" puback id=") != std::string::npos) ++acks;
+    }
+    BOOST_TEST(!fa.receive(quiet_period).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_router_with_peers_is_refused) {
+    zmq::context_t ctx(1);
+    boost::asio::io_context io;
+    router::cluster_settings cluster;
+    cluster.peers = {"tcp://127.0.0.1:1"};
+    router::router_loop loop(ctx, unique_loop_endpoint(), {}, cluster);
+    BOOST_CHECK_THROW(router::io_driver(io, loop), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
