@@ -64,7 +64,12 @@ std::optional<raw_packet> framer::next(boost::system::error_code& ec) {
     p.body.assign(avail.substr(header_size, remaining));
     read_pos_ += header_size + remaining;
     if (read_pos_ == buffer_.size()) {
-        buffer_.clear();
+        // Everything consumed: an idle connection keeps no big buffer (one
+        // large read or packet would otherwise hold its capacity for good).
+        if (buffer_.capacity() > keep_capacity)
+            std::string().swap(buffer_);
+        else
+            buffer_.clear();
         read_pos_ = 0;
     }
     return p;

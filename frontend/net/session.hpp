@@ -10,8 +10,10 @@
 // One write in flight at a time; further output accumulates in a second
 // buffer and goes out in the next write (many packets per syscall).
 // Reading pauses while the router link is full (pause_reading): no new read
-// is issued, and a deadline that passes meanwhile is checked after resume
-// once the client's waiting bytes had a moment to be read.
+// is issued, bytes of a read that was already pending are kept unprocessed
+// until resume (held_bytes_, one read at most), and a deadline that passes
+// meanwhile is checked after resume once the client's waiting bytes had a
+// moment to be read.
 //
 // Lives on the frontend's io_context thread; kept alive by its pending
 // handlers (shared_from_this), or by itself while a paused read waits (it
@@ -101,6 +103,17 @@ class session final : public session_base {
         paused_ = false;
         auto keep = std::move(hold_);  // the read issued below holds it from now on
         if (closed_ || closing_) return;
+        if (!held_bytes_.empty()) {
+            std::string held;
+            held.swap(held_bytes_);
+            conn_.on_bytes(held, clock::now());
+            apply();
+            if (closed_ || closing_) return;
+            if (paused_) {  // paused again: the read stays deferred
+                hold_ = std::move(keep);
+                return;
+            }
+        }
         if (read_deferred_) {
             read_deferred_ = false;
             read();
@@ -147,15 +160,23 @@ class session final : public session_base {
             hold_ = shared_self();  // no handler may be pending: stay alive meanwhile
             return;
         }
-        transport_.async_read_some(
-            boost::asio::buffer(read_buf_),
-            [self = shared_self()](const boost::system::error_code& ec, std::size_t n) {
+        // `bytes` lives only during the handler (read_buffer.hpp); the
+        // connection copies what it keeps.
+        transport_.async_read_view(
+            [self = shared_self()](const boost::system::error_code& ec, std::string_view bytes) {
                 if (self->closed_) return;
                 if (ec) {
                     self->lost();
                     return;
                 }
-                self->conn_.on_bytes(std::string_view(self->read_buf_.data(), n), clock::now());
+                if (self->paused_) {
+                    // Read before the pause took effect: processed on resume,
+                    // so the pause holds back everything read from now on.
+                    self->held_bytes_.assign(bytes);
+                    self->read();  // deferred
+                    return;
+                }
+                self->conn_.on_bytes(bytes, clock::now());
                 self->apply();
                 if (!self->closing_) self->read();
             });
@@ -326,9 +347,6 @@ class session final : public session_base {
     boost::asio::steady_timer timer_;
     connection conn_;
     std::string peer_;
-    // Small: an idle connection keeps it (a read is always pending); a big
-    // packet takes a few more reads (TLS decrypts into it a record at a time).
-    std::array<char, 4 * 1024> read_buf_;
     std::string pending_;
     std::string in_flight_;
     std::vector<std::uint64_t> pending_received_;    // received_us of deliveries in pending_
@@ -347,6 +365,7 @@ class session final : public session_base {
     bool shutdown_started_ = false;
     bool paused_ = false;            // back-pressure: no read is issued
     bool read_deferred_ = false;     // a read was due while paused
+    std::string held_bytes_;         // read while paused, processed on resume
     bool timer_deferred_ = false;    // a deadline passed while paused
     std::shared_ptr<session> hold_;  // self, while read_deferred_ (see the top)
 };

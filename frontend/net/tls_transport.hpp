@@ -5,7 +5,9 @@
 // per connection), and with SSL_MODE_RELEASE_BUFFERS (set on the context)
 // OpenSSL gives its record buffers back between records too: what an idle
 // TLS connection costs is the SSL object. See transport.hpp for the
-// interface. Completions are always posted, never run inline.
+// interface. Completions are always posted, never run inline. Reads go into
+// the thread's shared buffer (read_buffer.hpp), so no read buffer is kept
+// per connection either.
 //
 // Owned by its session, on the frontend's io_context thread. After the
 // session closes the socket, no OpenSSL call touches the descriptor again
@@ -21,7 +23,10 @@
 #include <boost/asio/ssl/error.hpp>
 #include <cstddef>
 #include <memory>
+#include <string_view>
 #include <utility>
+
+#include "frontend/net/read_buffer.hpp"
 
 namespace frontend {
 
@@ -45,15 +50,14 @@ class tls_transport {
               });
     }
 
-    template <class Buffer, class Handler>
-    void async_read_some(const Buffer& b, Handler&& h) {
-        drive(
-            [this, data = b.data(), size = b.size()] {
-                std::size_t n = 0;
-                const bool ok = SSL_read_ex(ssl_.get(), data, size, &n) == 1;
-                return attempt(ok, n);
-            },
-            std::forward<Handler>(h));
+    // Tries SSL_read at once (posted) and waits for the socket only after
+    // OpenSSL found it empty: Asio's readiness is edge-triggered, and bytes
+    // that arrived with the end of the handshake raise no new edge.
+    template <class Handler>
+    void async_read_view(Handler&& h) {
+        boost::asio::post(socket_.get_executor(), [this, h = std::forward<Handler>(h)]() mutable {
+            read_view_now(std::move(h));
+        });
     }
 
     // All of `b`; the buffer stays put until the handler runs.
@@ -95,6 +99,40 @@ class tls_transport {
     // may already have sent its first packets) is read and dropped, so that
     // closing sends FIN after our alert, not a RST that may destroy it.
     void discard_input();
+
+    template <class Handler>
+    void wait_then_read_view(boost::asio::socket_base::wait_type what, Handler&& h) {
+        socket_.async_wait(what, [this, h = std::forward<Handler>(h)](
+                                     const boost::system::error_code& ec) mutable {
+            if (ec) {
+                h(ec, std::string_view());
+                return;
+            }
+            read_view_now(std::move(h));
+        });
+    }
+
+    // One SSL_read into the shared buffer; h gets its bytes, or the wait
+    // starts again (a partial record, or TLS wants to write first).
+    template <class Handler>
+    void read_view_now(Handler&& h) {
+        if (!socket_.is_open() || !ssl_) {
+            h(boost::asio::error::operation_aborted, std::string_view());
+            return;
+        }
+        const auto buffer = shared_read_buffer();
+        ERR_clear_error();
+        std::size_t n = 0;
+        const bool ok = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n) == 1;
+        const auto o = attempt(ok, n);  // (not in one expression: n is set by the call)
+        if (o.want == wait::none) {
+            h(o.ec, std::string_view(buffer.data(), o.n));
+            return;
+        }
+        wait_then_read_view(o.want == wait::read ? boost::asio::socket_base::wait_read
+                                                 : boost::asio::socket_base::wait_write,
+                            std::forward<Handler>(h));
+    }
 
     // Calls `op` until it finishes, waiting for the socket in between; then
     // posts done(ec, n).

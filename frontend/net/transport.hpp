@@ -4,7 +4,12 @@
 //   get_executor()                 the executor of the underlying socket
 //   socket()                       the TCP socket (hard close, options)
 //   async_handshake(h(ec))         TLS handshake, WebSocket upgrade, or nothing
-//   async_read_some(buf, h(ec, n)) the next bytes of the client's MQTT byte stream
+//   async_read_view(h(ec, bytes)) the next bytes of the client's MQTT byte
+//                                  stream, as a view valid only while h runs
+//                                  (read_buffer.hpp: TCP and TLS read into the
+//                                  thread's shared buffer once the socket is
+//                                  readable); h runs from a handler, never
+//                                  inside the call
 //   async_write(buf, h(ec, n))     all of `buf` (one write in flight at a time)
 //   async_shutdown(h(ec))          graceful end: TLS close_notify, WebSocket
 //                                  close frame, or nothing; the session then
@@ -23,7 +28,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
+#include <string_view>
 #include <utility>
+
+#include "frontend/net/read_buffer.hpp"
 
 namespace frontend {
 
@@ -45,9 +53,13 @@ class tcp_transport {
         });
     }
 
-    template <class Buffer, class Handler>
-    void async_read_some(const Buffer& b, Handler&& h) {
-        socket_.async_read_some(b, std::forward<Handler>(h));
+    // Reads at once (posted), and waits for the socket only after a read
+    // found it empty (Asio's readiness is edge-triggered).
+    template <class Handler>
+    void async_read_view(Handler&& h) {
+        boost::asio::post(socket_.get_executor(), [this, h = std::forward<Handler>(h)]() mutable {
+            read_view_now(std::move(h));
+        });
     }
 
     template <class Buffer, class Handler>
@@ -61,6 +73,27 @@ class tcp_transport {
     }
 
   private:
+    template <class Handler>
+    void read_view_now(Handler&& h) {
+        const auto buffer = shared_read_buffer();
+        boost::system::error_code ec;
+        socket_.non_blocking(true, ec);
+        const std::size_t n =
+            ec ? 0 : socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
+        if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+            socket_.async_wait(boost::asio::socket_base::wait_read,
+                               [this, h = std::forward<Handler>(h)](
+                                   const boost::system::error_code& wait_ec) mutable {
+                                   if (wait_ec)
+                                       h(wait_ec, std::string_view());
+                                   else
+                                       read_view_now(std::move(h));
+                               });
+            return;
+        }
+        h(ec, std::string_view(buffer.data(), n));
+    }
+
     boost::asio::ip::tcp::socket socket_;
 };
 

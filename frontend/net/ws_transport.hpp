@@ -25,6 +25,7 @@
 // Owned by its session; used on the frontend's io_context thread only.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -96,6 +97,16 @@ class ws_transport {
             else
                 h(ec, n);
         });
+    }
+
+    // Through a buffer of this session's (Beast reads frames into it).
+    template <class Handler>
+    void async_read_view(Handler&& h) {
+        async_read_some(boost::asio::buffer(read_buf_),
+                        [this, h = std::forward<Handler>(h)](const boost::system::error_code& ec,
+                                                             std::size_t n) mutable {
+                            h(ec, std::string_view(read_buf_.data(), n));
+                        });
     }
 
     template <class Buffer, class Handler>
@@ -223,6 +234,7 @@ class ws_transport {
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> parser_;
     std::unique_ptr<response> response_;
+    std::array<char, 4 * 1024> read_buf_;  // async_read_view's
     bool accepted_ = false;
 };
 
