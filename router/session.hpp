@@ -10,9 +10,9 @@
 // Owned by router_core on the router thread; no locking.
 #pragma once
 
-#include <boost/container/deque.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,12 +73,9 @@ struct session {
     std::optional<conn_ref> conn;  // empty while the client is offline
     std::optional<events::will> will;
     std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
-    // boost::container::deque: unlike std::deque (568 bytes each in
-    // libstdc++), an empty one allocates nothing, and most sessions have
-    // nothing in flight and nothing queued most of the time.
-    boost::container::deque<inflight_entry> inflight;  // in send order
-    boost::container::deque<queued_entry> queue;       // waiting for the window or for the client
-    std::unordered_set<std::uint16_t> inbound_qos2;    // ids whose PUBREL has not arrived
+    std::deque<inflight_entry> inflight;                             // in send order
+    std::deque<queued_entry> queue;                  // waiting for the window or for the client
+    std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
     std::uint16_t last_packet_id = 0;
     std::uint64_t next_seq = 1;      // of the next outbound entry written to the store
     std::uint64_t queued_bytes = 0;  // payload bytes in `queue`
@@ -100,7 +97,7 @@ struct session {
     // The next packet id not used by an in-flight message (never 0).
     std::uint16_t next_packet_id();
     // The in-flight entry with this id, or inflight.end().
-    boost::container::deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
+    std::deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
 };
 
 }  // namespace router

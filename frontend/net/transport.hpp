@@ -40,10 +40,7 @@ class tcp_transport {
   public:
     static constexpr const char* name = "TCP";
 
-    explicit tcp_transport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
-        boost::system::error_code ignored;    // fails only for a closed socket: so will reads
-        socket_.non_blocking(true, ignored);  // read_view_now: EAGAIN instead of blocking
-    }
+    explicit tcp_transport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 
     auto get_executor() { return socket_.get_executor(); }
     boost::asio::ip::tcp::socket& socket() { return socket_; }
@@ -80,8 +77,9 @@ class tcp_transport {
     void read_view_now(Handler&& h) {
         const auto buffer = shared_read_buffer();
         boost::system::error_code ec;
+        socket_.non_blocking(true, ec);
         const std::size_t n =
-            socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
+            ec ? 0 : socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
         if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
             socket_.async_wait(boost::asio::socket_base::wait_read,
                                [this, h = std::forward<Handler>(h)](
