@@ -2,15 +2,15 @@
 # Builds with sanitizers (clang) and runs ctest under them. CI runs both modes
 # (.ci/run); README.md "## Tests" has the times.
 #
-#   scripts/sanitize.sh [asan|tsan] [--build-only] [--target NAME]... [--all] [ctest arguments...]
+#   scripts/sanitize.sh [asan|tsan] [--build-only] [--target NAME]... [--quick] [ctest arguments...]
 #
 #   asan (default): ASan + UBSan into ./build-san, which is also the libFuzzer
 #                   build (-DMQTT_FUZZ=ON: scripts/fuzz.sh uses the same
 #                   directory, so one build serves both). Runs the whole suite
-#                   (unit, component, system, the fuzz corpus replays) but the
-#                   bench and soak smokes (labels bench, soak: load tests whose
-#                   code paths the system tests already cover); --all runs
-#                   them too.
+#                   (unit, component, system, the fuzz corpus replays, the
+#                   bench and soak smokes); --quick leaves the smokes out
+#                   (labels bench, soak: about 3.5 minutes of load tests whose
+#                   code paths the system tests already cover).
 #   tsan:           ThreadSanitizer into ./build-tsan; builds only the binaries
 #                   its tests use and runs the tests where more than one of our
 #                   threads runs: mqtt-broker with --router-thread yes
@@ -25,7 +25,7 @@
 #   --build-only    configure and build, run nothing (scripts/fuzz.sh)
 #   --target NAME   build only these targets (repeatable); default: all that
 #                   the mode's tests need
-#   --all           asan: also the bench and soak smokes
+#   --quick         asan: without the bench and soak smokes
 #
 # Both: MQTT_SANITIZE_QUICK (cmake/sanitizers.cmake): -gline-tables-only, and
 # -O0 for asan (its cold build takes 60 % of the CPU time -O1 takes; the suite
@@ -47,12 +47,12 @@ if [[ $# -gt 0 && ("$1" == asan || "$1" == tsan) ]]; then
     shift
 fi
 build_only=0
-all=0
+quick=0
 targets=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --build-only) build_only=1; shift ;;
-        --all) all=1; shift ;;
+        --quick) quick=1; shift ;;
         --target)
             [[ $# -ge 2 ]] || { echo "sanitize: --target needs a name" >&2; exit 2; }
             targets+=("$2"); shift 2 ;;
@@ -65,7 +65,7 @@ case "$mode" in
         build_dir="${BUILD_DIR:-$root/build-san}"
         cache=(-DMQTT_FUZZ=ON "-DMQTT_SANITIZE=address,undefined")
         select=()
-        ((all)) || select=(-LE '^(bench|soak)$')
+        ((quick == 0)) || select=(-LE '^(bench|soak)$')
         ;;
     tsan)
         build_dir="${BUILD_DIR:-$root/build-tsan}"
