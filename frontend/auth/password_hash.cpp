@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -117,9 +118,21 @@ std::string format_password_hash(const password_hash& h) {
     return out;
 }
 
+namespace {
+thread_local hashing_work work_on_this_thread;
+}  // namespace
+
+hashing_work hashing_work_on_this_thread() {
+    return work_on_this_thread;
+}
+
 bool compute_password_hash(const password_hash& params, std::string_view password,
                            std::array<unsigned char, password_hash_size>& out) {
     if (password.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
+    work_on_this_thread.rounds += params.type == password_hash::kind::sha512_pbkdf2
+                                      ? static_cast<std::uint64_t>(std::max(params.iterations, 0))
+                                      : 1;
+    work_on_this_thread.salt_bytes += params.salt.size();
     if (params.type == password_hash::kind::sha512_pbkdf2) {
         const int ok = PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                                          params.salt.data(), static_cast<int>(params.salt.size()),

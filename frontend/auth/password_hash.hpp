@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,16 @@ std::optional<password_hash> parse_password_hash(std::string_view text, std::str
 
 // Formats `h` back into its "$7$..." / "$6$..." text.
 std::string format_password_hash(const password_hash& h);
+
+// Hashing work this thread has done so far in compute_password_hash():
+// PBKDF2 iterations (one per $6$ hash) and salt bytes hashed. A counter, not a
+// clock, so tests can check that two code paths cost the same work.
+struct hashing_work {
+    std::uint64_t rounds = 0;
+    std::uint64_t salt_bytes = 0;
+    bool operator==(const hashing_work&) const = default;
+};
+hashing_work hashing_work_on_this_thread();
 
 // Hashes `password` with the type, iterations and salt of `params` into `out`.
 // Returns false only when OpenSSL fails.
