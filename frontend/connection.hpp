@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -165,9 +166,11 @@ class connection {
     std::size_t pending_pingresps_ = 0;   // PINGREQs received before CONNACK was sent
     bool router_knows_ = false;           // client_connect was forwarded, client_disconnect not yet
     bool identity_auth_ = false;          // set_peer_identity() was called
-    std::optional<std::string> peer_identity_;   // ... with this CN
-    std::optional<mqtt::connect> held_connect_;  // held by the failed-login slowdown ...
-    clock::time_point held_until_{};             // ... until then
+    std::optional<std::string> peer_identity_;  // ... with this CN
+    // Held by the failed-login slowdown ... (rare, so out of line: 8 bytes
+    // per connection instead of 240).
+    std::unique_ptr<mqtt::connect> held_connect_;
+    clock::time_point held_until_{};  // ... until then
     std::string client_id_;
     std::string close_reason_;
     std::string_view refusal_;  // a static name (see refusal())

@@ -296,8 +296,12 @@ void router_core::install(events::session_state&& state) {
     import_session(std::move(state), *s);
     // What the sender routed that has not reached us yet must not be
     // delivered twice when it does.
-    for (const auto& h : seen)
-        if (history_.seen(h.origin) < h.stamp) s->floor[h.origin] = h.stamp;
+    for (const auto& h : seen) {
+        if (history_.seen(h.origin) >= h.stamp) continue;
+        if (!s->floor)
+            s->floor = std::make_unique<std::unordered_map<std::string, std::uint64_t>>();
+        (*s->floor)[h.origin] = h.stamp;
+    }
     for (const auto& [filter, qos] : s->subscriptions) tree_.subscribe(filter, s->id, qos);
     went_offline(*s);
     recount_queue(*s);

@@ -169,7 +169,7 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
         journal_.put_session(*s);
     }
     s->conn = me;
-    s->will = std::move(e.will_message);
+    s->will = e.will_message ? std::make_unique<events::will>(std::move(*e.will_message)) : nullptr;
     s->username = e.username;
     if (acl_) acl_identify(*s);
     conns_[me] = s;
@@ -230,10 +230,13 @@ void router_core::route(const message_ptr& msg) {
         auto it = by_id_.find(id);
         if (it == by_id_.end()) continue;
         session& s = *it->second;
-        if (!s.floor.empty()) {  // moved here lately: skip what it already had
-            if (auto f = s.floor.find(msg->origin); f != s.floor.end()) {
+        if (s.floor) {  // moved here lately: skip what it already had
+            if (auto f = s.floor->find(msg->origin); f != s.floor->end()) {
                 const bool had = msg->stamp <= f->second;
-                if (msg->stamp >= f->second) s.floor.erase(f);
+                if (msg->stamp >= f->second) {
+                    s.floor->erase(f);
+                    if (s.floor->empty()) s.floor.reset();
+                }
                 if (had) continue;
             }
         }

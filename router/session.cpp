@@ -14,7 +14,7 @@ std::uint16_t session::next_packet_id() {
     }
 }
 
-std::deque<inflight_entry>::iterator session::find_inflight(std::uint16_t packet_id) {
+util::lazy_deque<inflight_entry>::iterator session::find_inflight(std::uint16_t packet_id) {
     return std::find_if(inflight.begin(), inflight.end(),
                         [packet_id](const inflight_entry& e) { return e.packet_id == packet_id; });
 }

@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "common/events/events.hpp"
+#include "common/util/lazy_deque.hpp"
 #include "router/message.hpp"
 #include "router/subscription_tree.hpp"
 
@@ -70,11 +71,12 @@ struct session {
     std::string client_id;
     subscriber_id id = 0;
     bool clean = true;
-    std::optional<conn_ref> conn;  // empty while the client is offline
-    std::optional<events::will> will;
+    std::optional<conn_ref> conn;        // empty while the client is offline
+    std::unique_ptr<events::will> will;  // out of line: most clients have none
     std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
-    std::deque<inflight_entry> inflight;                             // in send order
-    std::deque<queued_entry> queue;                  // waiting for the window or for the client
+    // Both allocate only once used (lazy_deque.hpp): most sessions are idle.
+    util::lazy_deque<inflight_entry> inflight;       // in send order
+    util::lazy_deque<queued_entry> queue;            // waiting for the window or for the client
     std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
     std::uint16_t last_packet_id = 0;
     std::uint64_t next_seq = 1;      // of the next outbound entry written to the store
@@ -85,7 +87,8 @@ struct session {
     // router had already routed into this session. Those messages may still
     // reach this router late; they are not delivered again. An entry goes
     // once a newer message of its origin passed.
-    std::unordered_map<std::string, std::uint64_t> floor;
+    // Out of line: only sessions moved lately have one.
+    std::unique_ptr<std::unordered_map<std::string, std::uint64_t>> floor;
     // The username of its latest CONNECT here ("" for none); nullopt until
     // the client connects (a session restored from the store, or moved here
     // from a peer). With --acl-file, its rules resolved from that (acl.cpp).
@@ -97,7 +100,7 @@ struct session {
     // The next packet id not used by an in-flight message (never 0).
     std::uint16_t next_packet_id();
     // The in-flight entry with this id, or inflight.end().
-    std::deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
+    util::lazy_deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
 };
 
 }  // namespace router

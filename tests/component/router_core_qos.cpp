@@ -145,10 +145,14 @@ BOOST_AUTO_TEST_CASE(outbound_qos1_completes_on_puback_only) {
     s.connect_ok();
     p.connect_ok();
     s.subscribe_ok(1, {{"t", 1}});
-    EXPECT_LINES(p.publish("t", "m", 1, false, 3),
-                 {"fe1:1 deliver t 'm' qos=1 retain=0 dup=0 id=1", "fe1:2 puback id=3"});
     const router::session* sess = f.core.find_session("S");
     BOOST_REQUIRE(sess != nullptr);
+    // An idle session allocates no in-flight window or queue (memory per
+    // idle connection, issue 6).
+    BOOST_TEST(!sess->inflight.allocated());
+    BOOST_TEST(!sess->queue.allocated());
+    EXPECT_LINES(p.publish("t", "m", 1, false, 3),
+                 {"fe1:1 deliver t 'm' qos=1 retain=0 dup=0 id=1", "fe1:2 puback id=3"});
     BOOST_REQUIRE_EQUAL(sess->inflight.size(), 1u);
     BOOST_TEST(sess->inflight[0].packet_id == 1u);
 
