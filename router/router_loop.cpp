@@ -78,7 +78,8 @@ void router_loop::open(peer_link& p) {
 void router_loop::run() {
     std::vector<zmq::pollitem_t> items;
     while (!stopping_.load(std::memory_order_relaxed)) {
-        apply_endpoints();
+        // Peers added by set_peer_endpoints() are opened by turn(), and
+        // polled from the iteration after it.
         items.clear();
         // Paused (back-pressure): do not even wait for input on the socket,
         // or a waiting message would wake the loop over and over.

@@ -10,40 +10,14 @@
 #include <vector>
 
 #include "common/config/options.hpp"
+#include "tests/unit/config_test_support.hpp"
 
 namespace fs = std::filesystem;
 using config::program;
 
-namespace {
-
-struct temp_files {
-    fs::path dir;
-    temp_files() {
-        std::string pattern = (fs::temp_directory_path() / "config_acl_file.XXXXXX").string();
-        BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-    }
-    ~temp_files() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        auto path = (dir / name).string();
-        std::ofstream(path, std::ios::binary) << text;
-        return path;
-    }
-};
-
-config::parse_result run(program which, std::vector<std::string> args) {
-    args.insert(args.begin(), "mqtt-test");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    argv.push_back(nullptr);
-    const char* envp[] = {nullptr};
-    return config::parse(which, static_cast<int>(args.size()), argv.data(), envp);
-}
-
-}  // namespace
+using config_test::fails;
+using config_test::run;
+using temp_files = config_test::temp_dir;
 
 BOOST_AUTO_TEST_SUITE(config_acl_file)
 

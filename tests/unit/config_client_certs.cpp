@@ -12,69 +12,26 @@
 #include <vector>
 
 #include "common/config/options.hpp"
+#include "tests/unit/config_test_support.hpp"
 
 namespace fs = std::filesystem;
 using config::program;
 
+using config_test::fails;
+using config_test::files;
+using config_test::run;
+
 namespace {
 
-// A temporary directory with dummy files (parse() only checks they can be read).
-struct files {
-    fs::path dir;
-    std::string cert, key, passwd, ca;
-
-    files() {
-        std::string pattern = (fs::temp_directory_path() / "config_client_certs.XXXXXX").string();
-        BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        cert = write("server.crt", "cert\n");
-        key = write("server.key", "key\n");
-        passwd = write("passwd", "dev:$7$...\n");
-        ca = write("clients-ca.pem", "ca\n");
-    }
-    ~files() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-
-    std::string write(const std::string& name, const std::string& text) const {
-        auto path = (dir / name).string();
-        std::ofstream(path, std::ios::binary) << text;
-        return path;
-    }
-};
-
-config::parse_result run(program which, std::vector<std::string> args,
-                         std::vector<std::string> env = {}) {
-    args.insert(args.begin(), "mqtt-test");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    argv.push_back(nullptr);
-    std::vector<const char*> envp;
-    for (const auto& e : env) envp.push_back(e.c_str());
-    envp.push_back(nullptr);
-    return config::parse(which, static_cast<int>(args.size()), argv.data(), envp.data());
-}
-
 // A TLS listener's certificate and key, plus `more`.
-std::vector<std::string> tls_args(const files& f, std::vector<std::string> more = {}) {
+std::vector<std::string> cert_args(const files& f, std::vector<std::string> more = {}) {
     std::vector<std::string> args = {"--tls-cert", f.cert, "--tls-key", f.key};
     args.insert(args.end(), more.begin(), more.end());
     return args;
 }
 
 config::frontend_options ok(const config::parse_result& r) {
-    BOOST_TEST_INFO("message: " << r.message);
-    BOOST_TEST_REQUIRE(r.opts.has_value());
-    BOOST_TEST(r.exit_code == 0);
-    return r.opts->frontend;
-}
-
-void fails(const config::parse_result& r, const std::string& expected) {
-    BOOST_TEST(!r.opts.has_value());
-    BOOST_TEST(r.exit_code == 2);
-    BOOST_TEST(r.message == expected);
-    BOOST_TEST(r.message.find('\n') == std::string::npos);
+    return config_test::ok(r).frontend;
 }
 
 }  // namespace
@@ -83,7 +40,7 @@ BOOST_AUTO_TEST_SUITE(config_client_certs)
 
 BOOST_AUTO_TEST_CASE(off_by_default) {
     files f;
-    auto fe = ok(run(program::broker, tls_args(f, {"--password-file", f.passwd})));
+    auto fe = ok(run(program::broker, cert_args(f, {"--password-file", f.passwd})));
     BOOST_TEST(fe.tls_ca.empty());
     BOOST_TEST(!fe.require_client_cert);
     BOOST_TEST(!fe.use_identity_as_username);
@@ -91,21 +48,21 @@ BOOST_AUTO_TEST_CASE(off_by_default) {
 
 BOOST_AUTO_TEST_CASE(switches_on_the_command_line_for_both_programs) {
     files f;
-    auto fe = ok(
-        run(program::broker, tls_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
-                                          "--require-client-cert", "--use-identity-as-username"})));
+    auto fe = ok(run(program::broker,
+                     cert_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
+                                   "--require-client-cert", "--use-identity-as-username"})));
     BOOST_TEST(fe.tls_ca == f.ca);
     BOOST_TEST(fe.require_client_cert);
     BOOST_TEST(fe.use_identity_as_username);
 
-    fe = ok(run(program::frontend, tls_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
-                                                "--routers", "tcp://r:7000"})));
+    fe = ok(run(program::frontend, cert_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
+                                                 "--routers", "tcp://r:7000"})));
     BOOST_TEST(fe.tls_ca == f.ca);  // a CA alone: certificates verified when sent
     BOOST_TEST(!fe.require_client_cert);
 
     // A switch takes no value on the command line.
-    fails(run(program::broker, tls_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
-                                            "--require-client-cert=yes"})),
+    fails(run(program::broker, cert_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
+                                             "--require-client-cert=yes"})),
           "--require-client-cert: takes no value");
     fails(run(program::router, {"--tls-ca", f.ca}), "--tls-ca: not an option of mqtt-router");
 }
@@ -115,12 +72,12 @@ BOOST_AUTO_TEST_CASE(switches_in_the_config_file_and_environment) {
     auto conf = f.write("mtls.conf", "tls-ca = " + f.ca +
                                          "\nrequire-client-cert = yes\n"
                                          "use-identity-as-username = true\n");
-    auto fe = ok(run(program::broker, tls_args(f, {"-c", conf})));
+    auto fe = ok(run(program::broker, cert_args(f, {"-c", conf})));
     BOOST_TEST(fe.tls_ca == f.ca);
     BOOST_TEST(fe.require_client_cert);
     BOOST_TEST(fe.use_identity_as_username);
 
-    fe = ok(run(program::broker, tls_args(f, {"--password-file", f.passwd}),
+    fe = ok(run(program::broker, cert_args(f, {"--password-file", f.passwd}),
                 {"MQTT_TLS_CA=" + f.ca, "MQTT_REQUIRE_CLIENT_CERT=on",
                  "MQTT_USE_IDENTITY_AS_USERNAME=off"}));
     BOOST_TEST(fe.require_client_cert);
@@ -128,34 +85,35 @@ BOOST_AUTO_TEST_CASE(switches_in_the_config_file_and_environment) {
 
     // The environment's "no" over the file's "yes"; the command line's switch over both.
     auto env = std::vector<std::string>{"MQTT_USE_IDENTITY_AS_USERNAME=false"};
-    fe = ok(run(program::broker, tls_args(f, {"-c", conf, "--password-file", f.passwd}), env));
+    fe = ok(run(program::broker, cert_args(f, {"-c", conf, "--password-file", f.passwd}), env));
     BOOST_TEST(!fe.use_identity_as_username);
-    fe = ok(run(program::broker, tls_args(f, {"-c", conf, "--use-identity-as-username"}), env));
+    fe = ok(run(program::broker, cert_args(f, {"-c", conf, "--use-identity-as-username"}), env));
     BOOST_TEST(fe.use_identity_as_username);
 
     auto bad = f.write("bad.conf", "require-client-cert = maybe\n");
-    fails(run(program::broker, tls_args(f, {"-c", bad, "--password-file", f.passwd})),
+    fails(run(program::broker, cert_args(f, {"-c", bad, "--password-file", f.passwd})),
           "config file " + bad +
               ": line 1: require-client-cert: 'maybe' must be yes, no, on, off, true or false");
-    fails(run(program::broker, tls_args(f, {"--password-file", f.passwd}),
+    fails(run(program::broker, cert_args(f, {"--password-file", f.passwd}),
               {"MQTT_REQUIRE_CLIENT_CERT=1"}),
           "MQTT_REQUIRE_CLIENT_CERT: '1' must be yes, no, on, off, true or false");
     auto empty = f.write("empty.conf", "require-client-cert =\n");
-    fails(run(program::broker, tls_args(f, {"-c", empty, "--password-file", f.passwd})),
+    fails(run(program::broker, cert_args(f, {"-c", empty, "--password-file", f.passwd})),
           "config file " + empty + ": line 1: require-client-cert: needs a value");
 }
 
 BOOST_AUTO_TEST_CASE(dependencies_name_the_missing_setting) {
     files f;
-    fails(run(program::broker, tls_args(f, {"--password-file", f.passwd, "--require-client-cert"})),
-          "--require-client-cert needs --tls-ca (the CA that signs client certificates)");
-    fails(run(program::broker, tls_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
-                                            "--use-identity-as-username"})),
+    fails(
+        run(program::broker, cert_args(f, {"--password-file", f.passwd, "--require-client-cert"})),
+        "--require-client-cert needs --tls-ca (the CA that signs client certificates)");
+    fails(run(program::broker, cert_args(f, {"--password-file", f.passwd, "--tls-ca", f.ca,
+                                             "--use-identity-as-username"})),
           "--use-identity-as-username needs --require-client-cert");
     auto missing = (f.dir / "missing-ca.pem").string();
-    fails(run(program::broker, tls_args(f, {"--password-file", f.passwd, "--tls-ca", missing})),
+    fails(run(program::broker, cert_args(f, {"--password-file", f.passwd, "--tls-ca", missing})),
           "--tls-ca " + missing + ": no such file");
-    fails(run(program::broker, tls_args(f, {"--password-file", f.passwd}),
+    fails(run(program::broker, cert_args(f, {"--password-file", f.passwd}),
               {"MQTT_TLS_CA=" + f.dir.string()}),
           "MQTT_TLS_CA " + f.dir.string() + ": is a directory");
 }
@@ -164,17 +122,17 @@ BOOST_AUTO_TEST_CASE(certificates_as_identity_are_credentials_enough) {
     files f;
     // No password file: with the CN as identity, certificates authenticate
     // clients on the TLS listener.
-    auto fe = ok(run(program::broker, tls_args(f, {"--tls-ca", f.ca, "--require-client-cert",
-                                                   "--use-identity-as-username"})));
+    auto fe = ok(run(program::broker, cert_args(f, {"--tls-ca", f.ca, "--require-client-cert",
+                                                    "--use-identity-as-username"})));
     BOOST_TEST(fe.password_file.empty());
     BOOST_TEST(fe.use_identity_as_username);
     // A required certificate that is not the identity still needs passwords.
-    fails(run(program::broker, tls_args(f, {"--tls-ca", f.ca, "--require-client-cert"})),
+    fails(run(program::broker, cert_args(f, {"--tls-ca", f.ca, "--require-client-cert"})),
           "no credentials configured: give --password-file or --rsa-key");
     // Without a tls or wss listener no certificate is ever seen.
     fails(
-        run(program::broker, tls_args(f, {"--listen", "tcp://127.0.0.1:1883", "--tls-ca", f.ca,
-                                          "--require-client-cert", "--use-identity-as-username"})),
+        run(program::broker, cert_args(f, {"--listen", "tcp://127.0.0.1:1883", "--tls-ca", f.ca,
+                                           "--require-client-cert", "--use-identity-as-username"})),
         "no credentials configured: give --password-file or --rsa-key");
 }
 

@@ -11,74 +11,22 @@
 #include <vector>
 
 #include "common/config/options.hpp"
+#include "tests/unit/config_test_support.hpp"
 
 namespace fs = std::filesystem;
 using config::program;
 
+using config_test::fails;
+using config_test::files;
+using config_test::run;
+using config_test::tls_args;
+
 namespace {
 
-// A temporary directory with dummy certificate, key and credential files
-// (parse() checks that files exist and are readable, not their contents).
-struct files {
-    fs::path dir;
-    std::string cert, key, passwd, rsa;
-
-    files() {
-        std::string pattern = (fs::temp_directory_path() / "config_options.XXXXXX").string();
-        BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        cert = write("server.crt", "cert\n");
-        key = write("server.key", "key\n");
-        passwd = write("passwd", "dev:$7$...\n");
-        rsa = write("rsa.pem", "rsa\n");
-    }
-    ~files() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-
-    std::string write(const std::string& name, const std::string& text) const {
-        auto path = (dir / name).string();
-        std::ofstream(path, std::ios::binary) << text;
-        return path;
-    }
-};
-
-// Runs parse() with argv = {program name, args...} and the given environment.
-config::parse_result run(program which, std::vector<std::string> args,
-                         std::vector<std::string> env = {}) {
-    args.insert(args.begin(), "mqtt-test");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    argv.push_back(nullptr);
-    std::vector<const char*> envp;
-    for (const auto& e : env) envp.push_back(e.c_str());
-    envp.push_back(nullptr);
-    return config::parse(which, static_cast<int>(args.size()), argv.data(), envp.data());
-}
-
-// The arguments every valid frontend/broker command line needs.
-std::vector<std::string> tls_args(const files& f, std::vector<std::string> more = {}) {
-    std::vector<std::string> args = {"--tls-cert",      f.cert,  "--tls-key", f.key,
-                                     "--password-file", f.passwd};
-    args.insert(args.end(), more.begin(), more.end());
-    return args;
-}
-
+// Success, and nothing printed.
 config::options ok(const config::parse_result& r) {
-    BOOST_TEST_INFO("message: " << r.message);
-    BOOST_TEST_REQUIRE(r.opts.has_value());
-    BOOST_TEST(r.exit_code == 0);
     BOOST_TEST(r.message.empty());
-    return *r.opts;
-}
-
-// The result is an error: no options, exit code 2, exactly `expected` on one line.
-void fails(const config::parse_result& r, const std::string& expected) {
-    BOOST_TEST(!r.opts.has_value());
-    BOOST_TEST(r.exit_code == 2);
-    BOOST_TEST(r.message == expected);
-    BOOST_TEST(r.message.find('\n') == std::string::npos);
+    return config_test::ok(r);
 }
 
 // Joins config-file lines, each ended by '\n'.
