@@ -144,4 +144,15 @@ inline events::client_connect connect_event(events::conn_id conn, std::string cl
     return {conn, std::move(client_id), true, 4, 60, "", std::nullopt};
 }
 
+// The opening both round-trip tests share: each frontend says hello (and gets
+// the router's), then connects one clean-session client on its connection 1,
+// named `client`.
+inline void hello_and_connect(fake_frontend& fe, const std::string& frontend_id,
+                              const std::string& client) {
+    fe.send(events::hello{frontend_id, events::protocol_version, 1});
+    EXPECT_LINES(fe.receive_exactly(1), {fe.id() + ":0 router_hello router"});
+    fe.send(connect_event(1, client));
+    EXPECT_LINES(fe.receive_exactly(1), {fe.id() + ":1 connack sp=0 rc=0"});
+}
+
 }  // namespace router_test

@@ -21,6 +21,7 @@
 using namespace std::chrono_literals;
 using router_test::connect_event;
 using router_test::fake_frontend;
+using router_test::hello_and_connect;
 using router_test::lines;
 using router_test::quiet_period;
 using router_test::running_loop;
@@ -34,14 +35,8 @@ BOOST_AUTO_TEST_CASE(connect_subscribe_publish_round_trip_between_two_frontends)
         fake_frontend fa(ctx, router.endpoint(), "fe-a");
         fake_frontend fb(ctx, router.endpoint(), "fe-b");
 
-        fa.send(events::hello{"frontend-a", events::protocol_version, 1});
-        fb.send(events::hello{"frontend-b", events::protocol_version, 1});
-        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:0 router_hello router"});  // the heartbeat
-        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:0 router_hello router"});
-        fa.send(connect_event(1, "A"));
-        EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 connack sp=0 rc=0"});
-        fb.send(connect_event(1, "B"));
-        EXPECT_LINES(fb.receive_exactly(1), {"fe-b:1 connack sp=0 rc=0"});
+        hello_and_connect(fa, "frontend-a", "A");
+        hello_and_connect(fb, "frontend-b", "B");
 
         fa.send(events::client_subscribe{1, 10, {{"t/+", 1}, {"bad#", 0}}});
         EXPECT_LINES(fa.receive_exactly(1), {"fe-a:1 suback id=10 [1,128]"});
