@@ -46,7 +46,6 @@ std::string format_password_hash(const password_hash& h);
 struct hashing_work {
     std::uint64_t rounds = 0;
     std::uint64_t salt_bytes = 0;
-    bool operator==(const hashing_work&) const = default;
 };
 hashing_work hashing_work_on_this_thread();
 
