@@ -4,8 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <csignal>
 #include <boost/asio/post.hpp>
+#include <csignal>
 
 #include "common/mqtt/encoder.hpp"
 #include "common/util/wall_clock.hpp"
@@ -81,6 +81,7 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
       limits_(options_, std::chrono::steady_clock::now()),
       auth_(std::move(auth)),
       tls_(std::make_unique<boost::asio::ssl::context>(make_tls_context(options_))),
+      deadlines_(io),
       link_(io, zctx, options_.frontend_id, options_.routers, link,
             router_link::handlers{
                 [this](events::event&& e) { on_router_event(std::move(e)); },

@@ -37,6 +37,7 @@
 #include "frontend/auth/reloadable.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/limits/frontend_limits.hpp"
+#include "frontend/net/deadline_queue.hpp"
 #include "frontend/router_link.hpp"
 
 namespace frontend {
@@ -74,6 +75,8 @@ class frontend_server {
     // --use-identity-as-username: a tls/wss client's certificate CN is its identity.
     bool use_identity_as_username() const { return options_.use_identity_as_username; }
     router_link& link() { return link_; }
+    // The sessions' timer (keep-alive, connect and write timeouts).
+    deadline_queue& deadlines() { return deadlines_; }
     // Sends a connection's event to the router that owns its session
     // (stamping a client_publish's received_us).
     void forward(events::conn_id conn, events::event&& e);
@@ -120,6 +123,7 @@ class frontend_server {
     limits::frontend_limits limits_;  // stable: settings_.gate points to it
     auth::reloadable auth_;           // stable: connections hold references to it
     std::unique_ptr<boost::asio::ssl::context> tls_;
+    deadline_queue deadlines_;  // before the sessions' owners: outlives them
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::unordered_map<events::conn_id, std::weak_ptr<session_base>> sessions_;

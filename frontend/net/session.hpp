@@ -26,7 +26,6 @@
 #include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -52,7 +51,6 @@ class session final : public session_base {
             TransportArgs&&... transport_args)
         : server_(server),
           transport_(std::forward<TransportArgs>(transport_args)...),
-          timer_(transport_.get_executor()),
           conn_(id, server.settings(), server.authenticator(), clock::now()),
           peer_(std::move(peer)) {}
 
@@ -271,40 +269,37 @@ class session final : public session_base {
                 if (!deadline || stuck < *deadline) deadline = stuck;
             }
         }
-        if (!deadline || (timer_armed_ && *deadline >= armed_at_)) return;
-        timer_armed_ = true;
-        armed_at_ = *deadline;
-        timer_.expires_at(*deadline);
-        // A completion already queued when the timer is re-armed still runs
-        // with success: the generation tells it apart from the current wait.
-        const auto generation = ++timer_generation_;
-        timer_.async_wait([self = shared_self(), generation](const boost::system::error_code& ec) {
-            if (ec || generation != self->timer_generation_) return;  // re-armed or cancelled
-            self->timer_armed_ = false;
-            if (self->closed_) return;
-            if (self->closing_) {
-                self->fail();  // the peer does not read: give up the flush
-                return;
-            }
-            if (self->writing_ && clock::now() - self->write_started_ >=
-                                      self->server_.settings().client_write_timeout) {
-                spdlog::info("conn {} ({}): no bytes taken for {} s, closing", self->conn_.id(),
-                             self->peer_,
-                             std::chrono::duration_cast<std::chrono::seconds>(
-                                 self->server_.settings().client_write_timeout)
-                                 .count());
-                self->server_.count_slow_client_close();
-                self->lost();
-                return;
-            }
-            if (self->paused_) {
-                // Its packets wait unread in the socket: no keep-alive verdict now.
-                self->timer_deferred_ = true;
-                return;
-            }
-            self->conn_.on_timer(clock::now());
-            self->apply();
-        });
+        // A later deadline than the one scheduled waits: when that one comes,
+        // on_deadline() asks again.
+        if (!deadline || (scheduled() && *deadline >= this->deadline())) return;
+        server_.deadlines().schedule(*this, *deadline);
+    }
+
+    // From the server's deadline_queue. The session is alive (its pending I/O
+    // holds it) but may close here: keep it until the end of the call.
+    void on_deadline() override {
+        const auto self = shared_self();
+        if (closed_) return;
+        if (closing_) {
+            fail();  // the peer does not read: give up the flush
+            return;
+        }
+        if (writing_ && clock::now() - write_started_ >= server_.settings().client_write_timeout) {
+            spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer_,
+                         std::chrono::duration_cast<std::chrono::seconds>(
+                             server_.settings().client_write_timeout)
+                             .count());
+            server_.count_slow_client_close();
+            lost();
+            return;
+        }
+        if (paused_) {
+            // Its packets wait unread in the socket: no keep-alive verdict now.
+            timer_deferred_ = true;
+            return;
+        }
+        conn_.on_timer(clock::now());
+        apply();
     }
 
     // Graceful end after the last write: TLS close_notify or WebSocket close
@@ -337,14 +332,13 @@ class session final : public session_base {
         }
         closed_ = true;
         boost::system::error_code ignored;
-        timer_.cancel();
+        server_.deadlines().cancel(*this);
         transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         transport_.socket().close(ignored);
     }
 
     frontend_server& server_;
     Transport transport_;
-    boost::asio::steady_timer timer_;
     connection conn_;
     std::string peer_;
     std::string pending_;
@@ -355,10 +349,7 @@ class session final : public session_base {
     static constexpr std::size_t max_write_chunk = 256 * 1024;
     clock::time_point write_started_{};  // of the write in flight
 
-    clock::time_point armed_at_{};
     clock::time_point not_before_{};  // no deadline check before (after a pause)
-    std::uint64_t timer_generation_ = 0;
-    bool timer_armed_ = false;
     bool writing_ = false;
     bool closing_ = false;
     bool closed_ = false;

@@ -3,6 +3,7 @@
 // Sessions are created by a listener, registered with the frontend_server
 // under their connection id, and run on the frontend's io_context thread.
 // The frontend_server pauses and resumes their reading (back-pressure).
+// Each is an entry of the server's deadline_queue (its one timer).
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,12 @@
 #include <string_view>
 
 #include "common/events/events.hpp"
+#include "frontend/net/deadline_queue.hpp"
 
 namespace frontend {
 
-class session_base : public std::enable_shared_from_this<session_base> {
+class session_base : public std::enable_shared_from_this<session_base>,
+                     public deadline_queue::entry {
   public:
     virtual ~session_base() = default;
     virtual void start() = 0;
