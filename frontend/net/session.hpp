@@ -1,6 +1,7 @@
 // The Asio glue around one client connection: reads bytes into the sans-I/O
 // `connection`, writes what it produces, forwards its events to the router
-// link, arms its timer, and closes the transport when it says so.
+// link, schedules its next deadline (the server's deadline_queue), and
+// closes the transport when it says so.
 //
 // One template for every transport: Transport is an adapter from
 // transport.hpp (TCP, TLS) or ws_transport.hpp (WebSocket over TCP or TLS)
@@ -8,7 +9,8 @@
 // knows nothing of the transport. The connect deadline runs from the start,
 // so it bounds the TLS handshake and WebSocket upgrade too.
 // One write in flight at a time; further output accumulates in a second
-// buffer and goes out in the next write (many packets per syscall).
+// buffer and goes out in the next write (many packets per syscall). Both
+// buffers exist only while there is output: an idle connection keeps none.
 // Reading pauses while the router link is full (pause_reading): no new read
 // is issued, bytes of a read that was already pending are kept unprocessed
 // until resume (held_bytes_, one read at most), and a deadline that passes
@@ -101,10 +103,9 @@ class session final : public session_base {
         paused_ = false;
         auto keep = std::move(hold_);  // the read issued below holds it from now on
         if (closed_ || closing_) return;
-        if (!held_bytes_.empty()) {
-            std::string held;
-            held.swap(held_bytes_);
-            conn_.on_bytes(held, clock::now());
+        if (held_bytes_) {
+            const auto held = std::move(held_bytes_);
+            conn_.on_bytes(*held, clock::now());
             apply();
             if (closed_ || closing_) return;
             if (paused_) {  // paused again: the read stays deferred
@@ -129,7 +130,7 @@ class session final : public session_base {
     // deliveries to this client are dropped (counted); QoS 1/2 still queue
     // (the router's in-flight window bounds them).
     bool too_slow() {
-        const auto unwritten = pending_.size() + in_flight_.size();
+        const auto unwritten = out_ ? out_->unwritten() : 0;
         if (unwritten <= server_.settings().client_write_buffer) return false;
         server_.count_slow_client_drop();
         return true;
@@ -170,7 +171,7 @@ class session final : public session_base {
                 if (self->paused_) {
                     // Read before the pause took effect: processed on resume,
                     // so the pause holds back everything read from now on.
-                    self->held_bytes_.assign(bytes);
+                    self->held_bytes_ = std::make_unique<std::string>(bytes);
                     self->read();  // deferred
                     return;
                 }
@@ -187,7 +188,8 @@ class session final : public session_base {
         auto out = conn_.take_output();
         for (auto& e : out.events) server_.forward(conn_.id(), std::move(e));
         if (!out.bytes.empty()) {
-            if (pending_.size() + out.bytes.size() > server_.settings().max_write_backlog) {
+            const auto backlog = out_ ? out_->pending_size() : 0;
+            if (backlog + out.bytes.size() > server_.settings().max_write_backlog) {
                 // A client that does not read must not grow our memory without
                 // bound: drop it (its will fires; a persistent session keeps
                 // its unacknowledged QoS 1/2 messages in the router).
@@ -197,8 +199,14 @@ class session final : public session_base {
                 lost();
                 return;
             }
-            pending_ += out.bytes;
-            if (received_us != 0) pending_received_.push_back(received_us);
+            if (!out_) out_ = std::make_unique<output>();
+            if (out_->pending_size() == 0) {
+                out_->pending = std::move(out.bytes);
+                out_->pending_from = 0;
+            } else {
+                out_->pending += out.bytes;
+            }
+            if (received_us != 0) out_->pending_received.push_back(received_us);
             write();
         }
         if (out.close && !closing_) {
@@ -211,49 +219,63 @@ class session final : public session_base {
     }
 
     void write() {
-        if (writing_ || pending_.empty() || closed_) return;
+        if (writing_ || closed_ || !out_ || out_->pending_size() == 0) return;
         writing_ = true;
         write_started_ = clock::now();
-        if (pending_.size() <= max_write_chunk) {
-            in_flight_.swap(pending_);
-            pending_.clear();
+        auto& o = *out_;
+        if (o.pending_from == 0 && o.pending.size() <= max_write_chunk) {
+            o.in_flight.swap(o.pending);
+            o.pending.clear();
         } else {
-            // A client far behind: one bounded chunk at a time, so that
-            // the write timeout measures its progress, not our backlog.
-            in_flight_.assign(pending_, 0, max_write_chunk);
-            pending_.erase(0, max_write_chunk);
+            // A client far behind: one bounded chunk at a time, so that the
+            // write timeout measures its progress, not our backlog. What was
+            // taken is dropped from the front once it is half the buffer
+            // (amortised: no copy of the whole backlog per chunk).
+            const auto n = std::min(max_write_chunk, o.pending_size());
+            o.in_flight.assign(o.pending, o.pending_from, n);
+            o.pending_from += n;
+            if (o.pending_from == o.pending.size()) {
+                o.pending.clear();
+                o.pending_from = 0;
+            } else if (o.pending_from >= o.pending.size() / 2) {
+                o.pending.erase(0, o.pending_from);
+                o.pending_from = 0;
+            }
         }
-        in_flight_received_.swap(pending_received_);
-        pending_received_.clear();
+        o.in_flight_received.swap(o.pending_received);
+        o.pending_received.clear();
         arm_timer();
         transport_.async_write(
-            boost::asio::buffer(in_flight_),
+            boost::asio::buffer(o.in_flight),
             [self = shared_self()](const boost::system::error_code& ec, std::size_t) {
                 self->writing_ = false;
-                self->in_flight_.clear();
+                auto& o = *self->out_;  // freed only here, never while a write is in flight
+                o.in_flight.clear();
                 if (!ec) self->record_latencies();
                 // Keep small buffers for reuse; give a burst's memory back.
-                if (self->in_flight_.capacity() > 64 * 1024) std::string().swap(self->in_flight_);
+                if (o.in_flight.capacity() > 64 * 1024) std::string().swap(o.in_flight);
                 if (self->closed_) return;
                 if (ec) {
                     self->lost();
                     return;
                 }
-                if (!self->pending_.empty())
+                if (o.pending_size() != 0) {
                     self->write();
-                else if (self->closing_)
-                    self->finish();
+                    return;
+                }
+                self->out_.reset();  // all written: an idle connection keeps no buffer
+                if (self->closing_) self->finish();
             });
     }
 
     // The deliveries of the write that just completed reached the socket.
     void record_latencies() {
-        if (in_flight_received_.empty()) return;
+        auto& received = out_->in_flight_received;
+        if (received.empty()) return;
         const auto now_us = util::wall_clock_us();
         // Wall clocks of two hosts may disagree: a "negative" latency counts as 0.
-        for (const auto t : in_flight_received_)
-            server_.record_delivery_latency(now_us > t ? now_us - t : 0);
-        in_flight_received_.clear();
+        for (const auto t : received) server_.record_delivery_latency(now_us > t ? now_us - t : 0);
+        received.clear();
     }
 
     void arm_timer() {
@@ -341,10 +363,17 @@ class session final : public session_base {
     Transport transport_;
     connection conn_;
     std::string peer_;
-    std::string pending_;
-    std::string in_flight_;
-    std::vector<std::uint64_t> pending_received_;    // received_us of deliveries in pending_
-    std::vector<std::uint64_t> in_flight_received_;  // ... and in in_flight_
+    // Output not written yet; allocated while there is some.
+    struct output {
+        std::string pending;           // after the write in flight
+        std::size_t pending_from = 0;  // bytes at the front of `pending` already taken
+        std::string in_flight;
+        std::vector<std::uint64_t> pending_received;    // received_us of deliveries in pending
+        std::vector<std::uint64_t> in_flight_received;  // ... and in in_flight
+        std::size_t pending_size() const { return pending.size() - pending_from; }
+        std::size_t unwritten() const { return pending_size() + in_flight.size(); }
+    };
+    std::unique_ptr<output> out_;
     static constexpr std::chrono::seconds resume_grace{1};
     static constexpr std::size_t max_write_chunk = 256 * 1024;
     clock::time_point write_started_{};  // of the write in flight
@@ -354,11 +383,11 @@ class session final : public session_base {
     bool closing_ = false;
     bool closed_ = false;
     bool shutdown_started_ = false;
-    bool paused_ = false;            // back-pressure: no read is issued
-    bool read_deferred_ = false;     // a read was due while paused
-    std::string held_bytes_;         // read while paused, processed on resume
-    bool timer_deferred_ = false;    // a deadline passed while paused
-    std::shared_ptr<session> hold_;  // self, while read_deferred_ (see the top)
+    bool paused_ = false;                      // back-pressure: no read is issued
+    bool read_deferred_ = false;               // a read was due while paused
+    std::unique_ptr<std::string> held_bytes_;  // read while paused, processed on resume
+    bool timer_deferred_ = false;              // a deadline passed while paused
+    std::shared_ptr<session> hold_;            // self, while read_deferred_ (see the top)
 };
 
 }  // namespace frontend
