@@ -72,7 +72,7 @@ void listener::accept() {
 }
 
 void listener::accept_now() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp_socket socket) {
         if (ec == asio::error::operation_aborted) return;
         if (!acceptor_.is_open()) return;  // accepted just as stop() ran: drop it
         if (!ec) {
@@ -89,7 +89,7 @@ void listener::accept_now() {
                 accept();
                 return;
             }
-            using tls_stream = asio::ssl::stream<tcp::socket>;
+            using tls_stream = asio::ssl::stream<tcp_socket>;
             std::shared_ptr<session_base> s;
             if (url_.scheme == "tls") {
                 s = std::make_shared<session<tls_transport>>(
@@ -99,7 +99,7 @@ void listener::accept_now() {
                     server_, id, std::move(peer), url_.path, url_.console, std::move(socket),
                     server_.tls_context());
             } else if (url_.scheme == "ws") {
-                s = std::make_shared<session<ws_transport<tcp::socket>>>(
+                s = std::make_shared<session<ws_transport<tcp_socket>>>(
                     server_, id, std::move(peer), url_.path, url_.console, std::move(socket));
             } else {
                 s = std::make_shared<session<tcp_transport>>(server_, id, std::move(peer),

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/config/options.hpp"
+#include "frontend/net/tcp_socket.hpp"
 
 namespace frontend {
 
@@ -31,7 +32,7 @@ class listener {
 
     config::listener_url url_;
     frontend_server& server_;
-    boost::asio::ip::tcp::acceptor acceptor_;
+    tcp_acceptor acceptor_;
     boost::asio::steady_timer retry_;
 };
 

@@ -7,7 +7,7 @@
 
 namespace frontend {
 
-tls_transport::tls_transport(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& ctx)
+tls_transport::tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx)
     : socket_(std::move(socket)), ssl_(SSL_new(ctx.native_handle())) {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);

@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "frontend/net/read_buffer.hpp"
+#include "frontend/net/tcp_socket.hpp"
 
 namespace frontend {
 
@@ -34,10 +35,10 @@ class tls_transport {
   public:
     static constexpr const char* name = "TLS";
 
-    tls_transport(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& ctx);
+    tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx);
 
     auto get_executor() { return socket_.get_executor(); }
-    boost::asio::ip::tcp::socket& socket() { return socket_; }
+    tcp_socket& socket() { return socket_; }
     SSL* native_tls() { return ssl_.get(); }
 
     template <class Handler>
@@ -166,7 +167,7 @@ class tls_transport {
         void operator()(SSL* s) const { SSL_free(s); }
     };
 
-    boost::asio::ip::tcp::socket socket_;
+    tcp_socket socket_;
     std::unique_ptr<SSL, ssl_free> ssl_;
     std::size_t written_ = 0;  // of the write in progress
 };

@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "frontend/net/read_buffer.hpp"
+#include "frontend/net/tcp_socket.hpp"
 
 namespace frontend {
 
@@ -40,10 +41,10 @@ class tcp_transport {
   public:
     static constexpr const char* name = "TCP";
 
-    explicit tcp_transport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+    explicit tcp_transport(tcp_socket socket) : socket_(std::move(socket)) {}
 
     auto get_executor() { return socket_.get_executor(); }
-    boost::asio::ip::tcp::socket& socket() { return socket_; }
+    tcp_socket& socket() { return socket_; }
     SSL* native_tls() { return nullptr; }
 
     template <class Handler>
@@ -94,7 +95,7 @@ class tcp_transport {
         h(ec, std::string_view(buffer.data(), n));
     }
 
-    boost::asio::ip::tcp::socket socket_;
+    tcp_socket socket_;
 };
 
 }  // namespace frontend

@@ -41,14 +41,14 @@
 #include <utility>
 
 #include "frontend/net/console_assets.hpp"
+#include "frontend/net/tcp_socket.hpp"
 #include "frontend/net/ws_handshake.hpp"
 
 namespace frontend {
 
 template <class NextLayer>
 class ws_transport {
-    static constexpr bool is_tls =
-        std::is_same_v<NextLayer, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>;
+    static constexpr bool is_tls = std::is_same_v<NextLayer, boost::asio::ssl::stream<tcp_socket>>;
 
     using request = boost::beast::http::request<boost::beast::http::empty_body>;
     using response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -64,7 +64,7 @@ class ws_transport {
         : ws_(std::forward<Args>(args)...), path_(std::move(path)), console_(console) {}
 
     auto get_executor() { return ws_.get_executor(); }
-    boost::asio::ip::tcp::socket& socket() { return boost::beast::get_lowest_layer(ws_); }
+    tcp_socket& socket() { return boost::beast::get_lowest_layer(ws_); }
     SSL* native_tls() {
         if constexpr (is_tls)
             return ws_.next_layer().native_handle();
