@@ -199,7 +199,7 @@ void router_core::on_publish(const conn_ref& from, events::client_publish&& e) {
     if (qos == 2) {
         // Exactly once (MQTT-4.3.3-2): a re-sent PUBLISH whose id still awaits
         // PUBREL was already routed; only acknowledge it again.
-        if (!s->inbound_qos2.insert(packet_id).second) {
+        if (!s->inbound_qos2.insert(packet_id)) {
             ++counters_.duplicate_qos2;
             acknowledge(from, events::send_ack{from.conn, events::ack_kind::pubrec, packet_id}, 0);
             return;
@@ -368,7 +368,7 @@ void router_core::on_ack(const conn_ref& from, const events::client_ack& e) {
         case ack_kind::pubrel:
             // Inbound QoS 2 completes; PUBCOMP is sent even for an unknown id
             // (MQTT-4.3.3-2: the sender may re-send PUBREL after a reconnect).
-            if (s->inbound_qos2.erase(e.packet_id) > 0) journal_.erase_inbound(*s, e.packet_id);
+            if (s->inbound_qos2.erase(e.packet_id)) journal_.erase_inbound(*s, e.packet_id);
             emit(from, events::send_ack{from.conn, ack_kind::pubcomp, e.packet_id});
             return;
         case ack_kind::puback: {

@@ -17,11 +17,11 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/events/events.hpp"
 #include "common/util/lazy_deque.hpp"
 #include "router/message.hpp"
+#include "router/packet_id_set.hpp"
 #include "router/subscription_tree.hpp"
 
 namespace acl {
@@ -74,9 +74,9 @@ struct session {
     std::unique_ptr<events::will> will;  // out of line: most clients have none
     std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
     // Both allocate only once used (lazy_deque.hpp): most sessions are idle.
-    util::lazy_deque<inflight_entry> inflight;       // in send order
-    util::lazy_deque<queued_entry> queue;            // waiting for the window or for the client
-    std::unordered_set<std::uint16_t> inbound_qos2;  // ids whose PUBREL has not arrived
+    util::lazy_deque<inflight_entry> inflight;  // in send order
+    util::lazy_deque<queued_entry> queue;       // waiting for the window or for the client
+    packet_id_set inbound_qos2;  // ids whose PUBREL has not arrived (packet_id_set.hpp)
     std::uint16_t last_packet_id = 0;
     std::uint64_t next_seq = 1;      // of the next outbound entry written to the store
     std::uint64_t queued_bytes = 0;  // payload bytes in `queue`
