@@ -42,7 +42,7 @@ void router_core::on_connect(const std::string& frontend, events::client_connect
         connect_local(frontend, std::move(e));
         return;
     }
-    const conn_ref me{frontend, e.conn};
+    const conn_ref me{intern(frontend), e.conn};
     if (auto it = pending_clients_.find(e.client_id); it != pending_clients_.end()) {
         // The same client id connects again while its first CONNECT waits:
         // handled after it, as a takeover of that connection.
@@ -69,10 +69,10 @@ void router_core::complete(std::uint64_t request) {
     if (node.empty()) return;
     auto& p = node.mapped();
     pending_clients_.erase(p.connect.client_id);
-    pending_conns_.erase(conn_ref{p.frontend, p.connect.conn});
+    pending_conns_.erase(conn_ref{intern(p.frontend), p.connect.conn});
     for (const auto& [from, ev] : p.buffered)
         if (const auto* c = std::get_if<events::client_connect>(&ev))
-            pending_conns_.erase(conn_ref{from, c->conn});
+            pending_conns_.erase(conn_ref{intern(from), c->conn});
 
     const std::string client_id = p.connect.client_id;
     if (p.found) adopt(std::move(*p.found));

@@ -33,7 +33,7 @@ void router_core::handle(const std::string& from, events::event&& e, std::vector
 }
 
 void router_core::dispatch(const std::string& from, events::event&& e, bool fetch) {
-    const conn_ref c{from, events::conn_of(e)};
+    const conn_ref c{intern(from), events::conn_of(e)};
     // A connection whose CONNECT waits for a session fetch: keep its events
     // (and later CONNECTs of the same client id) for when the fetch completes.
     if (c.conn != 0) {
@@ -87,7 +87,7 @@ void router_core::dispatch(const std::string& from, events::event&& e, bool fetc
 void router_core::frontend_lost(const std::string& frontend, std::vector<outgoing>& out) {
     std::vector<conn_ref> lost;
     for (const auto& [c, s] : conns_)
-        if (c.frontend == frontend) lost.push_back(c);
+        if (*c.frontend == frontend) lost.push_back(c);
     out_ = &out;
     // Its connections still waiting for a fetch end when the fetch completes
     // (the session they fetched is kept).
@@ -118,13 +118,13 @@ session* router_core::session_of(const conn_ref& c) {
 }
 
 void router_core::emit(const conn_ref& to, events::event e) {
-    out_->push_back({to.frontend, std::move(e), destination::socket});
+    out_->push_back({*to.frontend, std::move(e), destination::socket});
 }
 
 // ---- CONNECT --------------------------------------------------------------
 
 void router_core::connect_local(const std::string& frontend, events::client_connect&& e) {
-    const conn_ref me{frontend, e.conn};
+    const conn_ref me{intern(frontend), e.conn};
     if (conns_.contains(me)) {
         // A frontend never reuses a live conn id; this is a frontend bug.
         spdlog::warn("router: duplicate connect for live conn {} of '{}' ignored", e.conn,
@@ -330,7 +330,7 @@ void router_core::send_publish(session& s, const message_ptr& msg, std::uint8_t 
     counters_.payload_bytes_delivered += msg->payload->size();
     counters_.bytes_delivered_by_qos[std::min<std::uint8_t>(qos, 2)] += msg->payload->size();
     if (collecting_ && !retain && seq == 0) {
-        fanout_.push_back({&s.conn->frontend, {s.conn->conn, qos, packet_id}});
+        fanout_.push_back({s.conn->frontend, {s.conn->conn, qos, packet_id}});
         return;
     }
     emit(*s.conn, events::deliver{s.conn->conn, msg->topic, *msg->payload, qos, retain, false,

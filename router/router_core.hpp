@@ -39,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/acl/rules.hpp"
@@ -323,6 +324,10 @@ class router_core {
 
     // The session a live connection belongs to (nullptr if unknown or taken over).
     session* session_of(const conn_ref& c);
+    // The interned copy of a frontend id (see conn_ref).
+    const std::string* intern(const std::string& frontend) {
+        return &*frontend_ids_.insert(frontend).first;
+    }
     // Routes a message to every matching subscriber (live deliveries: RETAIN 0).
     void route(const message_ptr& msg);
     // Emits what route() collected: one event per receiving frontend.
@@ -370,6 +375,9 @@ class router_core {
     router_settings settings_;
     router_counters counters_;
     std::shared_ptr<const acl::rules> acl_;  // --acl-file; null: no checks
+    // Every frontend id seen, once: conn_refs point into it (node addresses
+    // are stable; a handful of frontends, never erased).
+    std::unordered_set<std::string> frontend_ids_;
     std::unordered_map<std::string, std::unique_ptr<session>> sessions_;  // by client id
     std::unordered_map<subscriber_id, session*> by_id_;
     // Live connections. A connection whose session was taken over maps to
@@ -386,7 +394,7 @@ class router_core {
     std::vector<std::pair<subscriber_id, std::uint8_t>> match_scratch_;
     // route()'s first deliveries, sent as one deliver_many per frontend.
     struct fanout_entry {
-        const std::string* frontend;  // the receiving connection's conn_ref (stable)
+        const std::string* frontend;  // the receiving connection's (interned)
         events::delivery_target target;
     };
     std::vector<fanout_entry> fanout_;

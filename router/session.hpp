@@ -31,16 +31,19 @@ class client_rules;
 namespace router {
 
 // Where a connected client lives: the frontend's ZeroMQ routing id and the
-// frontend's connection id.
+// frontend's connection id. The id is interned by router_core (one string
+// per frontend, router_core::intern), so equal ids are equal pointers and a
+// connection costs no copy of it.
 struct conn_ref {
-    std::string frontend;
+    const std::string* frontend = nullptr;
     events::conn_id conn = 0;
     bool operator==(const conn_ref&) const = default;
 };
 
 struct conn_ref_hash {
     std::size_t operator()(const conn_ref& c) const noexcept {
-        return std::hash<std::string>{}(c.frontend) ^ (std::hash<events::conn_id>{}(c.conn) * 31);
+        return std::hash<const std::string*>{}(c.frontend) ^
+               (std::hash<events::conn_id>{}(c.conn) * 31);
     }
 };
 
