@@ -81,7 +81,7 @@ connection::connection(events::conn_id id, const connection_settings& settings,
 
 void connection::set_peer_identity(std::optional<std::string> cn) {
     identity_auth_ = true;
-    peer_identity_ = std::move(cn);
+    peer_identity_ = cn ? std::make_unique<std::string>(std::move(*cn)) : nullptr;
 }
 
 // ---- inputs -------------------------------------------------------------

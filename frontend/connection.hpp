@@ -166,7 +166,7 @@ class connection {
     std::size_t pending_pingresps_ = 0;   // PINGREQs received before CONNACK was sent
     bool router_knows_ = false;           // client_connect was forwarded, client_disconnect not yet
     bool identity_auth_ = false;          // set_peer_identity() was called
-    std::optional<std::string> peer_identity_;  // ... with this CN
+    std::unique_ptr<std::string> peer_identity_;  // ... with this CN (null: none usable)
     // Held by the failed-login slowdown ... (rare, so out of line: 8 bytes
     // per connection instead of 240).
     std::unique_ptr<mqtt::connect> held_connect_;

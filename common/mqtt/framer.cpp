@@ -64,12 +64,10 @@ std::optional<raw_packet> framer::next(boost::system::error_code& ec) {
     p.body.assign(avail.substr(header_size, remaining));
     read_pos_ += header_size + remaining;
     if (read_pos_ == buffer_.size()) {
-        // Everything consumed: an idle connection keeps no big buffer (one
-        // large read or packet would otherwise hold its capacity for good).
-        if (buffer_.capacity() > keep_capacity)
-            std::string().swap(buffer_);
-        else
-            buffer_.clear();
+        // Everything consumed: an idle connection keeps no buffer at all
+        // (thousands of idle clients would each hold their last read's
+        // capacity). A busy one pays one allocation per read for it.
+        std::string().swap(buffer_);
         read_pos_ = 0;
     }
     return p;

@@ -43,8 +43,6 @@ class framer {
     std::size_t buffered() const { return buffer_.size() - read_pos_; }
 
   private:
-    // Emptied, a buffer bigger than this is freed rather than kept.
-    static constexpr std::size_t keep_capacity = 4 * 1024;
     std::string buffer_;
     std::size_t read_pos_ = 0;
     std::size_t max_packet_size_;
