@@ -87,14 +87,21 @@ def cpu_seconds(pid):
 
 
 def memory_kib(pid):
-    """{'rss': KiB, 'pss': KiB} from /proc/PID/smaps_rollup, and 'hwm' (peak RSS)."""
-    out = {"rss": 0, "pss": 0, "hwm": 0}
+    """{'rss': KiB, 'pss': KiB, 'anon': KiB} from /proc/PID/smaps_rollup, and 'hwm' (peak RSS).
+
+    'anon' (Anonymous: heap, stacks, anonymous maps) is what connections cost without the
+    file-backed pages: PSS divides shared-library pages among every process mapping them, so
+    a client starting (mqtt-bench maps libssl, libcrypto, libstdc++) lowers a target's PSS.
+    """
+    out = {"rss": 0, "pss": 0, "anon": 0, "hwm": 0}
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
                 key, _, rest = line.partition(":")
                 if key in ("Rss", "Pss"):
                     out[key.lower()] = int(rest.split()[0])
+                elif key == "Anonymous":
+                    out["anon"] = int(rest.split()[0])
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
@@ -105,7 +112,7 @@ def memory_kib(pid):
 
 
 def memory_sum(pids):
-    total = {"rss": 0, "pss": 0, "hwm": 0}
+    total = {"rss": 0, "pss": 0, "anon": 0, "hwm": 0}
     for pid in pids:
         for k, v in memory_kib(pid).items():
             total[k] += v

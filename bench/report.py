@@ -32,6 +32,7 @@ def one_line(rec):
                 f"{m['other_cpu_cores']:.2f}")
     if "pss_per_conn_kib" in m:
         return (f"{head} ok: {m['held']:,} held, {m['pss_per_conn_kib']:.1f} KiB PSS/conn, "
+                f"{_f(m.get('anon_per_conn_kib'), 1)} KiB anonymous/conn, "
                 f"connect p99 {m['connect_p99_ms']:.1f} ms")
     if "deliver_s" in m:
         return (f"{head} ok: published in {m['publish_s']:.2f}s, '#' got {m['received']:,} in "
@@ -215,6 +216,10 @@ def _headline(summary, names, labels, s):
          1.0, False),
         ("memory per idle connection (PSS), `storm-50k`, KiB", "storm-50k", "pss_per_conn_kib",
          1.0, False),
+        ("memory per idle connection (anonymous), `storm-10k`, KiB", "storm-10k",
+         "anon_per_conn_kib", 1.0, False),
+        ("memory per idle connection (anonymous), `storm-50k`, KiB", "storm-50k",
+         "anon_per_conn_kib", 1.0, False),
     ]
     others = [t for t in names if t != "mosquitto"]
     head = "| figure | goal (× Mosquitto) | Mosquitto | " + " | ".join(
@@ -239,9 +244,9 @@ def _headline(summary, names, labels, s):
 
 def _storm_table(summary, plan, names, labels):
     rows = ["| scenario | target | connections held | PSS KiB/conn | × Mosquitto | RSS KiB/conn |"
-            " total PSS MiB | connect p50 ms | connect p99 ms | connect phase s | "
-            "target CPU ms/conn | runs ok |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            " anonymous KiB/conn | total PSS MiB | connect p50 ms | connect p99 ms | "
+            "connect phase s | target CPU ms/conn | runs ok |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for sc in [x for x in plan if x.group == "storm"]:
         ref = _metric(summary, sc.name, "mosquitto", "pss_per_conn_kib")
         for t in names:
@@ -250,7 +255,8 @@ def _storm_table(summary, plan, names, labels):
             rows.append(
                 f"| `{sc.name}` ({sc.connections:,}) | {labels[t]} | {_f(m.get('held'))} | "
                 f"{_f(m.get('pss_per_conn_kib'), 1)} | {_ratio(m.get('pss_per_conn_kib'), ref)} | "
-                f"{_f(m.get('rss_per_conn_kib'), 1)} | {_f(m.get('pss_total_mib'), 1)} | "
+                f"{_f(m.get('rss_per_conn_kib'), 1)} | {_f(m.get('anon_per_conn_kib'), 1)} | "
+                f"{_f(m.get('pss_total_mib'), 1)} | "
                 f"{_f(m.get('connect_p50_ms'), 1)} | {_f(m.get('connect_p99_ms'), 1)} | "
                 f"{_f(m.get('connect_phase_s'), 1)} | {_f(m.get('target_cpu_ms_per_conn'), 2)} | "
                 f"{_runs(cell)} |")

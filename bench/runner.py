@@ -287,6 +287,7 @@ def run_storm(ctx, target, sc, rnd, tag):
             "held": doc["connections"].get("held") or 0,
             "sampled_connections": held_conns,
             "pss_per_conn_kib": per("pss"), "rss_per_conn_kib": per("rss"),
+            "anon_per_conn_kib": per("anon"),
             "pss_total_mib": best["mem"]["pss"] / 1024,
             "connect_p50_ms": (ct.get("p50") or 0) / 1000,
             "connect_p99_ms": (ct.get("p99") or 0) / 1000,

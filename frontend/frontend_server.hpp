@@ -123,7 +123,9 @@ class frontend_server {
     limits::frontend_limits limits_;  // stable: settings_.gate points to it
     auth::reloadable auth_;           // stable: connections hold references to it
     std::unique_ptr<boost::asio::ssl::context> tls_;
-    deadline_queue deadlines_;  // before the sessions' owners: outlives them
+    // Sessions may outlive the server (their pending handlers hold them); the
+    // queue's destructor unlinks them, so they never touch it afterwards.
+    deadline_queue deadlines_;
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::unordered_map<events::conn_id, std::weak_ptr<session_base>> sessions_;

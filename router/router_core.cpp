@@ -105,6 +105,19 @@ void router_core::frontend_lost(const std::string& frontend, std::vector<outgoin
         on_disconnect(
             c, events::client_disconnect{c.conn, events::disconnect_reason::connection_lost});
     out_ = nullptr;
+    forget_unused_frontend_ids();
+}
+
+void router_core::forget_unused_frontend_ids() {
+    // Rare (a frontend went away) and linear in the connections: fine.
+    std::unordered_set<const std::string*> used;
+    for (const auto& [c, s] : conns_) used.insert(c.frontend);
+    for (const auto& [id, s] : sessions_)
+        if (s->conn) used.insert(s->conn->frontend);
+    for (const auto& [c, request] : pending_conns_) used.insert(c.frontend);
+    for (const auto& h : held_acks_) used.insert(h.to.frontend);
+    for (auto it = frontend_ids_.begin(); it != frontend_ids_.end();)
+        it = used.count(&*it) != 0 ? std::next(it) : frontend_ids_.erase(it);
 }
 
 const session* router_core::find_session(std::string_view client_id) const {

@@ -171,6 +171,8 @@ class router_core {
     // A frontend died or restarted: every connection it held ends as lost
     // (wills are published, clean sessions discarded, others go offline).
     void frontend_lost(const std::string& frontend, std::vector<outgoing>& out);
+    // How many frontend ids are interned (for tests: they must not pile up).
+    std::size_t interned_frontend_ids() const { return frontend_ids_.size(); }
 
     // ---- cluster membership (router_loop tells what it learns) ----
     // A peer router answers heartbeats (again).
@@ -324,6 +326,7 @@ class router_core {
 
     // The session a live connection belongs to (nullptr if unknown or taken over).
     session* session_of(const conn_ref& c);
+    void forget_unused_frontend_ids();
     // The interned copy of a frontend id (see conn_ref).
     const std::string* intern(const std::string& frontend) {
         return &*frontend_ids_.insert(frontend).first;
@@ -375,8 +378,10 @@ class router_core {
     router_settings settings_;
     router_counters counters_;
     std::shared_ptr<const acl::rules> acl_;  // --acl-file; null: no checks
-    // Every frontend id seen, once: conn_refs point into it (node addresses
-    // are stable; a handful of frontends, never erased).
+    // Every frontend id (ZeroMQ routing id) in use, once: conn_refs point
+    // into it (node addresses are stable). A restarted or reconnected
+    // frontend comes with a new routing id; frontend_lost() drops the ids no
+    // conn_ref points to any more (forget_unused_frontend_ids).
     std::unordered_set<std::string> frontend_ids_;
     std::unordered_map<std::string, std::unique_ptr<session>> sessions_;  // by client id
     std::unordered_map<subscriber_id, session*> by_id_;

@@ -12,7 +12,7 @@ void deadline_queue::schedule(entry& e, clock::time_point at) {
     if (e.is_linked()) set_.erase(set_.iterator_to(e));
     e.deadline_ = at;
     set_.insert(e);
-    arm();
+    if (!expiring_) arm();  // expire() arms once, after its pass
 }
 
 void deadline_queue::cancel(entry& e) {
@@ -39,19 +39,26 @@ void deadline_queue::arm() {
 
 void deadline_queue::expire() {
     const auto now = clock::now();
-    // At most as many calls as entries were due: one that schedules itself
-    // again for a time already past runs again on the next expiry, not in a
-    // loop here.
+    // At most as many calls as entries were due when the pass began: one that
+    // schedules itself again for a time already past may run again in this
+    // pass, but the pass ends.
     std::size_t due = 0;
     for (auto it = set_.begin(); it != set_.end() && it->deadline_ <= now; ++it) ++due;
     // Entries may schedule or cancel themselves and others, or be destroyed,
     // inside on_deadline(): take the first due one afresh every time.
+    struct pass {
+        deadline_queue& q;
+        explicit pass(deadline_queue& queue) : q(queue) { q.expiring_ = true; }
+        ~pass() {  // also if on_deadline() throws: the queue stays armed
+            q.expiring_ = false;
+            q.arm();
+        }
+    } guard(*this);
     for (; due > 0 && !set_.empty() && set_.begin()->deadline_ <= now; --due) {
         entry& e = *set_.begin();
         set_.erase(set_.begin());
         e.on_deadline();
     }
-    arm();
 }
 
 }  // namespace frontend

@@ -73,6 +73,7 @@ class deadline_queue {
     boost::asio::steady_timer timer_;
     clock::time_point armed_for_{};
     bool armed_ = false;
+    bool expiring_ = false;  // inside on_deadline(): expire() arms afterwards
     // A completion already queued when the timer is re-armed still runs with
     // success: the generation tells it apart from the current wait.
     std::uint64_t generation_ = 0;

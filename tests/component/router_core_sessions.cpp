@@ -290,4 +290,31 @@ BOOST_AUTO_TEST_CASE(clients_on_two_frontends_exchange_messages) {
                  {"frontend-b:1 deliver to-b 'self' qos=0 retain=0 dup=0 id=0"});
 }
 
+BOOST_AUTO_TEST_CASE(frontend_ids_of_lost_frontends_are_forgotten) {
+    // Connections point to one interned copy of their frontend's routing id;
+    // a frontend that restarts comes back under a new one, and the old ids
+    // must not pile up in a long-running router.
+    fixture f;
+    std::vector<router::router_core::outgoing> out;
+    for (int restart = 0; restart < 50; ++restart) {
+        const std::string fe = "fe/" + std::to_string(restart);
+        client c{f, fe, 1, "C" + std::to_string(restart % 2)};
+        c.connect_ok();
+        f.core.frontend_lost(fe, out);
+    }
+    BOOST_TEST(f.core.interned_frontend_ids() == 0u);
+    // A live frontend's id stays while its connections use it, and works.
+    client a{f, "fe/live", 1, "A"};
+    client b{f, "fe/live", 2, "B"};
+    a.connect_ok();
+    b.connect_ok();
+    b.subscribe_ok(1, {{"t", 0}});
+    client gone{f, "fe/gone", 1, "G"};
+    gone.connect_ok();
+    f.core.frontend_lost("fe/gone", out);
+    BOOST_TEST(f.core.interned_frontend_ids() == 1u);
+    EXPECT_LINES(a.publish("t", "still routed"),
+                 {"fe/live:2 deliver t 'still routed' qos=0 retain=0 dup=0 id=0"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

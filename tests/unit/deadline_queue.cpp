@@ -35,12 +35,16 @@ void run_until(boost::asio::io_context& io, const std::vector<std::string>& log,
     while (log.size() < n && clock_type::now() < give_up) io.run_for(5ms);
 }
 
+// A queue on its own io_context, and the log its probes write to.
+struct queue_fixture {
+    boost::asio::io_context io;
+    frontend::deadline_queue q{io};
+    std::vector<std::string> log;
+};
+
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(entries_expire_in_deadline_order_and_unlinked) {
-    boost::asio::io_context io;
-    frontend::deadline_queue q(io);
-    std::vector<std::string> log;
+BOOST_FIXTURE_TEST_CASE(entries_expire_in_deadline_order_and_unlinked, queue_fixture) {
     probe a("a", log), b("b", log), c("c", log);
     const auto now = clock_type::now();
     q.schedule(c, now + 30ms);
@@ -54,10 +58,7 @@ BOOST_AUTO_TEST_CASE(entries_expire_in_deadline_order_and_unlinked) {
     BOOST_TEST(q.empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_reschedule_replaces_the_deadline_and_a_cancel_removes_it) {
-    boost::asio::io_context io;
-    frontend::deadline_queue q(io);
-    std::vector<std::string> log;
+BOOST_FIXTURE_TEST_CASE(a_reschedule_replaces_the_deadline_and_a_cancel_removes_it, queue_fixture) {
     probe early("early", log), late("late", log), gone("gone", log);
     const auto now = clock_type::now();
     q.schedule(late, now + 10ms);
@@ -77,10 +78,7 @@ BOOST_AUTO_TEST_CASE(a_reschedule_replaces_the_deadline_and_a_cancel_removes_it)
     BOOST_TEST(log.size() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(an_entry_destroyed_while_scheduled_leaves_the_queue) {
-    boost::asio::io_context io;
-    frontend::deadline_queue q(io);
-    std::vector<std::string> log;
+BOOST_FIXTURE_TEST_CASE(an_entry_destroyed_while_scheduled_leaves_the_queue, queue_fixture) {
     probe stays("stays", log);
     {
         probe leaves("leaves", log);
@@ -93,10 +91,7 @@ BOOST_AUTO_TEST_CASE(an_entry_destroyed_while_scheduled_leaves_the_queue) {
     BOOST_TEST(log == (std::vector<std::string>{"stays"}), boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(on_deadline_may_reschedule_itself_and_destroy_others) {
-    boost::asio::io_context io;
-    frontend::deadline_queue q(io);
-    std::vector<std::string> log;
+BOOST_FIXTURE_TEST_CASE(on_deadline_may_reschedule_itself_and_destroy_others, queue_fixture) {
     probe again("again", log);
     auto victim = std::make_unique<probe>("victim", log);
     int rounds = 0;
