@@ -111,9 +111,9 @@ void router_core::frontend_lost(const std::string& frontend, std::vector<outgoin
 void router_core::forget_unused_frontend_ids() {
     // Rare (a frontend went away) and linear in the connections: fine.
     std::unordered_set<const std::string*> used;
+    // A connected session's conn is always a key of conns_ (connect_local
+    // adds both; a takeover keeps the key): no need to scan the sessions.
     for (const auto& [c, s] : conns_) used.insert(c.frontend);
-    for (const auto& [id, s] : sessions_)
-        if (s->conn) used.insert(s->conn->frontend);
     for (const auto& [c, request] : pending_conns_) used.insert(c.frontend);
     for (const auto& h : held_acks_) used.insert(h.to.frontend);
     for (auto it = frontend_ids_.begin(); it != frontend_ids_.end();)

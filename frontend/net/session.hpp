@@ -200,9 +200,8 @@ class session final : public session_base {
                 return;
             }
             if (!out_) out_ = std::make_unique<output>();
-            if (out_->pending_size() == 0) {
+            if (out_->pending_size() == 0) {  // (then pending_from is 0 too)
                 out_->pending = std::move(out.bytes);
-                out_->pending_from = 0;
             } else {
                 out_->pending += out.bytes;
             }
@@ -279,22 +278,22 @@ class session final : public session_base {
     }
 
     void arm_timer() {
-        auto deadline = conn_.deadline();
         if (closed_) return;
+        auto due = conn_.deadline();
         if (closing_) {
-            deadline = clock::now() + std::chrono::seconds(5);  // bound the flush
+            due = clock::now() + std::chrono::seconds(5);  // bound the flush
         } else {
             if (timer_deferred_) return;  // paused past a deadline: re-armed on resume
-            if (deadline && *deadline < not_before_) deadline = not_before_;
+            if (due && *due < not_before_) due = not_before_;
             if (writing_) {  // a client that takes no bytes for this long is dropped
                 const auto stuck = write_started_ + server_.settings().client_write_timeout;
-                if (!deadline || stuck < *deadline) deadline = stuck;
+                if (!due || stuck < *due) due = stuck;
             }
         }
         // A later deadline than the one scheduled waits: when that one comes,
         // on_deadline() asks again.
-        if (!deadline || (scheduled() && *deadline >= this->deadline())) return;
-        server_.deadlines().schedule(*this, *deadline);
+        if (!due || (scheduled() && *due >= deadline())) return;
+        server_.deadlines().schedule(*this, *due);
     }
 
     // From the server's deadline_queue. The session is alive (its pending I/O
