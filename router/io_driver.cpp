@@ -35,6 +35,8 @@ void io_driver::stop() {
     boost::system::error_code ignored;
     fd_.cancel(ignored);
     timer_.cancel();
+    timer_waiting_ = false;
+    ++timer_generation_;
     (void)fd_.release();  // libzmq's descriptor: not ours to close
 }
 
@@ -70,11 +72,16 @@ void io_driver::arm() {
                            if (!ec && running_) run_turn();
                        });
     }
-    timer_.expires_after(wait.timeout);
-    timer_.async_wait(
-        [this, alive = std::weak_ptr(alive_), generation](const boost::system::error_code& ec) {
-            if (!ec && alive.lock() && running_ && generation == generation_) run_turn();
-        });
+    const auto due = boost::asio::steady_timer::clock_type::now() + wait.timeout;
+    if (timer_waiting_ && timer_.expiry() <= due) return;  // it runs a turn soon enough
+    timer_waiting_ = true;
+    timer_.expires_at(due);
+    timer_.async_wait([this, alive = std::weak_ptr(alive_),
+                       setting = ++timer_generation_](const boost::system::error_code& ec) {
+        if (ec || !alive.lock() || setting != timer_generation_) return;
+        timer_waiting_ = false;
+        if (running_) run_turn();
+    });
 }
 
 }  // namespace router

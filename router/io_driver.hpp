@@ -8,7 +8,10 @@
 // driver asks input_pending() and turns again at once, through a post, if
 // messages still wait). A timer runs the turn at the latest after
 // next_wait().timeout, for heartbeats, ticks and back-pressure retries;
-// while the loop is paused by back-pressure only the timer wakes it.
+// while the loop is paused by back-pressure only the timer wakes it. The
+// timer is set again only when a turn needs it sooner than it is set for (a
+// turn that comes early is harmless): moving it at every turn cost a
+// timerfd_settime and a cancelled handler per message.
 //
 // Only for a loop without peer routers (their DEALERs are not watched).
 // Owns nothing but its waits: the loop and the io_context outlive it, and it
@@ -47,10 +50,13 @@ class io_driver {
     // The socket's ZMQ_FD, borrowed: released, never closed, by stop().
     boost::asio::posix::stream_descriptor fd_;
     boost::asio::steady_timer timer_;
-    // Bumped at every turn: a timer or post armed before it is stale.
+    // Bumped at every turn: a post made before it is stale.
     std::uint64_t generation_ = 0;
+    // Bumped whenever timer_ is set: a completion of an earlier setting is stale.
+    std::uint64_t timer_generation_ = 0;
     bool running_ = false;
-    bool fd_waiting_ = false;  // an async_wait on fd_ is outstanding
+    bool fd_waiting_ = false;     // an async_wait on fd_ is outstanding
+    bool timer_waiting_ = false;  // timer_ is set for timer_.expiry()
     // Expires with the driver: handlers still queued then do nothing.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

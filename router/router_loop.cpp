@@ -103,6 +103,7 @@ router_loop::wait_plan router_loop::next_wait() const {
 }
 
 bool router_loop::input_pending() const {
+    if (input_drained_) return false;
     return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
 }
 
@@ -139,10 +140,14 @@ bool router_loop::turn() {
     // heartbeat interval.
     flush_backlogs();
     if (paused) ++counters_.paused_reads;
+    input_drained_ = false;
     if (!paused) {
         for (int n = 0; n < 1024; ++n) {
             zmq::message_t identity, body;
-            if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
+            if (!socket_.recv(identity, zmq::recv_flags::dontwait)) {
+                input_drained_ = true;
+                break;
+            }
             last_read_ = now;
             if (!identity.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
             while (body.more()) {  // ignore unexpected extra frames
@@ -629,6 +634,7 @@ void router_loop::flush() {
 }
 
 void router_loop::send_batch(batch& b) {
+    input_drained_ = false;  // a send may take the socket's commands (see input_pending())
     auto it = backlogs_.find(b.to);
     if (it == backlogs_.end() || it->second.batches.empty()) {
         try {
@@ -681,6 +687,7 @@ void router_loop::send_batch(batch& b) {
 }
 
 void router_loop::flush_backlogs() {
+    if (!backlogs_.empty()) input_drained_ = false;  // as in send_batch()
     for (auto it = backlogs_.begin(); it != backlogs_.end();) {
         auto& q = it->second;
         bool gone = false;

@@ -130,7 +130,11 @@ class router_loop {
     };
     wait_plan next_wait() const;
     // The socket's ZMQ_FD (readable when ZMQ_EVENTS may have changed), and
-    // whether messages wait on it now.
+    // whether messages wait on it now. That is known without asking libzmq
+    // (a ZMQ_EVENTS query costs two system calls) when the turn's last
+    // receive found the socket empty and nothing was sent on it since: that
+    // receive took every command libzmq had for the socket, so the next one
+    // makes ZMQ_FD readable.
     int socket_fd() const;
     bool input_pending() const;
     bool has_peers() const { return !peers_.empty() || !cluster_.peers.empty(); }
@@ -235,6 +239,8 @@ class router_loop {
     std::atomic<bool> reload_requested_{false};
     std::string acl_file_;  // --acl-file; empty: none
     bool leaving_ = false;
+    // The last receive on socket_ came back empty, and no send followed.
+    bool input_drained_ = false;
     clock::time_point started_ = clock::now();
     clock::time_point next_heartbeat_ = clock::now();
     clock::time_point leave_deadline_;

@@ -11,10 +11,14 @@ tls_transport::tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx)
     : socket_(std::move(socket)), ssl_(SSL_new(ctx.native_handle())) {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
-    if (!ssl_ || ec || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) {
+    BIO* bio = ssl_ && !ec ? new_socket_bio(bio_) : nullptr;
+    if (bio == nullptr) {
         ssl_.reset();  // every operation fails: the session closes the connection
         return;
     }
+    SSL_set_bio(ssl_.get(), bio, bio);  // one reference, now the SSL's
+    // One recv takes in all that has arrived (socket_bio.hpp).
+    SSL_set_read_ahead(ssl_.get(), 1);
     // A write may be cut by a full socket and resumed from where it stopped.
     SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_set_accept_state(ssl_.get());

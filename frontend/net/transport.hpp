@@ -55,7 +55,8 @@ class tcp_transport {
     }
 
     // Reads at once (posted), and waits for the socket only after a read
-    // found it empty (Asio's readiness is edge-triggered).
+    // found it empty (Asio's readiness is edge-triggered): one that returned
+    // less than the buffer held, or EAGAIN.
     template <class Handler>
     void async_read_view(Handler&& h) {
         boost::asio::post(socket_.get_executor(), [this, h = std::forward<Handler>(h)]() mutable {
@@ -78,10 +79,14 @@ class tcp_transport {
     void read_view_now(Handler&& h) {
         const auto buffer = shared_read_buffer();
         boost::system::error_code ec;
-        socket_.non_blocking(true, ec);
-        const std::size_t n =
-            ec ? 0 : socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
-        if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+        std::size_t n = 0;
+        if (!drained_) {
+            if (!socket_.non_blocking()) socket_.non_blocking(true, ec);  // (an ioctl)
+            if (!ec) n = socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
+        }
+        if (drained_ || ec == boost::asio::error::would_block ||
+            ec == boost::asio::error::try_again) {
+            drained_ = false;
             socket_.async_wait(boost::asio::socket_base::wait_read,
                                [this, h = std::forward<Handler>(h)](
                                    const boost::system::error_code& wait_ec) mutable {
@@ -92,10 +97,13 @@ class tcp_transport {
                                });
             return;
         }
+        // A short read emptied the socket: the next one waits for it first.
+        drained_ = !ec && n < buffer.size();
         h(ec, std::string_view(buffer.data(), n));
     }
 
     tcp_socket socket_;
+    bool drained_ = false;
 };
 
 }  // namespace frontend
