@@ -157,7 +157,9 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
     }
     if (const auto* c = std::get_if<events::client_connect>(&e)) {
         if (auto owner = link_.owner_of(c->client_id)) {
-            owners_[conn] = {*owner, 0};
+            auto& entry = clients_[conn];
+            entry.router = *owner;
+            entry.incarnation = 0;
             link_.send(*owner, e);
         } else if (link_.owner_pending()) {
             parked_[conn].push_back(e);
@@ -175,10 +177,16 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
             p->second.push_back(e);
         return;
     }
-    auto it = owners_.find(conn);
-    if (it == owners_.end()) return;  // never got past CONNECT: the router knows nothing
+    auto it = clients_.find(conn);
+    // Never got past CONNECT: the router knows nothing.
+    if (it == clients_.end() || it->second.router == no_router) return;
     const auto owner = it->second.router;
-    if (std::holds_alternative<events::client_disconnect>(e)) owners_.erase(it);
+    if (std::holds_alternative<events::client_disconnect>(e)) {
+        if (!it->second.registered)
+            clients_.erase(it);
+        else
+            it->second.router = no_router;
+    }
     link_.send(owner, e);
 }
 
@@ -187,7 +195,9 @@ void frontend_server::on_membership() {
         const auto conn = it->first;
         const auto& connect = std::get<events::client_connect>(it->second.front());
         if (auto owner = link_.owner_of(connect.client_id)) {
-            owners_[conn] = {*owner, 0};
+            auto& entry = clients_[conn];
+            entry.router = *owner;
+            entry.incarnation = 0;
             for (const auto& e : it->second) link_.send(*owner, e);
             it = parked_.erase(it);
         } else if (!link_.owner_pending()) {
@@ -199,19 +209,26 @@ void frontend_server::on_membership() {
     }
 }
 
+std::shared_ptr<session_base> frontend_server::session_of(events::conn_id conn) const {
+    auto it = clients_.find(conn);
+    return it == clients_.end() ? nullptr : it->second.session.lock();
+}
+
+std::vector<std::shared_ptr<session_base>> frontend_server::live_sessions() const {
+    std::vector<std::shared_ptr<session_base>> live;
+    live.reserve(live_sessions_);
+    for (const auto& [id, c] : clients_)
+        if (auto s = c.session.lock()) live.push_back(std::move(s));
+    return live;
+}
+
 void frontend_server::refuse_connect(events::conn_id conn) {
-    if (auto it = sessions_.find(conn); it != sessions_.end())
-        if (auto s = it->second.lock())
-            boost::asio::post(io_, [s, conn] {
-                s->on_router_event(events::connack{conn, false, 3});
-            });
+    if (auto s = session_of(conn))
+        boost::asio::post(io_, [s, conn] { s->on_router_event(events::connack{conn, false, 3}); });
 }
 
 void frontend_server::on_link_paused(bool paused) {
-    std::vector<std::shared_ptr<session_base>> live;
-    for (auto& [id, weak] : sessions_)
-        if (auto s = weak.lock()) live.push_back(std::move(s));
-    for (auto& s : live) {
+    for (auto& s : live_sessions()) {
         if (paused)
             s->pause_reading();
         else
@@ -234,26 +251,20 @@ void frontend_server::shed_qos0() {
 void frontend_server::close_sessions_of(std::size_t index, const std::string& why,
                                         std::uint64_t survivor) {
     std::vector<std::shared_ptr<session_base>> doomed;
-    for (const auto& [conn, o] : owners_) {
-        if (o.router != index) continue;
+    for (const auto& [conn, c] : clients_) {
+        if (c.router != index) continue;
         // After a restart, keep what the new incarnation accepted, and what
         // still waits for its connack (the new incarnation will answer it).
-        if (survivor != 0 && (o.incarnation == survivor || o.incarnation == 0)) continue;
-        if (auto it = sessions_.find(conn); it != sessions_.end())
-            if (auto s = it->second.lock()) doomed.push_back(std::move(s));
+        if (survivor != 0 && (c.incarnation == survivor || c.incarnation == 0)) continue;
+        if (auto s = c.session.lock()) doomed.push_back(std::move(s));
     }
     if (!doomed.empty()) spdlog::info("closing {} client connections: {}", doomed.size(), why);
     for (auto& s : doomed) s->shutdown();
 }
 
 void frontend_server::close_all_sessions(const std::string& why) {
-    if (!sessions_.empty())
-        spdlog::info("closing {} client connections: {}", sessions_.size(), why);
-    // Copy: shutdown() unregisters sessions from the map.
-    std::vector<std::shared_ptr<session_base>> live;
-    for (auto& [id, weak] : sessions_)
-        if (auto s = weak.lock()) live.push_back(std::move(s));
-    for (auto& s : live) s->shutdown();
+    if (live_sessions_ != 0) spdlog::info("closing {} client connections: {}", live_sessions_, why);
+    for (auto& s : live_sessions()) s->shutdown();
 }
 
 std::uint16_t frontend_server::listener_port(std::size_t i) const {
@@ -261,13 +272,24 @@ std::uint16_t frontend_server::listener_port(std::size_t i) const {
 }
 
 void frontend_server::register_session(events::conn_id id, const std::shared_ptr<session_base>& s) {
-    sessions_[id] = s;
+    auto& entry = clients_[id];
+    if (!entry.registered) ++live_sessions_;
+    entry.registered = true;
+    entry.session = s;
     ++connections_total_;
     if (link_.paused()) s->pause_reading();  // before start(): no read is issued
 }
 
 void frontend_server::unregister_session(events::conn_id id, std::string_view refusal) {
-    sessions_.erase(id);
+    if (auto it = clients_.find(id); it != clients_.end() && it->second.registered) {
+        --live_sessions_;
+        if (it->second.router == no_router) {
+            clients_.erase(it);
+        } else {  // the entry waits for the client_disconnect
+            it->second.registered = false;
+            it->second.session.reset();
+        }
+    }
     limits_.release(id);
     if (refusal.empty()) return;
     if (auto it = refused_.find(refusal); it != refused_.end())
@@ -283,8 +305,7 @@ void frontend_server::on_deliver_many(events::deliver_many&& d) {
     std::size_t id_offset[3] = {0, 0, 0};
     for (const auto& t : d.targets) {
         const auto qos = std::min<std::uint8_t>(t.qos, 2);
-        auto it = sessions_.find(t.conn);
-        auto s = it == sessions_.end() ? nullptr : it->second.lock();
+        auto s = session_of(t.conn);
         if (!s) {
             ++deliveries_no_client_;
             continue;
@@ -313,18 +334,20 @@ void frontend_server::on_router_event(events::event&& e) {
         return;
     }
     const auto id = events::conn_of(e);
-    if (const auto* c = std::get_if<events::connack>(&e))
-        if (auto it = owners_.find(id); it != owners_.end())
-            it->second.incarnation = c->router_incarnation;
-    auto it = sessions_.find(id);
-    if (it == sessions_.end()) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) {
         // The client is gone; the router hears of it (and keeps QoS 1/2 of a
         // persistent session for its return).
         if (std::holds_alternative<events::deliver>(e)) ++deliveries_no_client_;
         return;
     }
-    auto s = it->second.lock();
-    if (!s) return;
+    if (const auto* c = std::get_if<events::connack>(&e); c && it->second.router != no_router)
+        it->second.incarnation = c->router_incarnation;
+    auto s = it->second.session.lock();
+    if (!s) {
+        if (std::holds_alternative<events::deliver>(e)) ++deliveries_no_client_;
+        return;
+    }
     if (const auto* d = std::get_if<events::deliver>(&e)) {
         // Encoded here like a deliver_many's, so that both take one path
         // (and a slow client's dropped QoS 0 is not counted as out).
@@ -386,7 +409,7 @@ stats::snapshot frontend_server::stats_snapshot() const {
     s.counter("messages.dropped.no_client", deliveries_no_client_);
     s.counter("messages.dropped.slow_client", slow_client_drops_);
     s.counter("connections.closed.slow_client", slow_client_closes_);
-    s.gauge("connections.current", sessions_.size());
+    s.gauge("connections.current", live_sessions_);
     s.gauge("connections.parked", parked_.size());
     s.gauge("queues.paused", link_.paused() ? 1 : 0);
     std::size_t backlog = 0;

@@ -95,7 +95,7 @@ class frontend_server {
     // read its PUBLISH (histogram latency.delivery_us).
     void record_delivery_latency(std::uint64_t latency_us) { delivery_latency_.record(latency_us); }
 
-    std::size_t session_count() const { return sessions_.size(); }
+    std::size_t session_count() const { return live_sessions_; }
     // QoS 0 PUBLISHes dropped because the link was paused.
     std::uint64_t qos0_shed() const { return qos0_shed_; }
     // Slow consumers: a QoS 0 delivery dropped, a client closed.
@@ -128,14 +128,23 @@ class frontend_server {
     deadline_queue deadlines_;
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;
-    std::unordered_map<events::conn_id, std::weak_ptr<session_base>> sessions_;
-    // The router that owns each connection's session, from its client_connect
-    // until its client_disconnect.
-    struct owner {
-        std::size_t router = 0;
-        std::uint64_t incarnation = 0;  // of the router that accepted it (0: no connack yet)
+    // Per connection, one entry: its session, from register_session() until
+    // unregister_session(), and the router that owns its MQTT session, from
+    // its client_connect until its client_disconnect. The entry goes when
+    // both have ended (one map, not two: one node per idle connection).
+    static constexpr std::size_t no_router = static_cast<std::size_t>(-1);
+    struct client {
+        std::weak_ptr<session_base> session;
+        std::size_t router = no_router;  // link slot of the owner
+        std::uint64_t incarnation = 0;   // of the router that accepted it (0: no connack yet)
+        bool registered = false;         // between register_ and unregister_session()
     };
-    std::unordered_map<events::conn_id, owner> owners_;
+    std::unordered_map<events::conn_id, client> clients_;
+    std::size_t live_sessions_ = 0;  // registered, not yet unregistered
+    // The live session of `conn`, or nullptr.
+    std::shared_ptr<session_base> session_of(events::conn_id conn) const;
+    // Every live session (a copy: closing one unregisters it).
+    std::vector<std::shared_ptr<session_base>> live_sessions() const;
     // CONNECTs waiting for an owner, each with what was pipelined after it.
     std::map<events::conn_id, std::vector<events::event>> parked_;
     events::conn_id next_conn_ = 1;

@@ -290,7 +290,8 @@ void router_core::install(events::session_state&& state) {
     fresh->clean = false;
     s = fresh.get();
     by_id_[s->id] = s;
-    sessions_.emplace(state.client_id, std::move(fresh));
+    const std::string_view key = fresh->client_id;
+    sessions_.emplace(key, std::move(fresh));
     const auto seen = std::move(state.seen);
     const auto sender = state.sender;
     import_session(std::move(state), *s);

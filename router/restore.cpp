@@ -95,7 +95,8 @@ void router_core::restore(store::loaded_state&& state) {
         recount_queue(s);
         for (const auto& [filter, qos] : s.subscriptions) tree_.subscribe(filter, s.id, qos);
         by_id_[s.id] = &s;
-        sessions_.emplace(client_id, std::move(fresh));
+        const std::string_view key = fresh->client_id;
+        sessions_.emplace(key, std::move(fresh));
         ++restored;
     }
     // Outboxes towards peers: sent again when each peer answers.

@@ -121,7 +121,7 @@ void router_core::forget_unused_frontend_ids() {
 }
 
 const session* router_core::find_session(std::string_view client_id) const {
-    auto it = sessions_.find(std::string(client_id));
+    auto it = sessions_.find(client_id);
     return it == sessions_.end() ? nullptr : it->second.get();
 }
 
@@ -174,7 +174,8 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
         fresh->id = next_id_++;
         s = fresh.get();
         by_id_[s->id] = s;
-        sessions_.emplace(e.client_id, std::move(fresh));
+        const std::string_view key = fresh->client_id;
+        sessions_.emplace(key, std::move(fresh));
     }
     s->clean = e.clean_session;
     if (!session_present || s->expiry_deadline_ms != 0) {

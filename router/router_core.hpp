@@ -383,7 +383,9 @@ class router_core {
     // frontend comes with a new routing id; frontend_lost() drops the ids no
     // conn_ref points to any more (forget_unused_frontend_ids).
     std::unordered_set<std::string> frontend_ids_;
-    std::unordered_map<std::string, std::unique_ptr<session>> sessions_;  // by client id
+    // By client id: a view of the session's own client_id (set before the
+    // session is added, never changed after), not a second copy of it.
+    std::unordered_map<std::string_view, std::unique_ptr<session>> sessions_;
     std::unordered_map<subscriber_id, session*> by_id_;
     // Live connections. A connection whose session was taken over maps to
     // nullptr until its frontend reports it closed.

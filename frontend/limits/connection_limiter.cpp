@@ -7,17 +7,23 @@ namespace frontend::limits {
 connection_limiter::connection_limiter(connection_limits limits, clock::time_point now)
     : limits_(limits), bucket_(limits.rate, now) {}
 
+namespace {
+const std::string exempt_key;
+}  // namespace
+
 admission connection_limiter::admit(events::conn_id id, std::string key, clock::time_point now) {
     if (limits_.max_connections != 0 && keys_.size() >= limits_.max_connections)
         return admission::over_total;
+    const std::string* stored = &exempt_key;
     if (!key.empty()) {
-        auto& count = per_address_[key];
-        // (count >= 1 here: a refusal never leaves an empty entry behind)
-        if (limits_.max_per_address != 0 && count >= limits_.max_per_address)
+        auto it = per_address_.try_emplace(std::move(key), 0).first;
+        // (count >= 1 here unless just made: a refusal never leaves an empty entry behind)
+        if (limits_.max_per_address != 0 && it->second >= limits_.max_per_address)
             return admission::over_address;
-        ++count;
+        ++it->second;
+        stored = &it->first;
     }
-    keys_.emplace(id, std::move(key));
+    keys_.emplace(id, stored);
     bucket_.take(now);
     return admission::admitted;
 }
@@ -25,8 +31,8 @@ admission connection_limiter::admit(events::conn_id id, std::string key, clock::
 void connection_limiter::release(events::conn_id id) {
     auto it = keys_.find(id);
     if (it == keys_.end()) return;
-    if (!it->second.empty()) {
-        auto a = per_address_.find(it->second);
+    if (!it->second->empty()) {
+        auto a = per_address_.find(*it->second);
         if (a != per_address_.end() && --a->second == 0) per_address_.erase(a);
     }
     keys_.erase(it);
@@ -34,7 +40,7 @@ void connection_limiter::release(events::conn_id id) {
 
 const std::string* connection_limiter::key_of(events::conn_id id) const {
     auto it = keys_.find(id);
-    return it == keys_.end() ? nullptr : &it->second;
+    return it == keys_.end() ? nullptr : it->second;
 }
 
 std::size_t connection_limiter::connections_from(std::string_view key) const {

@@ -65,7 +65,10 @@ class connection_limiter {
   private:
     connection_limits limits_;
     token_bucket bucket_;
-    std::unordered_map<events::conn_id, std::string> keys_;  // every admitted connection
+    // Every admitted connection, with its address key: the key of its
+    // per_address_ entry (stable while the connection counts in it), or an
+    // empty string for an exempt address. Not a copy per connection.
+    std::unordered_map<events::conn_id, const std::string*> keys_;
     std::unordered_map<std::string, std::size_t> per_address_;
 };
 
