@@ -84,7 +84,11 @@ class session final : public session_base {
     bool on_encoded_publish(std::string_view packet, std::size_t id_offset, std::uint16_t packet_id,
                             std::uint8_t qos, std::uint64_t received_us) override {
         if (closed_) return false;
-        if (qos == 0 && too_slow()) return false;
+        // RETAIN (bit 0 of the fixed header) is set only on what a new
+        // subscription gets from the retained set (MQTT-3.3.1-8, -9): the
+        // subscriber's view of that state, not a live stream it may miss.
+        const bool retained = !packet.empty() && (packet[0] & 0x01) != 0;
+        if (qos == 0 && !retained && too_slow()) return false;
         if (!conn_.on_encoded_publish(packet, id_offset, packet_id)) return false;
         apply(received_us);
         return true;
@@ -126,9 +130,11 @@ class session final : public session_base {
     }
 
   private:
-    // Slow consumer: past --client-write-buffer unwritten bytes, QoS 0
+    // Slow consumer: past --client-write-buffer unwritten bytes, live QoS 0
     // deliveries to this client are dropped (counted); QoS 1/2 still queue
-    // (the router's in-flight window bounds them).
+    // (the router's in-flight window bounds them), and so do retained
+    // messages answering a SUBSCRIBE (bounded by settings().max_write_backlog,
+    // past which the client is closed).
     bool too_slow() {
         const auto unwritten = out_ ? out_->unwritten() : 0;
         if (unwritten <= server_.settings().client_write_buffer) return false;

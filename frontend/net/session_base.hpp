@@ -24,8 +24,10 @@ class session_base : public std::enable_shared_from_this<session_base>,
     virtual void on_router_event(const events::event& e) = 0;
     // A first delivery encoded once for many sessions (connection::
     // on_encoded_publish), with the received_us of its PUBLISH (0: unknown).
-    // Returns false when it was not written (closed, not connected, or a QoS 0
-    // message dropped because the client does not read fast enough).
+    // Returns false when it was not written (closed, not connected, or a live
+    // QoS 0 message dropped because the client does not read fast enough; a
+    // retained one, RETAIN set in `packet`, answers the client's SUBSCRIBE and
+    // is never dropped that way).
     virtual bool on_encoded_publish(std::string_view packet, std::size_t id_offset,
                                     std::uint16_t packet_id, std::uint8_t qos,
                                     std::uint64_t received_us) = 0;

@@ -84,6 +84,34 @@ class SlowConsumerTest(BrokerTestCase):
         self.assertGreaterEqual(counters["connections.closed.slow_client"], 1)
         self.assert_broker_alive()
 
+    def test_retained_messages_answering_a_subscribe_are_never_dropped(self):
+        # What a new subscription gets from the retained set is the subscriber's view of
+        # that state, not a live stream: a reader slower than the frontend gets all of it.
+        publisher = self.connected("keeper", username="bob", password="bobpw")
+        count, size = 80, 100 * 1024  # 8 MiB: past the socket buffers and 256 KiB
+        for i in range(count):
+            publisher.publish(f"keep/{i}", bytes([i]) * size, qos=1, retain=True, timeout=10)
+        time.sleep(2)  # a stats period: the counter below is fresh
+        dropped_before = self.frontend_counters()["messages.dropped.slow_client"]
+        slow = self.non_reading_subscriber("late", "keep/#", 0)
+        time.sleep(2)  # reads nothing while the frontend's buffer for it fills
+        got = {}
+        for _ in range(count):
+            p = slow.recv_packet(timeout=30)
+            self.assertEqual(p[0], 0x31, f"not a retained QoS 0 PUBLISH: {p[:8].hex(' ')}")
+            i = 1
+            while p[i] & 0x80:  # remaining length
+                i += 1
+            topic_len = int.from_bytes(p[i + 1:i + 3], "big")
+            topic = p[i + 3:i + 3 + topic_len].decode()
+            got[topic] = p[i + 3 + topic_len:]
+        self.assertEqual(set(got), {f"keep/{i}" for i in range(count)})
+        for i in range(count):
+            self.assertEqual(got[f"keep/{i}"], bytes([i]) * size)
+        time.sleep(2)
+        self.assertEqual(self.frontend_counters()["messages.dropped.slow_client"], dropped_before)
+        self.assert_broker_alive()
+
     def test_qos1_of_a_stuck_persistent_subscriber_waits_for_its_return(self):
         slow = self.non_reading_subscriber("stuck", "big/#", 1, clean=False)
         publisher = self.connected("bigpub", username="bob", password="bobpw")
