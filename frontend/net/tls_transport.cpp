@@ -11,17 +11,29 @@ tls_transport::tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx)
     : socket_(std::move(socket)), ssl_(SSL_new(ctx.native_handle())) {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
-    BIO* bio = ssl_ && !ec ? new_socket_bio(bio_) : nullptr;
-    if (bio == nullptr) {
+    if (!ssl_ || ec || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) {
         ssl_.reset();  // every operation fails: the session closes the connection
         return;
     }
-    SSL_set_bio(ssl_.get(), bio, bio);  // one reference, now the SSL's
-    // One recv takes in all that has arrived (socket_bio.hpp).
+    // One read takes in all that has arrived, and the BIO's callback notes
+    // whether it emptied the socket (see read_view_now()).
     SSL_set_read_ahead(ssl_.get(), 1);
+    BIO* bio = SSL_get_rbio(ssl_.get());
+    BIO_set_callback_arg(bio, reinterpret_cast<char*>(this));
+    BIO_set_callback_ex(bio, note_read);
     // A write may be cut by a full socket and resumed from where it stopped.
     SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_set_accept_state(ssl_.get());
+}
+
+long tls_transport::note_read(BIO* bio, int oper, const char*, std::size_t len, int, long, int ret,
+                              std::size_t* processed) {
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+        auto* self = reinterpret_cast<tls_transport*>(BIO_get_callback_arg(bio));
+        // Fewer bytes than asked for, EAGAIN, EOF or an error: nothing more waits.
+        self->drained_ = ret <= 0 || processed == nullptr || *processed < len;
+    }
+    return oper & BIO_CB_RETURN ? ret : 1;  // (before a call: let it proceed)
 }
 
 void tls_transport::discard_input() {

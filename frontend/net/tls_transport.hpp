@@ -1,6 +1,6 @@
 // TLS over TCP (tls://) for the session template: OpenSSL works on the
-// non-blocking socket itself (through socket_bio.hpp), and Asio only says when
-// the socket is readable or writable (async_wait). So an idle connection holds no
+// non-blocking socket itself (SSL_set_fd), and Asio only says when the socket
+// is readable or writable (async_wait). So an idle connection holds no
 // buffer of ours or of Asio's (asio::ssl::stream keeps two 17 KiB buffers
 // per connection), and with SSL_MODE_RELEASE_BUFFERS (set on the context)
 // OpenSSL gives its record buffers back between records too: what an idle
@@ -8,8 +8,11 @@
 // interface. Completions are always posted, never run inline. Reads go into
 // the thread's shared buffer (read_buffer.hpp), so no read buffer is kept
 // per connection either. OpenSSL reads ahead (a whole record buffer per
-// recv), and once a recv came back short the next read waits for the socket
-// instead of asking it for an EAGAIN (socket_bio.hpp).
+// read: one system call takes in everything that has arrived, instead of a
+// record header, its body and an EAGAIN), and a callback on its socket BIO
+// notes whether that read came back short; then the next read waits for the
+// socket instead of asking it for an EAGAIN. System calls are what a small
+// message costs most on a paravirtualised machine.
 //
 // Owned by its session, on the frontend's io_context thread. After the
 // session closes the socket, no OpenSSL call touches the descriptor again
@@ -29,7 +32,6 @@
 #include <utility>
 
 #include "frontend/net/read_buffer.hpp"
-#include "frontend/net/socket_bio.hpp"
 #include "frontend/net/tcp_socket.hpp"
 
 namespace frontend {
@@ -39,7 +41,7 @@ class tls_transport {
     static constexpr const char* name = "TLS";
 
     tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx);
-    // The BIO points into this object: it stays where it was made.
+    // The BIO's callback points to this object: it stays where it was made.
     tls_transport(const tls_transport&) = delete;
     tls_transport& operator=(const tls_transport&) = delete;
 
@@ -53,7 +55,7 @@ class tls_transport {
               [this, h = std::forward<Handler>(h)](const boost::system::error_code& ec,
                                                    std::size_t) mutable {
                   if (ec) discard_input();
-                  bio_.drained = false;  // the first read asks the socket
+                  drained_ = false;  // the first read asks the socket
                   h(ec);
               });
     }
@@ -116,7 +118,7 @@ class tls_transport {
                 h(ec, std::string_view());
                 return;
             }
-            bio_.drained = false;  // readable (or writable) again
+            drained_ = false;  // readable (or writable) again
             read_view_now(std::move(h));
         });
     }
@@ -129,8 +131,8 @@ class tls_transport {
             h(boost::asio::error::operation_aborted, std::string_view());
             return;
         }
-        if (bio_.drained && SSL_has_pending(ssl_.get()) == 0) {
-            // The last recv emptied the socket and OpenSSL holds no bytes:
+        if (drained_ && SSL_has_pending(ssl_.get()) == 0) {
+            // The last read emptied the socket and OpenSSL holds no bytes:
             // another one would only say EAGAIN.
             wait_then_read_view(boost::asio::socket_base::wait_read, std::forward<Handler>(h));
             return;
@@ -181,10 +183,14 @@ class tls_transport {
         void operator()(SSL* s) const { SSL_free(s); }
     };
 
+    // BIO callback: after each read of the socket, sets drained_.
+    static long note_read(BIO* bio, int oper, const char* argp, std::size_t len, int argi,
+                          long argl, int ret, std::size_t* processed);
+
     tcp_socket socket_;
-    socket_bio_state bio_{&socket_};
     std::unique_ptr<SSL, ssl_free> ssl_;
     std::size_t written_ = 0;  // of the write in progress
+    bool drained_ = false;     // the last read of the socket found it empty
 };
 
 }  // namespace frontend

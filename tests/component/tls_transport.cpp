@@ -2,8 +2,8 @@
 // OpenSSL client on a thread of its own: what arrives is read whole and at
 // once, whether the client's records share a segment, are cut in two, or are
 // many, and a client that vanishes ends the read instead of hanging it. The
-// transport reads ahead and skips the recv() it knows would say EAGAIN
-// (socket_bio.hpp), so these are the cases where a wrong skip would leave
+// transport reads ahead and skips the read it knows would say EAGAIN (see
+// tls_transport.hpp), so these are the cases where a wrong skip would leave
 // bytes in OpenSSL's buffer with nothing to wake the session.
 #include "frontend/net/tls_transport.hpp"
 
