@@ -51,7 +51,7 @@ std::string random_hex(std::size_t digits) {
 }
 
 // The stats name of a CONNACK refusal code (connection::refusal()).
-std::string_view refusal_name(std::uint8_t code) {
+const char* refusal_name(std::uint8_t code) {
     switch (static_cast<rc>(code)) {
         case rc::unacceptable_protocol_version:
             return "protocol_version";
@@ -71,13 +71,14 @@ std::string_view refusal_name(std::uint8_t code) {
 }  // namespace
 
 connection::connection(events::conn_id id, const connection_settings& settings,
-                       const auth::authenticator& auth, clock::time_point now)
+                       const auth::authenticator& auth, clock::time_point now, output& out)
     : id_(id),
       settings_(settings),
       auth_(auth),
       framer_(settings.max_packet_size_before_connect),
-      connect_deadline_(now + settings.connect_timeout),
-      last_packet_(now) {}
+      state_deadline_(now + settings.connect_timeout),
+      last_packet_(now),
+      out_(&out) {}
 
 void connection::set_peer_identity(std::optional<std::string> cn) {
     identity_auth_ = true;
@@ -151,11 +152,12 @@ bool connection::on_encoded_publish(std::string_view packet, std::size_t id_offs
                                     std::uint16_t packet_id) {
     // As for deliver: nothing before CONNACK, nothing once closing.
     if (!open() || state_ != connection_state::connected) return false;
-    const auto at = out_.bytes.size();
-    out_.bytes.append(packet);
+    auto& bytes = out_->bytes;
+    const auto at = bytes.size();
+    bytes.append(packet);
     if (id_offset + 2 <= packet.size()) {
-        out_.bytes[at + id_offset] = static_cast<char>(packet_id >> 8);
-        out_.bytes[at + id_offset + 1] = static_cast<char>(packet_id & 0xff);
+        bytes[at + id_offset] = static_cast<char>(packet_id >> 8);
+        bytes[at + id_offset + 1] = static_cast<char>(packet_id & 0xff);
     }
     return true;
 }
@@ -164,10 +166,10 @@ void connection::on_timer(clock::time_point now) {
     if (!open()) return;
     if (state_ == connection_state::awaiting_connect) {
         if (held_connect_) {  // it arrived in time: the connect deadline no longer applies
-            if (now >= held_until_) release_held_connect(now);
+            if (now >= state_deadline_) release_held_connect(now);
             return;
         }
-        if (now >= connect_deadline_) {
+        if (now >= state_deadline_) {
             refusal_ = "connect_timeout";
             close(reason::protocol_error, "no CONNECT before timeout");
         }
@@ -178,7 +180,7 @@ void connection::on_timer(clock::time_point now) {
         close(reason::keep_alive_timeout, "keep-alive timeout");
         return;
     }
-    if (state_ == connection_state::awaiting_connack && now >= connack_deadline_) {
+    if (state_ == connection_state::awaiting_connack && now >= state_deadline_) {
         send(mqtt::connack{false, static_cast<std::uint8_t>(rc::server_unavailable)});
         refusal_ = "connack_timeout";
         close(reason::connection_lost, "no connack from router");
@@ -196,16 +198,16 @@ void connection::on_shutdown() {
 }
 
 connection::output connection::take_output() {
-    return std::exchange(out_, output{});
+    return std::exchange(*out_, output{});
 }
 
 std::optional<clock::time_point> connection::deadline() const {
     switch (state_) {
         case connection_state::awaiting_connect:
-            return held_connect_ ? held_until_ : connect_deadline_;
+            return state_deadline_;
         case connection_state::awaiting_connack: {
             auto ka = keep_alive_deadline();
-            return ka ? std::min(*ka, connack_deadline_) : connack_deadline_;
+            return ka ? std::min(*ka, state_deadline_) : state_deadline_;
         }
         case connection_state::connected:
             return keep_alive_deadline();
@@ -290,7 +292,7 @@ void connection::handle_packet(mqtt::packet&& p, clock::time_point now) {
                 // went out it waits, as CONNACK must come first (MQTT-3.2.0-1).
                 if (state_ == connection_state::connected)
                     send(mqtt::pingresp{});
-                else
+                else if (pending_pingresps_ < UINT16_MAX)
                     ++pending_pingresps_;
             } else if constexpr (std::is_same_v<T, mqtt::disconnect>) {
                 // MQTT-3.14.4-3: a DISCONNECT discards the will; "graceful" tells
@@ -356,7 +358,7 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now, bool r
     client_id_ = std::move(client_id);
     keep_alive_ = c.keep_alive;
     framer_.set_max_packet_size(settings_.max_packet_size);
-    connack_deadline_ = now + settings_.connect_timeout;
+    state_deadline_ = now + settings_.connect_timeout;
     state_ = connection_state::awaiting_connack;
     forward(translate::to_event(id_, client_id_, std::move(c)));
     router_knows_ = true;
@@ -390,11 +392,11 @@ std::string connection::assign_client_id() const {
 // ---- outputs ------------------------------------------------------------
 
 void connection::send(const mqtt::packet& p) {
-    mqtt::encode(p, out_.bytes);
+    mqtt::encode(p, out_->bytes);
 }
 
 void connection::forward(events::event e) {
-    out_.events.push_back(std::move(e));
+    out_->events.push_back(std::move(e));
 }
 
 void connection::close(events::disconnect_reason r, std::string why) {
@@ -402,11 +404,11 @@ void connection::close(events::disconnect_reason r, std::string why) {
     // Broke the protocol before it was accepted (first packet not CONNECT,
     // malformed CONNECT, ...): a refusal too. A DISCONNECT or a lost
     // transport before CONNACK is a client that went away.
-    if (refusal_.empty() && state_ < connection_state::connected && r == reason::protocol_error)
+    if (!refusal_ && state_ < connection_state::connected && r == reason::protocol_error)
         refusal_ = "protocol_error";
     state_ = connection_state::closing;
-    out_.close = true;
-    close_reason_ = std::move(why);
+    out_->close = true;
+    out_->close_reason = std::move(why);
     if (router_knows_) {
         router_knows_ = false;  // exactly once
         forward(events::client_disconnect{id_, r});

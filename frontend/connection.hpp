@@ -3,7 +3,10 @@
 // It is fed peer bytes, router events, timer expiries and "transport closed",
 // and answers with actions collected in an `output` the I/O glue drains after
 // every call: bytes to write to the client, events to forward to the router,
-// whether to close, and when to call on_timer() next. It owns the MQTT rules
+// whether to close (and why), and when to call on_timer() next. The output
+// is the glue's, given at construction: as it is drained after every call,
+// all the connections of a thread share one (frontend_server's), instead of
+// 64 bytes each. It owns the MQTT rules
 // of the frontend tier: CONNECT validation and authentication, the connect
 // deadline, keep-alive (1.5 x), packet ordering (first packet CONNECT, no
 // second CONNECT), the packet-size and topic limits, holding a CONNECT while
@@ -56,7 +59,7 @@ struct connection_settings {
     limits::gate* gate = nullptr;
 };
 
-enum class connection_state {
+enum class connection_state : std::uint8_t {
     awaiting_connect,  // no CONNECT yet
     awaiting_connack,  // CONNECT forwarded, waiting for the router's connack
     connected,         // CONNACK 0 sent
@@ -71,10 +74,14 @@ class connection {
         std::string bytes;                  // write these to the client, in order
         std::vector<events::event> events;  // forward these to the router, in order
         bool close = false;                 // close the transport after writing `bytes`
+        std::string close_reason;           // with close: why, for logs
     };
 
+    // `out` receives what every call produces; it must outlive the
+    // connection, and be drained (take_output) after each call, before
+    // another connection sharing it is called.
     connection(events::conn_id id, const connection_settings& settings,
-               const auth::authenticator& auth, clock::time_point now);
+               const auth::authenticator& auth, clock::time_point now, output& out);
 
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -106,7 +113,7 @@ class connection {
     void on_shutdown();
 
     output take_output();
-    const output& peek_output() const { return out_; }
+    const output& peek_output() const { return *out_; }
 
     // When on_timer() must be called next (nullopt: no timer needed).
     std::optional<clock::time_point> deadline() const;
@@ -114,14 +121,12 @@ class connection {
     events::conn_id id() const { return id_; }
     connection_state state() const { return state_; }
     const std::string& client_id() const { return client_id_; }
-    // Why the connection was closed, for logs and stats (empty while open).
-    const std::string& close_reason() const { return close_reason_; }
     // For a connection that ended before CONNACK 0, the stats name of why
     // it was refused (docs/stats.md `connections.refused.<reason>`):
     // protocol_version, identifier_rejected, bad_credentials, not_authorized,
     // unavailable, connack_timeout, connect_timeout, protocol_error. Empty
     // while undecided, once accepted, and for a client that just went away.
-    std::string_view refusal() const { return refusal_; }
+    std::string_view refusal() const { return refusal_ ? refusal_ : ""; }
 
   private:
     bool open() const { return state_ < connection_state::closing; }
@@ -158,23 +163,26 @@ class connection {
     const connection_settings& settings_;
     const auth::authenticator& auth_;
     mqtt::framer framer_;
-    connection_state state_ = connection_state::awaiting_connect;
-    clock::time_point connect_deadline_;  // awaiting_connect: CONNECT must arrive by then
-    clock::time_point connack_deadline_;  // awaiting_connack: the router must answer by then
-    clock::time_point last_packet_;       // when the last complete packet was received
-    std::uint16_t keep_alive_ = 0;        // seconds; 0 = disabled
-    std::size_t pending_pingresps_ = 0;   // PINGREQs received before CONNACK was sent
-    bool router_knows_ = false;           // client_connect was forwarded, client_disconnect not yet
-    bool identity_auth_ = false;          // set_peer_identity() was called
-    std::unique_ptr<std::string> peer_identity_;  // ... with this CN (null: none usable)
-    // Held by the failed-login slowdown ... (rare, so out of line: 8 bytes
-    // per connection instead of 240).
+    // Before CONNACK, when the state ends unless something happens:
+    // awaiting_connect, CONNECT must arrive by then (or, with a CONNECT held
+    // by the failed-login slowdown, it is released then); awaiting_connack,
+    // the router must have answered by then.
+    clock::time_point state_deadline_;
+    clock::time_point last_packet_;               // when the last complete packet was received
+    std::unique_ptr<std::string> peer_identity_;  // see identity_auth_: this CN (null: none usable)
+    // Held by the failed-login slowdown until state_deadline_ (rare, so out
+    // of line: 8 bytes per connection instead of 240).
     std::unique_ptr<mqtt::connect> held_connect_;
-    clock::time_point held_until_{};  // ... until then
     std::string client_id_;
-    std::string close_reason_;
-    std::string_view refusal_;  // a static name (see refusal())
-    output out_;
+    output* out_;
+    const char* refusal_ = nullptr;  // a static name (see refusal())
+    std::uint16_t keep_alive_ = 0;   // seconds; 0 = disabled
+    // PINGREQs received before CONNACK was sent (answered after it; past
+    // 65535, which no client needs, the rest are not).
+    std::uint16_t pending_pingresps_ = 0;
+    connection_state state_ = connection_state::awaiting_connect;
+    bool router_knows_ = false;   // client_connect was forwarded, client_disconnect not yet
+    bool identity_auth_ = false;  // set_peer_identity() was called
 };
 
 }  // namespace frontend

@@ -15,7 +15,7 @@ bool connection::hold_connect(mqtt::connect& c, clock::time_point now) {
     // Nothing is checked or answered until then; the client sees a slow
     // server, other connections see nothing (the io thread is not blocked).
     held_connect_ = std::make_unique<mqtt::connect>(std::move(c));
-    held_until_ = at;
+    state_deadline_ = at;
     return true;
 }
 

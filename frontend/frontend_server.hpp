@@ -72,6 +72,9 @@ class frontend_server {
     // For sessions.
     const connection_settings& settings() const { return settings_; }
     const auth::authenticator& authenticator() const { return auth_; }
+    // What a connection's call produced, taken by its session right after
+    // the call (connection.hpp): one for every connection of this thread.
+    connection::output& connection_output() { return connection_output_; }
     // --use-identity-as-username: a tls/wss client's certificate CN is its identity.
     bool use_identity_as_username() const { return options_.use_identity_as_username; }
     router_link& link() { return link_; }
@@ -120,8 +123,9 @@ class frontend_server {
     boost::asio::io_context& io_;
     config::frontend_options options_;
     connection_settings settings_;
-    limits::frontend_limits limits_;  // stable: settings_.gate points to it
-    auth::reloadable auth_;           // stable: connections hold references to it
+    limits::frontend_limits limits_;        // stable: settings_.gate points to it
+    auth::reloadable auth_;                 // stable: connections hold references to it
+    connection::output connection_output_;  // see connection_output()
     std::unique_ptr<boost::asio::ssl::context> tls_;
     // Sessions may outlive the server (their pending handlers hold them); the
     // queue's destructor unlinks them, so they never touch it afterwards.

@@ -20,7 +20,7 @@ void router_core::set_acl(std::shared_ptr<const acl::rules> rules) {
     for (auto& [id, s] : sessions_) {
         if (!acl_) {
             s->acl.reset();
-        } else if (s->username) {
+        } else if (s->connected_here) {
             acl_identify(*s);
         }
     }
@@ -58,7 +58,7 @@ void router_core::acl_refuse(const conn_ref& from, const events::client_publish&
 }
 
 void router_core::acl_identify(session& s) {
-    s.acl = acl_->for_client(*s.username, s.client_id);
+    s.acl = acl_->for_client(s.username, s.client_id);
     acl_filter_queue(s);
 }
 

@@ -185,6 +185,7 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
     s->conn = me;
     s->will = e.will_message ? std::make_unique<events::will>(std::move(*e.will_message)) : nullptr;
     s->username = e.username;
+    s->connected_here = true;
     if (acl_) acl_identify(*s);
     conns_[me] = s;
 

@@ -53,7 +53,8 @@ class session final : public session_base {
             TransportArgs&&... transport_args)
         : server_(server),
           transport_(std::forward<TransportArgs>(transport_args)...),
-          conn_(id, server.settings(), server.authenticator(), clock::now()),
+          conn_(id, server.settings(), server.authenticator(), clock::now(),
+                server.connection_output()),
           peer_(std::move(peer)) {}
 
     void start() override {
@@ -217,7 +218,7 @@ class session final : public session_base {
         if (out.close && !closing_) {
             closing_ = true;
             server_.unregister_session(conn_.id(), conn_.refusal());
-            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, conn_.close_reason());
+            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, out.close_reason);
             if (!writing_) finish();
         }
         arm_timer();
@@ -390,8 +391,8 @@ class session final : public session_base {
     bool shutdown_started_ = false;
     bool paused_ = false;                      // back-pressure: no read is issued
     bool read_deferred_ = false;               // a read was due while paused
-    std::unique_ptr<std::string> held_bytes_;  // read while paused, processed on resume
     bool timer_deferred_ = false;              // a deadline passed while paused
+    std::unique_ptr<std::string> held_bytes_;  // read while paused, processed on resume
     std::shared_ptr<session> hold_;            // self, while read_deferred_ (see the top)
 };
 

@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(publish_topic_up_to_the_length_passes_longer_closes) {
     // router hears of a protocol error, so a will would fire).
     out = h.feed(publish_6_bytes);
     expect_closed_with(out, reason::protocol_error);
-    BOOST_TEST(h.conn->close_reason() == "PUBLISH topic over the topic limits");
+    BOOST_TEST(out.close_reason == "PUBLISH topic over the topic limits");
     BOOST_TEST(h.conn->refusal().empty());  // it had been accepted
     BOOST_TEST_REQUIRE(gate.refused.size() == 1u);
     BOOST_TEST((gate.refused[0] == topic_use::publish));

@@ -212,7 +212,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     settings.connect_timeout = 10s;
     const fake_auth auth;
     clock::time_point now = clock::time_point{} + 1000h;
-    frontend::connection c(conn_id, settings, auth, now);
+    frontend::connection::output output;
+    frontend::connection c(conn_id, settings, auth, now, output);
     observer seen;
     // FUZZ_TRACE=1 prints each op and its output (to read a crash or a seed).
     static const bool trace = std::getenv("FUZZ_TRACE") != nullptr;
