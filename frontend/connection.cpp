@@ -355,12 +355,12 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now, bool r
     // takeover) and answers with a connack. Packets pipelined after CONNECT
     // are forwarded meanwhile; the router handles a connection's events in
     // order, so it drops them should it refuse the CONNECT (MQTT-3.1.4-5).
-    client_id_ = std::move(client_id);
     keep_alive_ = c.keep_alive;
     framer_.set_max_packet_size(settings_.max_packet_size);
     state_deadline_ = now + settings_.connect_timeout;
     state_ = connection_state::awaiting_connack;
-    forward(translate::to_event(id_, client_id_, std::move(c)));
+    // The id goes with the event: the router keeps it, this tier needs it no more.
+    forward(translate::to_event(id_, std::move(client_id), std::move(c)));
     router_knows_ = true;
 }
 

@@ -120,7 +120,6 @@ class connection {
 
     events::conn_id id() const { return id_; }
     connection_state state() const { return state_; }
-    const std::string& client_id() const { return client_id_; }
     // For a connection that ended before CONNACK 0, the stats name of why
     // it was refused (docs/stats.md `connections.refused.<reason>`):
     // protocol_version, identifier_rejected, bad_credentials, not_authorized,
@@ -173,7 +172,6 @@ class connection {
     // Held by the failed-login slowdown until state_deadline_ (rare, so out
     // of line: 8 bytes per connection instead of 240).
     std::unique_ptr<mqtt::connect> held_connect_;
-    std::string client_id_;
     output* out_;
     const char* refusal_ = nullptr;  // a static name (see refusal())
     std::uint16_t keep_alive_ = 0;   // seconds; 0 = disabled

@@ -4,11 +4,10 @@
 
 namespace frontend::translate {
 
-events::client_connect to_event(events::conn_id conn, const std::string& client_id,
-                                mqtt::connect&& c) {
+events::client_connect to_event(events::conn_id conn, std::string client_id, mqtt::connect&& c) {
     events::client_connect e;
     e.conn = conn;
-    e.client_id = client_id;
+    e.client_id = std::move(client_id);
     e.clean_session = c.clean_session;
     e.protocol_level = c.protocol_level;
     e.keep_alive = c.keep_alive;

@@ -12,8 +12,7 @@ namespace frontend::translate {
 
 // ---- client -> router ---------------------------------------------------
 
-events::client_connect to_event(events::conn_id conn, const std::string& client_id,
-                                mqtt::connect&& c);
+events::client_connect to_event(events::conn_id conn, std::string client_id, mqtt::connect&& c);
 events::client_publish to_event(events::conn_id conn, mqtt::publish&& p);
 events::client_ack to_event(events::conn_id conn, const mqtt::puback& p);
 events::client_ack to_event(events::conn_id conn, const mqtt::pubrec& p);
