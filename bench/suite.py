@@ -5,8 +5,9 @@ mqtt-router) and Mosquitto 2, alternating (round r: each target in turn, then ro
 each run on a freshly started target on loopback. Writes one JSON line per run to
 <results>/runs.jsonl, the raw mqtt-bench output under <results>/raw/, process logs under
 <results>/logs/, medians to <results>/summary.json, and the Markdown report with its PNG
-plots (report.py). Exit code: 0 every run ok, 1 a run failed (smoke: or lost QoS 1
-messages), 2 bad usage, 130 interrupted.
+plots (report.py). Exit code: 0 every run ok, 1 a run failed (smoke: or our broker
+or cluster lost QoS 1 messages; Mosquitto's anomalies are reported, not ours to fail on),
+2 bad usage, 130 interrupted.
 """
 
 import argparse
@@ -261,7 +262,11 @@ def main(argv):
     for r in failed:
         print(f"suite: FAILED {r['scenario']} {r['target']} r{r['round']}: "
               f"{'; '.join(r.get('errors', []))}", file=sys.stderr)
-    bad = failed or (a.smoke and anomalies)
+    # The reference is not under test: a Mosquitto that drops QoS 1 messages
+    # from a full queue in a closed-loop flood (it acknowledges before it
+    # delivers) is in the report, but fails no smoke run.
+    ours_anomalous = [r for r in anomalies if r["target"] != "mosquitto"]
+    bad = failed or (a.smoke and ours_anomalous)
     if a.smoke and not bad and not a.keep and not a.results:
         shutil.rmtree(results, ignore_errors=True)
     elif a.smoke:
