@@ -72,6 +72,16 @@ class frontend_server {
     // For sessions.
     const connection_settings& settings() const { return settings_; }
     const auth::authenticator& authenticator() const { return auth_; }
+    // Keeps a session alive that has no handler pending (a read deferred by
+    // back-pressure) until release_hold() (nullptr if it was not held).
+    void hold(std::shared_ptr<session_base> s) { held_[s.get()] = std::move(s); }
+    std::shared_ptr<session_base> release_hold(const session_base* s) {
+        auto it = held_.find(s);
+        if (it == held_.end()) return nullptr;
+        auto kept = std::move(it->second);
+        held_.erase(it);
+        return kept;
+    }
     // What a connection's call produced, taken by its session right after
     // the call (connection.hpp): one for every connection of this thread.
     connection::output& connection_output() { return connection_output_; }
@@ -132,6 +142,7 @@ class frontend_server {
     deadline_queue deadlines_;
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;
+    std::unordered_map<const session_base*, std::shared_ptr<session_base>> held_;  // see hold()
     // Per connection, one entry: its session, from register_session() until
     // unregister_session(), and the router that owns its MQTT session, from
     // its client_connect until its client_disconnect. The entry goes when

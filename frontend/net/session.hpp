@@ -18,9 +18,9 @@
 // moment to be read.
 //
 // Lives on the frontend's io_context thread; kept alive by its pending
-// handlers (shared_from_this), or by itself while a paused read waits (it
-// may have no handler pending then), and registered in frontend_server by
-// conn id.
+// handlers (shared_from_this), or by frontend_server::hold() while a paused
+// read waits (it may have no handler pending then; rare, so not a pointer in
+// every session), and registered in frontend_server by conn id.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -106,7 +106,7 @@ class session final : public session_base {
     void resume_reading() override {
         if (!paused_) return;
         paused_ = false;
-        auto keep = std::move(hold_);  // the read issued below holds it from now on
+        auto keep = server_.release_hold(this);  // the read issued below holds it from now on
         if (closed_ || closing_) return;
         if (held_bytes_) {
             const auto held = std::move(held_bytes_);
@@ -114,7 +114,7 @@ class session final : public session_base {
             apply();
             if (closed_ || closing_) return;
             if (paused_) {  // paused again: the read stays deferred
-                hold_ = std::move(keep);
+                if (keep) server_.hold(std::move(keep));
                 return;
             }
         }
@@ -162,8 +162,8 @@ class session final : public session_base {
 
     void read() {
         if (paused_) {
-            read_deferred_ = true;  // resume_reading() issues it
-            hold_ = shared_self();  // no handler may be pending: stay alive meanwhile
+            read_deferred_ = true;        // resume_reading() issues it
+            server_.hold(shared_self());  // no handler may be pending: stay alive meanwhile
             return;
         }
         // `bytes` lives only during the handler (read_buffer.hpp); the
@@ -352,7 +352,7 @@ class session final : public session_base {
 
     // Hard close; idempotent.
     void fail() {
-        hold_.reset();  // callers hold a reference of their own
+        server_.release_hold(this);  // callers hold a reference of their own
         if (closed_) return;
         if (!closing_) {
             closing_ = true;
@@ -393,7 +393,6 @@ class session final : public session_base {
     bool read_deferred_ = false;               // a read was due while paused
     bool timer_deferred_ = false;              // a deadline passed while paused
     std::unique_ptr<std::string> held_bytes_;  // read while paused, processed on resume
-    std::shared_ptr<session> hold_;            // self, while read_deferred_ (see the top)
 };
 
 }  // namespace frontend

@@ -73,16 +73,18 @@ class tls_transport {
     // All of `b`; the buffer stays put until the handler runs.
     template <class Buffer, class Handler>
     void async_write(const Buffer& b, Handler&& h) {
-        written_ = 0;
+        // The progress lives in the operation (drive moves it along), not in
+        // every connection.
         drive(
-            [this, data = static_cast<const char*>(b.data()), size = b.size()] {
-                while (written_ < size) {
+            [this, data = static_cast<const char*>(b.data()), size = b.size(),
+             written = std::size_t{0}]() mutable {
+                while (written < size) {
                     std::size_t n = 0;
-                    if (SSL_write_ex(ssl_.get(), data + written_, size - written_, &n) != 1)
+                    if (SSL_write_ex(ssl_.get(), data + written, size - written, &n) != 1)
                         return attempt(false, 0);
-                    written_ += n;
+                    written += n;
                 }
-                return attempt(true, written_);
+                return attempt(true, written);
             },
             std::forward<Handler>(h));
     }
@@ -189,8 +191,7 @@ class tls_transport {
 
     tcp_socket socket_;
     std::unique_ptr<SSL, ssl_free> ssl_;
-    std::size_t written_ = 0;  // of the write in progress
-    bool drained_ = false;     // the last read of the socket found it empty
+    bool drained_ = false;  // the last read of the socket found it empty
 };
 
 }  // namespace frontend
