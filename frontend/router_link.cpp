@@ -357,11 +357,7 @@ void router_link::send(std::size_t index, const events::event& e) {
     boost::asio::post(io_, [this, &r, token, generation] {
         if (token.expired()) return;
         r.flush_scheduled = false;
-        if (stopped_ || !r.open || generation != r.generation) return;
-        flush_batch(r);
-        if (!after_flush_) return;
-        after_flush_();
-        if (!stopped_ && r.open && generation == r.generation) drain(r);
+        if (!stopped_ && r.open && generation == r.generation) flush_batch(r);
     });
 }
 
