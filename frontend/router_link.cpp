@@ -357,7 +357,16 @@ void router_link::send(std::size_t index, const events::event& e) {
     boost::asio::post(io_, [this, &r, token, generation] {
         if (token.expired()) return;
         r.flush_scheduled = false;
-        if (!stopped_ && r.open && generation == r.generation) flush_batch(r);
+        if (stopped_ || !r.open || generation != r.generation) return;
+        // Only a light batch: under load, running the router at every flush
+        // hands the deliveries back in small pieces, written in more, smaller
+        // TLS writes (it halved saturated QoS 1 throughput); a full batch
+        // waits for the reactor as before, with the others of its turn.
+        const bool light = r.batch_events < after_flush_max_events && r.backlog.empty();
+        flush_batch(r);
+        if (!after_flush_ || !light) return;
+        after_flush_();
+        if (!stopped_ && r.open && generation == r.generation) drain(r);
     });
 }
 

@@ -95,6 +95,7 @@ int run(zmq::context_t& zctx, const config::options& options, const run_hooks& h
             io.stop();
         });
     });
+    if (hooks.after_flush) server->link().set_after_flush(hooks.after_flush);
     if (hooks.on_io) hooks.on_io(io);
     io.run();
     server.reset();

@@ -29,6 +29,9 @@ struct run_hooks {
     // Called with the frontend's io_context once the frontend started, before
     // the context runs (mqtt-broker may run its router on it).
     std::function<void(boost::asio::io_context&)> on_io;
+    // Called after the link sent a batch to a router from its posted flush
+    // (router_link::set_after_flush): mqtt-broker runs its router's turn.
+    std::function<void()> after_flush;
 };
 
 int run(zmq::context_t& zctx, const config::options& options, const run_hooks& hooks = {});

@@ -40,6 +40,10 @@ void io_driver::stop() {
     (void)fd_.release();  // libzmq's descriptor: not ours to close
 }
 
+void io_driver::run_now() {
+    if (running_) run_turn();
+}
+
 void io_driver::run_turn() {
     ++generation_;  // whatever was armed before is stale now
     if (!loop_.turn()) {

@@ -39,6 +39,11 @@ class io_driver {
 
     void start();  // the first turn, posted
     void stop();   // no more turns (the loop itself is not stopped)
+    // Runs a turn now, from a handler that is not inside the loop: the
+    // frontend on the same thread just sent it events (router_link's
+    // after_flush), and waiting for the reactor to report ZMQ_FD would cost
+    // a whole turn of client reads. Nothing when not running.
+    void run_now();
     bool running() const { return running_; }
 
   private:

@@ -3,8 +3,11 @@
 // thread of the test; DEALERs on the test's thread play the frontends.
 // Covers: a round trip (the ZMQ_FD wake-up), timed work with no input at
 // all (the timer), a burst of more messages than one turn reads (the re-post
-// after a turn, since ZMQ_FD is edge-triggered and no new edge comes), and
-// stop: the driver stops turning and the loop stays usable.
+// after a turn, since ZMQ_FD is edge-triggered and no new edge comes),
+// stop: the driver stops turning and the loop stays usable, and a frontend's
+// router_link on the same io_context (mqtt-broker) that runs the router's
+// turn from its flush (after_flush -> run_now) and so reads the answer in
+// the handler that sent the request.
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "common/events/events.hpp"
+#include "frontend/router_link.hpp"
 #include "router/io_driver.hpp"
 #include "router/router_loop.hpp"
 #include "tests/component/router_core_harness.hpp"
@@ -131,6 +135,55 @@ BOOST_AUTO_TEST_CASE(a_burst_larger_than_one_turn_is_read_without_a_new_edge) {
         if (got->find(" puback id=") != std::string::npos) ++acks;
     }
     BOOST_TEST(!fa.receive(quiet_period).has_value());
+}
+
+namespace {
+
+// mqtt-broker's shape on one io_context run by the test thread: a router
+// driven by an io_driver and a frontend's router_link to it. Returns whether
+// the connack answering a client_connect had arrived when a handler posted
+// right after the send ran, that is, within the link's flush.
+bool connack_read_within_the_flush(bool kick) {
+    zmq::context_t ctx(1);
+    boost::asio::io_context io(1);
+    const auto endpoint = unique_loop_endpoint();
+    router::router_loop loop(ctx, endpoint, {}, {});
+    router::io_driver driver(io, loop);
+    int connacks = 0;
+    frontend::router_link link(
+        io, ctx, "fe", {endpoint}, {},
+        {[&](events::event&& e) {
+             if (std::holds_alternative<events::connack>(e)) ++connacks;
+         },
+         [](std::size_t, const std::string&, std::uint64_t) {}, [](bool) {}, [] {}});
+    if (kick) link.set_after_flush([&] { driver.run_now(); });
+    driver.start();
+    link.start();
+    const auto until = [&](auto done) {
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (!done() && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+        return done();
+    };
+    BOOST_REQUIRE(until([&] { return link.owner_of("A").has_value(); }));  // router_hello came
+    std::optional<bool> seen;  // connack there when the marker ran
+    boost::asio::post(io, [&] {
+        link.send(0, connect_event(1, "A"));  // posts the flush
+        boost::asio::post(io, [&] { seen = connacks == 1; });
+    });
+    BOOST_REQUIRE(until([&] { return seen.has_value() && connacks == 1; }));
+    driver.stop();
+    link.stop();
+    io.poll();
+    return *seen;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_frontend_on_the_same_context_reads_the_answer_within_its_flush) {
+    BOOST_TEST(connack_read_within_the_flush(true));
+    // Without the hook the answer waits for the reactor to report the
+    // router's ZMQ_FD, then the link's: after the marker.
+    BOOST_TEST(!connack_read_within_the_flush(false));
 }
 
 BOOST_AUTO_TEST_CASE(a_router_with_peers_is_refused) {

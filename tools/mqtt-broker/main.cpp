@@ -66,6 +66,11 @@ int main(int argc, char** argv, char** envp) {
             driver = std::make_unique<router::io_driver>(io, router);
             driver->start();
         };
+        // What the frontend sends is routed, and the answers read, in the
+        // same handler (no reactor turn between the hops).
+        hooks.after_flush = [&] {
+            if (driver) driver->run_now();
+        };
     }
     hooks.on_stopped = [&] {
         router.stop();
