@@ -112,15 +112,13 @@ class router_link {
     // link's posted flush (or until a batch is full) go in one ZeroMQ message.
     void send(std::size_t index, const events::event& e);
 
-    // Called after the posted flush sent a slot's batch (never from inside
+    // Called after the posted flush sent a slot's light batch (fewer than
+    // after_flush_max_events events, nothing backlogged; never from inside
     // send()), before the link reads that slot's socket right there. For a
     // router on the same thread (mqtt-broker): it runs the router's turn at
     // once, so the router's answers are read in this same handler instead of
     // two reactor turns later (each turn being every client read that became
-    // ready meanwhile: what a message's latency was made of).
-    // Only after a flush of fewer than after_flush_max_events events, with no
-    // backlog: at moderate load that takes the hops in one handler; under
-    // load the batches fill and the turns go as before (see the .cpp).
+    // ready meanwhile). Full batches, under load, wait as before (see the .cpp).
     void set_after_flush(std::function<void()> f) { after_flush_ = std::move(f); }
     static constexpr std::size_t after_flush_max_events = 8;
 

@@ -66,8 +66,8 @@ int main(int argc, char** argv, char** envp) {
             driver = std::make_unique<router::io_driver>(io, router);
             driver->start();
         };
-        // What the frontend sends is routed, and the answers read, in the
-        // same handler (no reactor turn between the hops).
+        // What the frontend sends in a light batch is routed, and the answers
+        // read, in the same handler (no reactor turn between the hops).
         hooks.after_flush = [&] {
             if (driver) driver->run_now();
         };
