@@ -11,29 +11,79 @@ tls_transport::tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx)
     : socket_(std::move(socket)), ssl_(SSL_new(ctx.native_handle())) {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
-    if (!ssl_ || ec || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) {
+    BIO* bio = ssl_ && !ec && bio_method() ? BIO_new(bio_method()) : nullptr;
+    if (bio == nullptr) {
         ssl_.reset();  // every operation fails: the session closes the connection
         return;
     }
-    // One read takes in all that has arrived, and the BIO's callback notes
-    // whether it emptied the socket (see read_view_now()).
+    BIO_set_data(bio, this);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl_.get(), bio, bio);  // one reference, for both directions
+    // One read takes in all that has arrived, and the BIO notes whether it
+    // emptied the socket (see read_view_now()).
     SSL_set_read_ahead(ssl_.get(), 1);
-    BIO* bio = SSL_get_rbio(ssl_.get());
-    BIO_set_callback_arg(bio, reinterpret_cast<char*>(this));
-    BIO_set_callback_ex(bio, note_read);
     // A write may be cut by a full socket and resumed from where it stopped.
     SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_set_accept_state(ssl_.get());
 }
 
-long tls_transport::note_read(BIO* bio, int oper, const char*, std::size_t len, int, long, int ret,
-                              std::size_t* processed) {
-    if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
-        auto* self = reinterpret_cast<tls_transport*>(BIO_get_callback_arg(bio));
-        // Fewer bytes than asked for, EAGAIN, EOF or an error: nothing more waits.
-        self->drained_ = ret <= 0 || processed == nullptr || *processed < len;
+// What OpenSSL's socket BIO does (bss_sock.c), on this transport's socket,
+// plus noting short reads.
+const BIO_METHOD* tls_transport::bio_method() {
+    static BIO_METHOD* const method = [] {
+        BIO_METHOD* m = BIO_meth_new(
+            BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "mqtt tls socket");
+        if (m == nullptr || BIO_meth_set_read(m, bio_read) != 1 ||
+            BIO_meth_set_write(m, bio_write) != 1 || BIO_meth_set_ctrl(m, bio_ctrl) != 1) {
+            BIO_meth_free(m);
+            return static_cast<BIO_METHOD*>(nullptr);
+        }
+        return m;
+    }();
+    return method;
+}
+
+int tls_transport::bio_read(BIO* bio, char* out, int size) {
+    auto* self = static_cast<tls_transport*>(BIO_get_data(bio));
+    BIO_clear_retry_flags(bio);
+    if (out == nullptr || size <= 0) return 0;
+    const ssize_t n = ::recv(self->socket_.native_handle(), out, static_cast<std::size_t>(size), 0);
+    // Fewer bytes than asked for, EAGAIN, EOF or an error: nothing more waits.
+    self->drained_ = n < size;
+    if (n > 0) return static_cast<int>(n);
+    if (n == 0) {
+        self->eof_ = true;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        BIO_set_retry_read(bio);
     }
-    return oper & BIO_CB_RETURN ? ret : 1;  // (before a call: let it proceed)
+    return n == 0 ? 0 : -1;
+}
+
+int tls_transport::bio_write(BIO* bio, const char* in, int size) {
+    auto* self = static_cast<tls_transport*>(BIO_get_data(bio));
+    BIO_clear_retry_flags(bio);
+    if (size <= 0) return 0;
+    const ssize_t n =
+        ::send(self->socket_.native_handle(), in, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
+    return -1;
+}
+
+long tls_transport::bio_ctrl(BIO* bio, int cmd, long, void* ptr) {
+    switch (cmd) {
+        case BIO_C_GET_FD: {
+            const int fd = static_cast<tls_transport*>(BIO_get_data(bio))->socket_.native_handle();
+            if (ptr != nullptr) *static_cast<int*>(ptr) = fd;
+            return fd;
+        }
+        case BIO_CTRL_FLUSH:  // nothing is buffered here
+            return 1;
+        case BIO_CTRL_EOF:  // libssl tells an unexpected EOF from an error by it
+            return static_cast<tls_transport*>(BIO_get_data(bio))->eof_ ? 1 : 0;
+        default:  // everything else (kTLS queries, pending counts): not supported
+            return 0;
+    }
 }
 
 void tls_transport::discard_input() {

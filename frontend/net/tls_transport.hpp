@@ -9,10 +9,12 @@
 // the thread's shared buffer (read_buffer.hpp), so no read buffer is kept
 // per connection either. OpenSSL reads ahead (a whole record buffer per
 // read: one system call takes in everything that has arrived, instead of a
-// record header, its body and an EAGAIN), and a callback on its socket BIO
-// notes whether that read came back short; then the next read waits for the
+// record header, its body and an EAGAIN), and our own socket BIO notes
+// whether that read came back short; then the next read waits for the
 // socket instead of asking it for an EAGAIN. System calls are what a small
-// message costs most on a paravirtualised machine.
+// message costs most on a paravirtualised machine. (A callback on OpenSSL's
+// socket BIO could note it too, but libssl calls BIO_ctrl some 25 times per
+// record, and a callback doubles what each call costs.)
 //
 // Owned by its session, on the frontend's io_context thread. After the
 // session closes the socket, no OpenSSL call touches the descriptor again
@@ -105,6 +107,12 @@ class tls_transport {
         std::size_t n = 0;
     };
 
+    // Before an OpenSSL call, so that SSL_get_error sees only its errors. The
+    // queue is almost always empty, and ERR_clear_error() costs some 400
+    // instructions even then (it visits every slot).
+    static void clear_errors() {
+        if (ERR_peek_error() != 0) ERR_clear_error();
+    }
     // After an OpenSSL call: finished, failed (ec) or must wait for the socket.
     outcome attempt(bool ok, std::size_t n);
     // A refused handshake: what the client sent meanwhile (a TLS 1.3 client
@@ -140,7 +148,7 @@ class tls_transport {
             return;
         }
         const auto buffer = shared_read_buffer();
-        ERR_clear_error();
+        clear_errors();
         std::size_t n = 0;
         const bool ok = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n) == 1;
         const auto o = attempt(ok, n);  // (not in one expression: n is set by the call)
@@ -161,7 +169,7 @@ class tls_transport {
         if (!socket_.is_open() || !ssl_) {
             o.ec = boost::asio::error::operation_aborted;
         } else {
-            ERR_clear_error();
+            clear_errors();
             o = op();
         }
         if (o.want == wait::none) {
@@ -185,13 +193,17 @@ class tls_transport {
         void operator()(SSL* s) const { SSL_free(s); }
     };
 
-    // BIO callback: after each read of the socket, sets drained_.
-    static long note_read(BIO* bio, int oper, const char* argp, std::size_t len, int argi,
-                          long argl, int ret, std::size_t* processed);
+    // The socket BIO's methods (tls_transport.cpp): the BIO's data is this
+    // object, so they use the socket as it is now (closed: they fail).
+    static int bio_read(BIO* bio, char* out, int size);
+    static int bio_write(BIO* bio, const char* in, int size);
+    static long bio_ctrl(BIO* bio, int cmd, long num, void* ptr);
+    static const BIO_METHOD* bio_method();
 
     tcp_socket socket_;
     std::unique_ptr<SSL, ssl_free> ssl_;
     bool drained_ = false;  // the last read of the socket found it empty
+    bool eof_ = false;      // a read of the socket returned end of file
 };
 
 }  // namespace frontend

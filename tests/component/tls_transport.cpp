@@ -1,7 +1,8 @@
 // frontend::tls_transport over a real loopback TCP connection, against an
 // OpenSSL client on a thread of its own: what arrives is read whole and at
 // once, whether the client's records share a segment, are cut in two, or are
-// many, and a client that vanishes ends the read instead of hanging it. The
+// many, and a client that vanishes ends the read instead of hanging it; a
+// write larger than the socket buffers goes out whole. The
 // transport reads ahead and skips the read it knows would say EAGAIN (see
 // tls_transport.hpp), so these are the cases where a wrong skip would leave
 // bytes in OpenSSL's buffer with nothing to wake the session.
@@ -10,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -112,6 +114,28 @@ class client {
             sent += static_cast<std::size_t>(n);
         }
     }
+    // Reads and decrypts until `size` bytes of text came, or the connection
+    // ended; sleeps `pause` first (the server's writes meanwhile fill the
+    // socket buffers).
+    std::string read_text(std::size_t size, std::chrono::milliseconds pause) {
+        std::this_thread::sleep_for(pause);
+        std::string text;
+        char buffer[16384];
+        while (text.size() < size) {
+            std::size_t n = 0;
+            if (SSL_read_ex(ssl_, buffer, sizeof buffer, &n) == 1) {
+                text.append(buffer, n);
+                continue;
+            }
+            if (SSL_get_error(ssl_, 0) != SSL_ERROR_WANT_READ) break;
+            const auto got = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (got <= 0) break;
+            BIO_write(in_, buffer, static_cast<int>(got));
+        }
+        return text;
+    }
+    // A FIN without close_notify (the socket stays open for hold()).
+    void end_without_close_notify() { ::shutdown(fd_, SHUT_WR); }
     // Gone without close_notify, as a client whose machine lost power.
     void vanish() {
         ::close(fd_);
@@ -268,6 +292,61 @@ BOOST_FIXTURE_TEST_CASE(a_client_that_vanishes_ends_the_read, server_fixture) {
     BOOST_TEST(ok, "the read neither failed nor ended");
     BOOST_TEST(received == "last words");
     BOOST_TEST(handshake_done);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_end_without_close_notify_is_named_so, server_fixture) {
+    accept();
+    auto t = client_thread(port(), [&](client& c) {
+        c.send_raw(c.records("no goodbye"));
+        c.end_without_close_notify();
+        hold();
+    });
+    const bool ok = run_until([&] { return read_error.has_value(); });
+    t.join();
+    BOOST_TEST(ok, "the read neither failed nor ended");
+    BOOST_TEST(received == "no goodbye");
+    // The socket said end of file (the BIO answers BIO_CTRL_EOF), so OpenSSL
+    // names it: an end without close_notify, not some socket error.
+    BOOST_REQUIRE(read_error.has_value());
+    BOOST_TEST((read_error->category() == asio::error::get_ssl_category()), read_error->message());
+    BOOST_TEST(ERR_GET_REASON(static_cast<unsigned long>(read_error->value())) ==
+               SSL_R_UNEXPECTED_EOF_WHILE_READING);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_write_larger_than_the_socket_buffers_completes, server_fixture) {
+    // 8 MiB cannot fit in the socket buffers while the client sleeps: the
+    // transport's writes come back short or with EAGAIN, it waits for the
+    // socket, and goes on from where it stopped.
+    std::string text;
+    for (int i = 0; text.size() < (8u << 20); ++i) text += "row " + std::to_string(i) + "\n";
+    std::optional<boost::system::error_code> write_error;
+    std::size_t written = 0;
+    acceptor.async_accept([&](const boost::system::error_code& ec, frontend::tcp_socket s) {
+        BOOST_REQUIRE(!ec);
+        transport.emplace(std::move(s), ctx);
+        transport->async_handshake([&](const boost::system::error_code& hec) {
+            BOOST_REQUIRE_MESSAGE(!hec, hec.message());
+            transport->async_write(asio::buffer(text),
+                                   [&](const boost::system::error_code& wec, std::size_t n) {
+                                       write_error = wec;
+                                       written = n;
+                                   });
+        });
+    });
+    std::string read;
+    auto t = client_thread(port(), [&](client& c) { read = c.read_text(text.size(), 300ms); });
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!write_error && std::chrono::steady_clock::now() < give_up) {
+        io.restart();
+        io.run_for(5ms);
+    }
+    finished = true;
+    t.join();
+    BOOST_REQUIRE(write_error.has_value());
+    BOOST_TEST(!*write_error, write_error->message());
+    BOOST_TEST(written == text.size());
+    BOOST_TEST(read.size() == text.size());
+    BOOST_TEST((read == text));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
