@@ -5,7 +5,8 @@
 // declaration order. Integers are packed in their smallest msgpack form; topics,
 // ids and names are str; payloads are bin; optional<will> is nil or an array.
 // decode() accepts exactly those types, checks every array's size, and maps
-// any failure (including msgpack exceptions) to an errc; it never throws.
+// any failure to an errc; it never throws. Encoding uses msgpack-c's packer;
+// decoding reads the bytes in place (msgpack_reader.hpp says why).
 #include "common/events/events.hpp"
 
 #include <algorithm>
@@ -16,6 +17,8 @@
 #include <msgpack.hpp>
 #include <type_traits>
 #include <utility>
+
+#include "common/events/msgpack_reader.hpp"
 
 namespace events {
 namespace {
@@ -244,26 +247,19 @@ std::size_t size_hint(const T&) {
 
 // ---- decoding -------------------------------------------------------------
 
-// Reads the fields of one msgpack array in order. The first mismatch (wrong
-// arity, wrong type, out-of-range value) latches ok() to false; later reads
-// are no-ops.
+// Reads the fields of one msgpack array in order, from the cursor. The first
+// mismatch (wrong arity, wrong type, out-of-range value) latches ok() to
+// false; later reads are no-ops. ok() also needs every element read, so the
+// cursor ends right after the array.
 class fields {
   public:
     // Exactly `arity` elements, or from `arity` to `max_arity` when fields
     // were appended to the event later (read those with optional_uint).
-    fields(const msgpack::object& o, std::uint32_t arity, std::uint32_t max_arity = 0)
-        : ok_(o.type == msgpack::type::ARRAY && o.via.array.size >= arity &&
-              o.via.array.size <= std::max(arity, max_arity)),
-          items_(ok_ ? o.via.array.ptr : nullptr),
-          size_(ok_ ? o.via.array.size : 0) {}
-
-    bool ok() const { return ok_; }
-
-    // The next raw element (nullptr once failed).
-    const msgpack::object* next() {
-        if (!ok_) return nullptr;
-        return &items_[index_++];
+    fields(msgpack_reader& r, std::uint32_t arity, std::uint32_t max_arity = 0) : r_(r) {
+        ok_ = r.array(size_) && size_ >= arity && size_ <= std::max(arity, max_arity);
     }
+
+    bool ok() const { return ok_ && index_ == size_; }
 
     // An appended field: read if the sender wrote it, else left as it is.
     template <typename UInt>
@@ -274,10 +270,10 @@ class fields {
 
     template <typename UInt>
     fields& uint(UInt& out, std::uint64_t max = std::numeric_limits<UInt>::max()) {
-        const auto* o = next();
-        if (o == nullptr) return *this;
-        if (o->type != msgpack::type::POSITIVE_INTEGER || o->via.u64 > max) return fail();
-        out = static_cast<UInt>(o->via.u64);
+        std::uint64_t v = 0;
+        if (!next()) return *this;
+        if (!r_.uint(v) || v > max) return fail();
+        out = static_cast<UInt>(v);
         return *this;
     }
     template <typename E>
@@ -290,35 +286,41 @@ class fields {
     }
     fields& qos(std::uint8_t& out) { return uint(out, 2); }
     fields& boolean(bool& out) {
-        const auto* o = next();
-        if (o == nullptr) return *this;
-        if (o->type != msgpack::type::BOOLEAN) return fail();
-        out = o->via.boolean;
+        if (next() && !r_.boolean(out)) fail();
         return *this;
     }
     fields& str(std::string& out) {
-        const auto* o = next();
-        if (o == nullptr) return *this;
-        if (o->type != msgpack::type::STR) return fail();
-        out.assign(o->via.str.ptr, o->via.str.size);
+        std::string_view v;
+        if (!next()) return *this;
+        if (!r_.str(v)) return fail();
+        out.assign(v);
         return *this;
     }
     fields& bin(std::string& out) {
-        const auto* o = next();
-        if (o == nullptr) return *this;
-        if (o->type != msgpack::type::BIN) return fail();
-        out.assign(o->via.bin.ptr, o->via.bin.size);
+        std::string_view v;
+        if (!next()) return *this;
+        if (!r_.bin(v)) return fail();
+        out.assign(v);
         return *this;
     }
-    // A nested array: calls f(element) for each, f returns false on failure.
+    // A nested array: calls f(reader) once per element; f reads the element
+    // and returns false on failure.
     template <typename F>
     fields& each(F&& f) {
-        const auto* o = next();
-        if (o == nullptr) return *this;
-        if (o->type != msgpack::type::ARRAY) return fail();
-        for (std::uint32_t i = 0; i < o->via.array.size; ++i) {
-            if (!f(o->via.array.ptr[i])) return fail();
+        std::uint32_t n = 0;
+        if (!next()) return *this;
+        if (!r_.array(n)) return fail();
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (!f(r_)) return fail();
         }
+        return *this;
+    }
+    // nil, or what f reads (f returns false on failure); `was_nil` says which.
+    template <typename F>
+    fields& nil_or(bool& was_nil, F&& f) {
+        if (!next()) return *this;
+        was_nil = r_.nil();
+        if (!was_nil && !f(r_)) fail();
         return *this;
     }
 
@@ -328,9 +330,19 @@ class fields {
     }
 
   private:
-    bool ok_;
-    const msgpack::object* items_;
-    std::uint32_t size_;
+    // Takes the next element's place; false once failed or past the end.
+    bool next() {
+        if (!ok_ || index_ == size_) {
+            ok_ = false;
+            return false;
+        }
+        ++index_;
+        return true;
+    }
+
+    msgpack_reader& r_;
+    bool ok_ = false;
+    std::uint32_t size_ = 0;
     std::uint32_t index_ = 0;
 };
 
@@ -339,11 +351,11 @@ constexpr std::uint64_t max_ack = raw(ack_kind::pubcomp);
 // Keep in step with the last disconnect_reason (append only).
 constexpr std::uint64_t max_reason = raw(disconnect_reason::server_shutdown);
 
-bool read(const msgpack::object& o, hello& e) {
+bool read(msgpack_reader& o, hello& e) {
     return fields(o, 3).str(e.frontend_id).uint(e.protocol_version).uint(e.incarnation).ok();
 }
 
-bool read(const msgpack::object& o, route_publish& e) {
+bool read(msgpack_reader& o, route_publish& e) {
     return fields(o, 6, 8)
         .str(e.origin)
         .uint(e.stamp)
@@ -356,30 +368,26 @@ bool read(const msgpack::object& o, route_publish& e) {
         .ok();
 }
 
-bool read(const msgpack::object& o, router_hello& e) {
+bool read(msgpack_reader& o, router_hello& e) {
     return fields(o, 2).str(e.router_id).uint(e.incarnation).ok();
 }
 
-bool read(const msgpack::object& o, will& e) {
+bool read(msgpack_reader& o, will& e) {
     return fields(o, 4).str(e.topic).bin(e.payload).qos(e.qos).boolean(e.retain).ok();
 }
 
-bool read(const msgpack::object& o, client_connect& e) {
+bool read(msgpack_reader& o, client_connect& e) {
     fields f(o, 7);
     f.uint(e.conn).str(e.client_id).boolean(e.clean_session).uint(e.protocol_level);
     f.uint(e.keep_alive).str(e.username);
-    if (const auto* w = f.next()) {
-        if (w->type == msgpack::type::NIL) {
-            e.will_message.reset();
-        } else if (!read(*w, e.will_message.emplace())) {
-            f.fail();
-        }
-    }
+    bool no_will = false;
+    f.nil_or(no_will, [&](msgpack_reader& w) { return read(w, e.will_message.emplace()); });
+    if (no_will) e.will_message.reset();
     return f.ok();
 }
 
 template <typename Publish>
-bool read_publish(const msgpack::object& o, Publish& e) {
+bool read_publish(msgpack_reader& o, Publish& e) {
     return fields(o, 7, 8)
         .uint(e.conn)
         .str(e.topic)
@@ -392,45 +400,46 @@ bool read_publish(const msgpack::object& o, Publish& e) {
         .ok();
 }
 
-bool read(const msgpack::object& o, client_publish& e) {
+bool read(msgpack_reader& o, client_publish& e) {
     return read_publish(o, e);
 }
-bool read(const msgpack::object& o, deliver& e) {
+bool read(msgpack_reader& o, deliver& e) {
     return read_publish(o, e);
 }
 
-bool read(const msgpack::object& o, client_ack& e) {
+bool read(msgpack_reader& o, client_ack& e) {
     return fields(o, 3).uint(e.conn).enumeration(e.kind, min_ack, max_ack).uint(e.packet_id).ok();
 }
 
-bool read(const msgpack::object& o, client_subscribe& e) {
+bool read(msgpack_reader& o, client_subscribe& e) {
     return fields(o, 3)
         .uint(e.conn)
         .uint(e.packet_id)
-        .each([&](const msgpack::object& item) {
+        .each([&](msgpack_reader& item) {
             auto& s = e.subscriptions.emplace_back();
             return fields(item, 2).str(s.filter).qos(s.qos).ok();
         })
         .ok();
 }
 
-bool read(const msgpack::object& o, client_unsubscribe& e) {
+bool read(msgpack_reader& o, client_unsubscribe& e) {
     return fields(o, 3)
         .uint(e.conn)
         .uint(e.packet_id)
-        .each([&](const msgpack::object& item) {
-            if (item.type != msgpack::type::STR) return false;
-            e.filters.emplace_back(item.via.str.ptr, item.via.str.size);
+        .each([&](msgpack_reader& item) {
+            std::string_view filter;
+            if (!item.str(filter)) return false;
+            e.filters.emplace_back(filter);
             return true;
         })
         .ok();
 }
 
-bool read(const msgpack::object& o, client_disconnect& e) {
+bool read(msgpack_reader& o, client_disconnect& e) {
     return fields(o, 2).uint(e.conn).enumeration(e.reason, 0, max_reason).ok();
 }
 
-bool read(const msgpack::object& o, connack& e) {
+bool read(msgpack_reader& o, connack& e) {
     return fields(o, 4)
         .uint(e.conn)
         .boolean(e.session_present)
@@ -439,35 +448,36 @@ bool read(const msgpack::object& o, connack& e) {
         .ok();
 }
 
-bool read(const msgpack::object& o, send_ack& e) {
+bool read(msgpack_reader& o, send_ack& e) {
     return fields(o, 3).uint(e.conn).enumeration(e.kind, min_ack, max_ack).uint(e.packet_id).ok();
 }
 
-bool read(const msgpack::object& o, suback& e) {
+bool read(msgpack_reader& o, suback& e) {
     return fields(o, 3)
         .uint(e.conn)
         .uint(e.packet_id)
-        .each([&](const msgpack::object& item) {
-            if (item.type != msgpack::type::POSITIVE_INTEGER || item.via.u64 > 0xff) return false;
-            e.return_codes.push_back(static_cast<std::uint8_t>(item.via.u64));
+        .each([&](msgpack_reader& item) {
+            std::uint64_t rc = 0;
+            if (!item.uint(rc) || rc > 0xff) return false;
+            e.return_codes.push_back(static_cast<std::uint8_t>(rc));
             return true;
         })
         .ok();
 }
 
-bool read(const msgpack::object& o, unsuback& e) {
+bool read(msgpack_reader& o, unsuback& e) {
     return fields(o, 2).uint(e.conn).uint(e.packet_id).ok();
 }
 
-bool read(const msgpack::object& o, close_connection& e) {
+bool read(msgpack_reader& o, close_connection& e) {
     return fields(o, 2).uint(e.conn).enumeration(e.reason, 0, max_reason).ok();
 }
 
-bool read(const msgpack::object& o, router_leaving& e) {
+bool read(msgpack_reader& o, router_leaving& e) {
     return fields(o, 2).str(e.router_id).uint(e.incarnation).ok();
 }
 
-bool read(const msgpack::object& o, stored_message& e) {
+bool read(msgpack_reader& o, stored_message& e) {
     return fields(o, 6)
         .str(e.topic)
         .bin(e.payload)
@@ -478,43 +488,41 @@ bool read(const msgpack::object& o, stored_message& e) {
         .ok();
 }
 
-bool read(const msgpack::object& o, session_fetch& e) {
+bool read(msgpack_reader& o, session_fetch& e) {
     return fields(o, 3).uint(e.request).str(e.client_id).str(e.requester).ok();
 }
 
-bool read(const msgpack::object& o, session_state& e) {
+bool read(msgpack_reader& o, session_state& e) {
     fields f(o, 11);
     f.uint(e.request).str(e.client_id).str(e.sender).boolean(e.found);
-    f.each([&](const msgpack::object& item) {
+    f.each([&](msgpack_reader& item) {
         auto& s = e.subscriptions.emplace_back();
         return fields(item, 2).str(s.filter).qos(s.qos).ok();
     });
-    f.each([&](const msgpack::object& item) {
+    f.each([&](msgpack_reader& item) {
         auto& m = e.inflight.emplace_back();
         fields g(item, 5);
         g.uint(m.packet_id).uint(m.state, 2).qos(m.qos).boolean(m.retain);
-        if (const auto* msg = g.next()) {
-            if (msg->type != msgpack::type::NIL && !read(*msg, m.message.emplace())) g.fail();
-        }
+        bool released = false;  // nil: PUBREC came, the message is gone (only PUBREL remains)
+        g.nil_or(released, [&](msgpack_reader& msg) { return read(msg, m.message.emplace()); });
         return g.ok();
     });
-    f.each([&](const msgpack::object& item) {
+    f.each([&](msgpack_reader& item) {
         auto& q = e.queue.emplace_back();
         fields g(item, 3);
-        if (const auto* msg = g.next()) {
-            if (!read(*msg, q.message)) g.fail();
-        }
+        bool nil = false;
+        g.nil_or(nil, [&](msgpack_reader& msg) { return read(msg, q.message); });
+        if (nil) g.fail();  // a queued message is always there
         return g.qos(q.qos).boolean(q.retain).ok();
     });
-    f.each([&](const msgpack::object& item) {
-        if (item.type != msgpack::type::POSITIVE_INTEGER || item.via.u64 == 0 ||
-            item.via.u64 > 0xffff)
-            return false;
-        e.inbound_qos2.push_back(static_cast<std::uint16_t>(item.via.u64));
+    f.each([&](msgpack_reader& item) {
+        std::uint64_t id = 0;
+        if (!item.uint(id) || id == 0 || id > 0xffff) return false;
+        e.inbound_qos2.push_back(static_cast<std::uint16_t>(id));
         return true;
     });
     f.uint(e.last_packet_id);
-    f.each([&](const msgpack::object& item) {
+    f.each([&](msgpack_reader& item) {
         auto& h = e.seen.emplace_back();
         return fields(item, 2).str(h.origin).uint(h.stamp).ok();
     });
@@ -522,59 +530,56 @@ bool read(const msgpack::object& o, session_state& e) {
     return f.ok();
 }
 
-bool read(const msgpack::object& o, session_state_ack& e) {
+bool read(msgpack_reader& o, session_state_ack& e) {
     return fields(o, 2).str(e.client_id).str(e.sender).ok();
 }
 
-bool read(const msgpack::object& o, retained_sync_request& e) {
+bool read(msgpack_reader& o, retained_sync_request& e) {
     return fields(o, 1).str(e.requester).ok();
 }
 
-bool read(const msgpack::object& o, retained_sync& e) {
+bool read(msgpack_reader& o, retained_sync& e) {
     return fields(o, 3)
         .str(e.sender)
-        .each([&](const msgpack::object& item) { return read(item, e.messages.emplace_back()); })
+        .each([&](msgpack_reader& item) { return read(item, e.messages.emplace_back()); })
         .boolean(e.last)
         .ok();
 }
 
-bool read(const msgpack::object& o, router_stats& e) {
+bool read(msgpack_reader& o, router_stats& e) {
     return fields(o, 3)
         .str(e.router_id)
         .uint(e.incarnation)
-        .each([&](const msgpack::object& item) {
+        .each([&](msgpack_reader& item) {
             auto& v = e.values.emplace_back();
             return fields(item, 2).str(v.first).uint(v.second).ok();
         })
         .ok();
 }
 
-bool read(const msgpack::object& o, deliver_many& e) {
+bool read(msgpack_reader& o, deliver_many& e) {
     return fields(o, 5)
         .str(e.topic)
         .bin(e.payload)
         .boolean(e.retain)
         .uint(e.received_us)
-        .each([&](const msgpack::object& item) {
+        .each([&](msgpack_reader& item) {
             auto& t = e.targets.emplace_back();
             return fields(item, 3).uint(t.conn).qos(t.qos).uint(t.packet_id).ok();
         })
         .ok();
 }
 
-bool read(const msgpack::object& o, route_ack& e) {
+bool read(msgpack_reader& o, route_ack& e) {
     return fields(o, 3).str(e.router_id).uint(e.stamp).boolean(e.resend).ok();
 }
 
 // One decoder per kind, indexed by the kind number.
-using body_reader = bool (*)(const msgpack::object&, event&);
+using body_reader = bool (*)(msgpack_reader&, event&);
 
 template <std::size_t I>
-bool read_alternative(const msgpack::object& body, event& out) {
-    std::variant_alternative_t<I, event> e{};
-    if (!read(body, e)) return false;
-    out.emplace<I>(std::move(e));
-    return true;
+bool read_alternative(msgpack_reader& body, event& out) {
+    return read(body, out.emplace<I>());
 }
 
 template <std::size_t... I>
@@ -583,12 +588,6 @@ constexpr std::array<body_reader, sizeof...(I)> make_readers(std::index_sequence
 }
 
 constexpr auto readers = make_readers(std::make_index_sequence<std::variant_size_v<event>>{});
-
-// Reference str/bin bodies in the input instead of copying them into the
-// zone: decode copies into the event's own strings right away.
-bool reference_input(msgpack::type::object_type, std::size_t, void*) {
-    return true;
-}
 
 constexpr std::array<const char*, std::variant_size_v<event>> names = {"hello",
                                                                        "client_connect",
@@ -654,69 +653,43 @@ std::string encode(const event& e) {
 
 namespace {
 
-// What unpack builds (arrays of objects) lives in one zone per thread,
-// emptied after every decode; its first chunk stays for the next. A zone of
-// its own per event cost two allocations (the zone and an 8 KiB chunk) and
-// their frees, several times per message routed.
-msgpack::zone& decode_zone() {
-    thread_local msgpack::zone zone;
-    return zone;
-}
-
-struct zone_emptier {
-    msgpack::zone& zone;
-    ~zone_emptier() { zone.clear(); }
-};
-
-// Decodes the envelope that starts at `offset`, moving offset past it.
-std::optional<event> decode_one(std::string_view bytes, std::size_t& offset,
-                                boost::system::error_code& ec) {
+// Decodes the envelope that starts at `offset` into `out`, moving offset
+// past it. On failure `out` holds a partly read event (the caller drops it).
+bool decode_into(std::string_view bytes, std::size_t& offset, event& out,
+                 boost::system::error_code& ec) {
     ec = errc::malformed;
-    auto& zone = decode_zone();
-    const zone_emptier emptier{zone};  // the event owns copies of what it needs
     try {
-        // Every element takes at least one input byte, so no honest array or
-        // string is longer than the input: this bounds what unpack allocates.
-        const msgpack::unpack_limit limit(/*array=*/bytes.size(), /*map=*/0,
-                                          /*str=*/bytes.size(), /*bin=*/bytes.size(),
-                                          /*ext=*/0, /*depth=*/8);
-        bool referenced = false;
-        const msgpack::object envelope = msgpack::unpack(
-            zone, bytes.data(), bytes.size(), offset, referenced, &reference_input, nullptr, limit);
-        if (envelope.type != msgpack::type::ARRAY || envelope.via.array.size == 0) {
-            return std::nullopt;
-        }
-        const msgpack::object& version = envelope.via.array.ptr[0];
-        if (version.type != msgpack::type::POSITIVE_INTEGER) return std::nullopt;
-        if (version.via.u64 != protocol_version) {
+        msgpack_reader r(bytes, offset);
+        std::uint32_t size = 0;
+        std::uint64_t version = 0;
+        if (!r.array(size) || size == 0 || !r.uint(version)) return false;
+        if (version != protocol_version) {  // refused whatever follows
             ec = errc::version_mismatch;
-            return std::nullopt;
+            return false;
         }
-        if (envelope.via.array.size != 3) return std::nullopt;
-        const msgpack::object& kind = envelope.via.array.ptr[1];
-        if (kind.type != msgpack::type::POSITIVE_INTEGER) return std::nullopt;
-        if (kind.via.u64 >= readers.size()) {
+        std::uint64_t kind = 0;
+        if (size != 3 || !r.uint(kind)) return false;
+        if (kind >= readers.size()) {
             ec = errc::unknown_kind;
-            return std::nullopt;
+            return false;
         }
-        event out;
-        if (!readers[kind.via.u64](envelope.via.array.ptr[2], out)) return std::nullopt;
+        if (!readers[kind](r, out)) return false;
+        offset = r.pos();
         ec.clear();
-        return out;
+        return true;
     } catch (const std::exception&) {
-        ec = errc::malformed;  // msgpack parse/size errors, bad_alloc
-    } catch (...) {
-        ec = errc::malformed;
+        ec = errc::malformed;  // bad_alloc (every string is bounded by the input)
     }
-    return std::nullopt;
+    return false;
 }
 
 }  // namespace
 
 std::optional<event> decode(std::string_view bytes, boost::system::error_code& ec) {
     std::size_t offset = 0;
-    auto e = decode_one(bytes, offset, ec);
-    if (e && offset != bytes.size()) {  // trailing bytes
+    std::optional<event> e(std::in_place);
+    if (!decode_into(bytes, offset, *e, ec)) return std::nullopt;
+    if (offset != bytes.size()) {  // trailing bytes
         ec = errc::malformed;
         return std::nullopt;
     }
@@ -728,9 +701,11 @@ void decode_batch(std::string_view bytes, std::vector<event>& out, boost::system
     if (bytes.empty()) return;
     std::size_t offset = 0;
     while (offset < bytes.size()) {
-        auto e = decode_one(bytes, offset, ec);
-        if (!e) return;
-        out.push_back(std::move(*e));
+        // Straight into its place: an event is moved once less.
+        if (!decode_into(bytes, offset, out.emplace_back(), ec)) {
+            out.pop_back();
+            return;
+        }
     }
 }
 
