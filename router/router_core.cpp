@@ -36,7 +36,7 @@ void router_core::dispatch(const std::string& from, events::event&& e, bool fetc
     const conn_ref c{intern(from), events::conn_of(e)};
     // A connection whose CONNECT waits for a session fetch: keep its events
     // (and later CONNECTs of the same client id) for when the fetch completes.
-    if (c.conn != 0) {
+    if (c.conn != 0 && !pending_conns_.empty()) {
         if (auto it = pending_conns_.find(c); it != pending_conns_.end()) {
             pending_.at(it->second).buffered.emplace_back(from, std::move(e));
             return;
@@ -116,6 +116,7 @@ void router_core::forget_unused_frontend_ids() {
     for (const auto& [c, s] : conns_) used.insert(c.frontend);
     for (const auto& [c, request] : pending_conns_) used.insert(c.frontend);
     for (const auto& h : held_acks_) used.insert(h.to.frontend);
+    last_interned_ = nullptr;
     for (auto it = frontend_ids_.begin(); it != frontend_ids_.end();)
         it = used.count(&*it) != 0 ? std::next(it) : frontend_ids_.erase(it);
 }

@@ -327,9 +327,12 @@ class router_core {
     // The session a live connection belongs to (nullptr if unknown or taken over).
     session* session_of(const conn_ref& c);
     void forget_unused_frontend_ids();
-    // The interned copy of a frontend id (see conn_ref).
+    // The interned copy of a frontend id (see conn_ref). Events come in
+    // batches from one frontend: the last answer is tried first.
     const std::string* intern(const std::string& frontend) {
-        return &*frontend_ids_.insert(frontend).first;
+        if (last_interned_ == nullptr || *last_interned_ != frontend)
+            last_interned_ = &*frontend_ids_.insert(frontend).first;
+        return last_interned_;
     }
     // Routes a message to every matching subscriber (live deliveries: RETAIN 0).
     void route(const message_ptr& msg);
@@ -383,6 +386,7 @@ class router_core {
     // frontend comes with a new routing id; frontend_lost() drops the ids no
     // conn_ref points to any more (forget_unused_frontend_ids).
     std::unordered_set<std::string> frontend_ids_;
+    const std::string* last_interned_ = nullptr;  // in frontend_ids_, or nullptr
     // By client id: a view of the session's own client_id (set before the
     // session is added, never changed after), not a second copy of it.
     std::unordered_map<std::string_view, std::unique_ptr<session>> sessions_;
