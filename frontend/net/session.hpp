@@ -192,7 +192,12 @@ class session final : public session_base {
     // bytes are a first delivery, when its PUBLISH was read (see events.hpp);
     // its latency is recorded once the write that carries it completes.
     void apply(std::uint64_t received_us = 0) {
-        auto out = conn_.take_output();
+        auto out = server_.take_output_buffers();
+        conn_.swap_output(out);
+        apply(out, received_us);
+        server_.give_output_buffers(std::move(out));
+    }
+    void apply(connection::output& out, std::uint64_t received_us) {
         for (auto& e : out.events) server_.forward(conn_.id(), std::move(e));
         if (!out.bytes.empty()) {
             const auto backlog = out_ ? out_->pending_size() : 0;
@@ -206,11 +211,13 @@ class session final : public session_base {
                 lost();
                 return;
             }
-            if (!out_) out_ = std::make_unique<output>();
-            if (out_->pending_size() == 0) {  // (then pending_from is 0 too)
-                out_->pending = std::move(out.bytes);
+            if (!out_) out_ = take_pooled_output();
+            if (out_->pending_size() == 0 && out.bytes.size() > 4096) {
+                out_->pending.clear();
+                out_->pending_from = 0;
+                out_->pending.swap(out.bytes);  // a burst: moved, not copied
             } else {
-                out_->pending += out.bytes;
+                out_->pending += out.bytes;  // out.bytes keeps its buffer for the next call
             }
             if (received_us != 0) out_->pending_received.push_back(received_us);
             write();
@@ -269,7 +276,8 @@ class session final : public session_base {
                     self->write();
                     return;
                 }
-                self->out_.reset();  // all written: an idle connection keeps no buffer
+                // All written: an idle connection keeps no buffer.
+                recycle_output(std::move(self->out_));
                 if (self->closing_) self->finish();
             });
     }
@@ -380,6 +388,32 @@ class session final : public session_base {
         std::size_t unwritten() const { return pending_size() + in_flight.size(); }
     };
     std::unique_ptr<output> out_;
+    // Emptied outputs of this thread's sessions, kept for the next one that
+    // writes (most writes are one small packet: taking a warm output saves
+    // allocating it and its buffers every time). Bounded in count and size.
+    static std::vector<std::unique_ptr<output>>& output_pool() {
+        thread_local std::vector<std::unique_ptr<output>> pool;
+        return pool;
+    }
+    static std::unique_ptr<output> take_pooled_output() {
+        auto& pool = output_pool();
+        if (pool.empty()) return std::make_unique<output>();
+        auto o = std::move(pool.back());
+        pool.pop_back();
+        return o;
+    }
+    static void recycle_output(std::unique_ptr<output> o) {
+        auto& pool = output_pool();
+        if (pool.size() >= 64 || o->pending.capacity() > 16 * 1024 ||
+            o->in_flight.capacity() > 16 * 1024)
+            return;  // freed
+        o->pending.clear();
+        o->pending_from = 0;
+        o->in_flight.clear();
+        o->pending_received.clear();
+        o->in_flight_received.clear();
+        pool.push_back(std::move(o));
+    }
     static constexpr std::chrono::seconds resume_grace{1};
     static constexpr std::size_t max_write_chunk = 256 * 1024;
     clock::time_point write_started_{};  // of the write in flight
