@@ -445,7 +445,8 @@ void router_loop::handle_peer_message(peer_link& p, zmq::message_t& body) {
 }
 
 void router_loop::handle_message(zmq::message_t& identity, zmq::message_t& body) {
-    std::string from(static_cast<const char*>(identity.data()), identity.size());
+    auto& from = from_;  // reused: no allocation per message
+    from.assign(static_cast<const char*>(identity.data()), identity.size());
     decode(body, from);
     // Any event proves the frontend alive; events of a frontend never heard
     // of (e.g. before its hello reached a restarted router) are still served.
@@ -574,12 +575,20 @@ void router_loop::flush() {
     using destination = router_core::destination;
     // Batch: one ZeroMQ message per destination and turn (up to the batch
     // bounds), events in the order the core produced them for it.
-    batches_.clear();
+    // The batches stay from turn to turn with their buffers (a turn that
+    // allocated them anew cost three allocations per destination); the first
+    // batches_used_ are this turn's.
+    batches_used_ = 0;
     peer_batches_.clear();
     auto batch_for = [this](const std::string& to) -> batch& {
-        for (auto& b : batches_)
-            if (b.to == to) return b;
-        return batches_.emplace_back(batch{to, {}, {}});
+        for (std::size_t i = 0; i < batches_used_; ++i)
+            if (batches_[i].to == to) return batches_[i];
+        if (batches_used_ == batches_.size()) batches_.emplace_back();
+        auto& b = batches_[batches_used_++];
+        b.to = to;
+        b.bytes.clear();
+        b.parts.clear();
+        return b;
     };
     auto peer_batch_for = [this](peer_link* p) -> std::string& {
         for (auto& [link, bytes] : peer_batches_)
@@ -626,8 +635,12 @@ void router_loop::flush() {
         if (b.parts.size() >= events::batch_max_events || b.bytes.size() >= events::batch_max_bytes)
             send_batch(b);
     }
+    for (std::size_t i = 0; i < batches_used_; ++i)
+        if (!batches_[i].parts.empty()) send_batch(batches_[i]);
+    // What stays is bounded: a few destinations, no burst-sized buffer.
+    if (batches_.size() > 16) batches_.resize(16);
     for (auto& b : batches_)
-        if (!b.parts.empty()) send_batch(b);
+        if (b.bytes.capacity() > events::batch_max_bytes * 2) std::string().swap(b.bytes);
     for (auto& [p, bytes] : peer_batches_)
         if (!bytes.empty()) send_to_peer(*p, bytes);
     out_.clear();

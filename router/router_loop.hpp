@@ -256,7 +256,9 @@ class router_loop {
     };
     std::unordered_map<std::string, backlog> backlogs_;             // by routing id
     std::size_t backlog_total_ = 0;                                 // events, every backlog
-    std::vector<batch> batches_;                                    // flush()'s, reused
+    std::vector<batch> batches_;  // flush()'s, kept from turn to turn
+    std::size_t batches_used_ = 0;  // of batches_, this turn's
+    std::string from_;              // handle_message()'s, reused
     std::vector<std::pair<peer_link*, std::string>> peer_batches_;  // flush()'s, reused
     std::vector<events::event> decoded_;                            // decode()'s, reused
     clock::time_point last_read_ = clock::now();
