@@ -33,6 +33,7 @@
 #include <string_view>
 #include <utility>
 
+#include "frontend/net/handler_memory.hpp"
 #include "frontend/net/read_buffer.hpp"
 #include "frontend/net/tcp_socket.hpp"
 
@@ -67,9 +68,10 @@ class tls_transport {
     // that arrived with the end of the handshake raise no new edge.
     template <class Handler>
     void async_read_view(Handler&& h) {
-        boost::asio::post(socket_.get_executor(), [this, h = std::forward<Handler>(h)]() mutable {
-            read_view_now(std::move(h));
-        });
+        boost::asio::post(socket_.get_executor(),
+                          with_handler_memory([this, h = std::forward<Handler>(h)]() mutable {
+                              read_view_now(std::move(h));
+                          }));
     }
 
     // All of `b`; the buffer stays put until the handler runs.
@@ -122,15 +124,16 @@ class tls_transport {
 
     template <class Handler>
     void wait_then_read_view(boost::asio::socket_base::wait_type what, Handler&& h) {
-        socket_.async_wait(what, [this, h = std::forward<Handler>(h)](
-                                     const boost::system::error_code& ec) mutable {
-            if (ec) {
-                h(ec, std::string_view());
-                return;
-            }
-            drained_ = false;  // readable (or writable) again
-            read_view_now(std::move(h));
-        });
+        socket_.async_wait(what,
+                           with_handler_memory([this, h = std::forward<Handler>(h)](
+                                                   const boost::system::error_code& ec) mutable {
+                               if (ec) {
+                                   h(ec, std::string_view());
+                                   return;
+                               }
+                               drained_ = false;  // readable (or writable) again
+                               read_view_now(std::move(h));
+                           }));
     }
 
     // One SSL_read into the shared buffer; h gets its bytes, or the wait
@@ -174,19 +177,22 @@ class tls_transport {
         }
         if (o.want == wait::none) {
             boost::asio::post(socket_.get_executor(),
-                              [done = std::forward<Done>(done), o]() mutable { done(o.ec, o.n); });
+                              with_handler_memory([done = std::forward<Done>(done), o]() mutable {
+                                  done(o.ec, o.n);
+                              }));
             return;
         }
-        socket_.async_wait(o.want == wait::read ? boost::asio::socket_base::wait_read
-                                                : boost::asio::socket_base::wait_write,
-                           [this, op = std::move(op), done = std::forward<Done>(done)](
-                               const boost::system::error_code& ec) mutable {
-                               if (ec) {
-                                   done(ec, 0);
-                                   return;
-                               }
-                               drive(std::move(op), std::move(done));
-                           });
+        socket_.async_wait(
+            o.want == wait::read ? boost::asio::socket_base::wait_read
+                                 : boost::asio::socket_base::wait_write,
+            with_handler_memory([this, op = std::move(op), done = std::forward<Done>(done)](
+                                    const boost::system::error_code& ec) mutable {
+                if (ec) {
+                    done(ec, 0);
+                    return;
+                }
+                drive(std::move(op), std::move(done));
+            }));
     }
 
     struct ssl_free {

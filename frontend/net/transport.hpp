@@ -31,6 +31,7 @@
 #include <string_view>
 #include <utility>
 
+#include "frontend/net/handler_memory.hpp"
 #include "frontend/net/read_buffer.hpp"
 #include "frontend/net/tcp_socket.hpp"
 
@@ -59,14 +60,15 @@ class tcp_transport {
     // less than the buffer held, or EAGAIN.
     template <class Handler>
     void async_read_view(Handler&& h) {
-        boost::asio::post(socket_.get_executor(), [this, h = std::forward<Handler>(h)]() mutable {
-            read_view_now(std::move(h));
-        });
+        boost::asio::post(socket_.get_executor(),
+                          with_handler_memory([this, h = std::forward<Handler>(h)]() mutable {
+                              read_view_now(std::move(h));
+                          }));
     }
 
     template <class Buffer, class Handler>
     void async_write(const Buffer& b, Handler&& h) {
-        boost::asio::async_write(socket_, b, std::forward<Handler>(h));
+        boost::asio::async_write(socket_, b, with_handler_memory(std::forward<Handler>(h)));
     }
 
     template <class Handler>
@@ -87,14 +89,15 @@ class tcp_transport {
         if (drained_ || ec == boost::asio::error::would_block ||
             ec == boost::asio::error::try_again) {
             drained_ = false;
-            socket_.async_wait(boost::asio::socket_base::wait_read,
-                               [this, h = std::forward<Handler>(h)](
-                                   const boost::system::error_code& wait_ec) mutable {
-                                   if (wait_ec)
-                                       h(wait_ec, std::string_view());
-                                   else
-                                       read_view_now(std::move(h));
-                               });
+            socket_.async_wait(
+                boost::asio::socket_base::wait_read,
+                with_handler_memory([this, h = std::forward<Handler>(h)](
+                                        const boost::system::error_code& wait_ec) mutable {
+                    if (wait_ec)
+                        h(wait_ec, std::string_view());
+                    else
+                        read_view_now(std::move(h));
+                }));
             return;
         }
         // A short read emptied the socket: the next one waits for it first.
