@@ -348,24 +348,29 @@ void frontend_server::on_router_event(events::event&& e) {
         if (std::holds_alternative<events::deliver>(e)) ++deliveries_no_client_;
         return;
     }
-    if (const auto* d = std::get_if<events::deliver>(&e)) {
+    if (auto* d = std::get_if<events::deliver>(&e)) {
         // Encoded here like a deliver_many's, so that both take one path
-        // (and a slow client's dropped QoS 0 is not counted as out).
+        // (and a slow client's dropped QoS 0 is not counted as out). The
+        // event is ours: its strings move into the packet, and the packet
+        // is encoded into a buffer kept from call to call.
         const auto qos = std::min<std::uint8_t>(d->qos, 2);
         mqtt::publish p;
         p.dup = d->dup;
         p.qos = qos;
         p.retain = d->retain;
-        p.topic = d->topic;
+        p.topic = std::move(d->topic);
         p.packet_id = qos > 0 ? d->packet_id : 0;  // only on the wire for QoS > 0 (MQTT-2.3.1-5)
-        p.payload = d->payload;
-        std::string packet;
+        p.payload = std::move(d->payload);
+        auto& packet = encode_buffer_;
+        packet.clear();
         mqtt::encode(p, packet);
         const auto nothing_to_patch = packet.size();
         if (s->on_encoded_publish(packet, nothing_to_patch, 0, qos, d->received_us)) {
             ++deliveries_out_[qos];
-            payload_bytes_out_[qos] += d->payload.size();
+            payload_bytes_out_[qos] += p.payload.size();
         }
+        if (packet.capacity() > 64 * 1024)
+            std::string().swap(packet);  // no burst-sized buffer kept
         return;
     }
     s->on_router_event(e);

@@ -150,6 +150,7 @@ class frontend_server {
     auth::reloadable auth_;                 // stable: connections hold references to it
     connection::output connection_output_;  // see connection_output()
     connection::output spare_output_;       // see take_output_buffers()
+    std::string encode_buffer_;             // on_router_event()'s PUBLISH, reused
     std::unique_ptr<boost::asio::ssl::context> tls_;
     // Sessions may outlive the server (their pending handlers hold them); the
     // queue's destructor unlinks them, so they never touch it afterwards.
