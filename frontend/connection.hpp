@@ -113,10 +113,6 @@ class connection {
     void on_shutdown();
 
     output take_output();
-    // What take_output() does without allocating: `into` (emptied by the
-    // caller, with whatever capacity it has) takes the output's place, and
-    // the output moves to `into`.
-    void swap_output(output& into) { std::swap(*out_, into); }
     const output& peek_output() const { return *out_; }
 
     // When on_timer() must be called next (nullopt: no timer needed).

@@ -85,19 +85,6 @@ class frontend_server {
     // What a connection's call produced, taken by its session right after
     // the call (connection.hpp): one for every connection of this thread.
     connection::output& connection_output() { return connection_output_; }
-    // Empty buffers, with capacity, for a session to swap with
-    // connection_output() (connection::swap_output) and give back emptied:
-    // a call's output then costs no allocation. Empty while taken (a nested
-    // call gets fresh ones; the first given back is kept).
-    connection::output take_output_buffers() { return std::move(spare_output_); }
-    void give_output_buffers(connection::output&& o) {
-        if (spare_output_.bytes.capacity() != 0 || o.bytes.capacity() > 64 * 1024) return;
-        o.bytes.clear();
-        o.events.clear();
-        o.close = false;
-        o.close_reason.clear();
-        spare_output_ = std::move(o);
-    }
     // --use-identity-as-username: a tls/wss client's certificate CN is its identity.
     bool use_identity_as_username() const { return options_.use_identity_as_username; }
     router_link& link() { return link_; }
@@ -149,7 +136,6 @@ class frontend_server {
     limits::frontend_limits limits_;        // stable: settings_.gate points to it
     auth::reloadable auth_;                 // stable: connections hold references to it
     connection::output connection_output_;  // see connection_output()
-    connection::output spare_output_;       // see take_output_buffers()
     std::string encode_buffer_;             // on_router_event()'s PUBLISH, reused
     std::unique_ptr<boost::asio::ssl::context> tls_;
     // Sessions may outlive the server (their pending handlers hold them); the

@@ -192,16 +192,26 @@ class session final : public session_base {
     // bytes are a first delivery, when its PUBLISH was read (see events.hpp);
     // its latency is recorded once the write that carries it completes.
     void apply(std::uint64_t received_us = 0) {
-        auto out = server_.take_output_buffers();
-        conn_.swap_output(out);
-        apply(out, received_us);
-        server_.give_output_buffers(std::move(out));
-    }
-    void apply(connection::output& out, std::uint64_t received_us) {
-        for (auto& e : out.events) server_.forward(conn_.id(), std::move(e));
-        if (!out.bytes.empty()) {
+        // The output is where the connection wrote it: the server's, shared
+        // by this thread's connections. All of it is taken out first, so a
+        // nested call (lost() below lets the connection write again) sees
+        // only its own; its buffers go back afterwards, with their capacity,
+        // so a call allocates none (swaps, not copies).
+        auto& shared = server_.connection_output();
+        std::vector<events::event> events;
+        std::string bytes;
+        events.swap(shared.events);
+        bytes.swap(shared.bytes);
+        const bool close = std::exchange(shared.close, false);
+        std::string close_reason;
+        if (close) close_reason.swap(shared.close_reason);
+
+        for (auto& e : events) server_.forward(conn_.id(), std::move(e));
+        events.clear();
+        if (shared.events.capacity() == 0) shared.events.swap(events);
+        if (!bytes.empty()) {
             const auto backlog = out_ ? out_->pending_size() : 0;
-            if (backlog + out.bytes.size() > server_.settings().max_write_backlog) {
+            if (backlog + bytes.size() > server_.settings().max_write_backlog) {
                 // A client that does not read must not grow our memory without
                 // bound: drop it (its will fires; a persistent session keeps
                 // its unacknowledged QoS 1/2 messages in the router).
@@ -212,20 +222,23 @@ class session final : public session_base {
                 return;
             }
             if (!out_) out_ = take_pooled_output();
-            if (out_->pending_size() == 0 && out.bytes.size() > 4096) {
+            if (out_->pending_size() == 0 && bytes.size() > 4096) {
                 out_->pending.clear();
                 out_->pending_from = 0;
-                out_->pending.swap(out.bytes);  // a burst: moved, not copied
+                out_->pending.swap(bytes);  // a burst: moved, not copied
             } else {
-                out_->pending += out.bytes;  // out.bytes keeps its buffer for the next call
+                out_->pending += bytes;
             }
             if (received_us != 0) out_->pending_received.push_back(received_us);
+            bytes.clear();
+            if (shared.bytes.capacity() == 0 && bytes.capacity() <= 64 * 1024)
+                shared.bytes.swap(bytes);
             write();
         }
-        if (out.close && !closing_) {
+        if (close && !closing_) {
             closing_ = true;
             server_.unregister_session(conn_.id(), conn_.refusal());
-            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, out.close_reason);
+            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, close_reason);
             if (!writing_) finish();
         }
         arm_timer();
