@@ -363,14 +363,17 @@ void router_link::send(std::size_t index, const events::event& e) {
         // TLS writes (it halved saturated QoS 1 throughput); a full batch
         // waits for the reactor as before, with the others of its turn.
         const bool light = r.batch_events < after_flush_max_events && r.backlog.empty();
-        flush_batch(r);
-        if (!after_flush_ || !light) return;
+        if (!after_flush_ || !light) {
+            flush_batch(r);
+            return;
+        }
+        flush_batch(r, /*then_drain=*/false);  // the drain below comes sooner
         after_flush_();
         if (!stopped_ && r.open && generation == r.generation) drain(r);
     });
 }
 
-void router_link::flush_batch(router& r) {
+void router_link::flush_batch(router& r, bool then_drain) {
     if (r.batch_events == 0) return;
     const auto events = r.batch_events;
     r.batch_events = 0;
@@ -383,8 +386,8 @@ void router_link::flush_batch(router& r) {
         update_pause();
     }
     r.batch.clear();
-    // A send may consume the descriptor's edge: look at ZMQ_EVENTS again.
-    schedule_drain(r);
+    // A send may consume the descriptor's edge: look at the socket again.
+    if (then_drain) schedule_drain(r);
 }
 
 void router_link::clear_queues(router& r) {

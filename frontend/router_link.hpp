@@ -175,8 +175,9 @@ class router_link {
     void schedule_drain(router& r);
     // Sends what waits in r's FIFO while the DEALER takes it; returns how many.
     std::size_t flush_backlog(router& r);
-    // Sends r's batch (or puts it in the FIFO).
-    void flush_batch(router& r);
+    // Sends r's batch (or puts it in the FIFO), then schedules a drain
+    // unless the caller drains at once itself.
+    void flush_batch(router& r, bool then_drain = true);
     void clear_queues(router& r);
     void receive(router& r, const zmq::message_t& msg);
     void update_pause();

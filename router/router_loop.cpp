@@ -310,9 +310,12 @@ void router_loop::leave() {
 void router_loop::set_endpoints(std::vector<std::string> endpoints) {
     std::lock_guard lock(endpoints_mutex_);
     new_endpoints_ = std::move(endpoints);
+    endpoints_changed_.store(true, std::memory_order_release);
 }
 
 void router_loop::apply_endpoints() {
+    // Every turn asks; the lock is taken only when there is news.
+    if (!endpoints_changed_.exchange(false, std::memory_order_acquire)) return;
     std::optional<std::vector<std::string>> endpoints;
     {
         std::lock_guard lock(endpoints_mutex_);

@@ -246,6 +246,7 @@ class router_loop {
     clock::time_point leave_deadline_;
     std::mutex endpoints_mutex_;
     std::optional<std::vector<std::string>> new_endpoints_;  // guarded by endpoints_mutex_
+    std::atomic<bool> endpoints_changed_{false};             // new_endpoints_ was set
     std::uint64_t malformed_ = 0;
     sys_totals sys_;  // the latest share of each live peer
     clock::time_point next_sys_ = clock::now();
@@ -254,11 +255,11 @@ class router_loop {
         std::deque<std::pair<std::string, std::uint32_t>> batches;  // (bytes, events)
         std::size_t events = 0;
     };
-    std::unordered_map<std::string, backlog> backlogs_;             // by routing id
-    std::size_t backlog_total_ = 0;                                 // events, every backlog
-    std::vector<batch> batches_;  // flush()'s, kept from turn to turn
-    std::size_t batches_used_ = 0;  // of batches_, this turn's
-    std::string from_;              // handle_message()'s, reused
+    std::unordered_map<std::string, backlog> backlogs_;  // by routing id
+    std::size_t backlog_total_ = 0;                      // events, every backlog
+    std::vector<batch> batches_;                         // flush()'s, kept from turn to turn
+    std::size_t batches_used_ = 0;                       // of batches_, this turn's
+    std::string from_;                                   // handle_message()'s, reused
     std::vector<std::pair<peer_link*, std::string>> peer_batches_;  // flush()'s, reused
     std::vector<events::event> decoded_;                            // decode()'s, reused
     clock::time_point last_read_ = clock::now();
