@@ -23,8 +23,9 @@ build_packages=(
 # System tests drive the real binaries with Mosquitto's clients, paho-mqtt
 # (Debian's /usr/bin/python3), mosquitto_passwd (package mosquitto) and
 # MQTT.js under Node and in headless Chromium (driven by puppeteer-core from
-# npm; the tests install their npm packages themselves).
-test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt chromium gnuplot-nox)
+# npm; the tests install their npm packages themselves). valgrind: the
+# callgrind counts of bench/instructions.sh (and its smoke test).
+test_packages=(mosquitto mosquitto-clients python3 python3-paho-mqtt chromium gnuplot-nox valgrind)
 # scripts/sanitize.sh and scripts/fuzz.sh build with clang 14 (ASan, UBSan,
 # TSan and libFuzzer runtimes are in libclang-rt-14-dev); `llvm` brings
 # llvm-symbolizer, without which sanitizer reports have no function names.
