@@ -39,23 +39,12 @@ while (($#)); do
         *) echo "instructions: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-for b in mqtt-broker mqtt-bench mqtt-passwd; do
-    [[ -x "$bin/$b" ]] || { echo "instructions: $bin/$b missing (scripts/build.sh)" >&2; exit 2; }
-done
 for t in valgrind callgrind_control callgrind_annotate; do
     command -v "$t" >/dev/null || { echo "instructions: $t missing (scripts/install-deps.sh)" >&2; exit 2; }
 done
 
-work="$(mktemp -d /tmp/instructions-XXXXXX)"
-broker_pid=""
-cleanup() {
-    [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-bash "$root/scripts/dev-certs.sh" "$work" >/dev/null
-"$bin/mqtt-passwd" -c -b "$work/passwd" bench benchpw >/dev/null
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/bench/common.sh"
+bench_setup instructions
 
 # One run: $1 target name, $2 its binary ("" for mosquitto). Prints
 # "name<TAB>object<TAB>instructions-per-message" lines.
@@ -94,10 +83,7 @@ EOF
             --max-inflight-messages 20 >>"$work/broker.log" 2>&1 &
     fi
     broker_pid=$!
-    for _ in $(seq 1 300); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-        sleep 0.1
-    done
+    wait_listening "$port" 300
     # Connecting under valgrind is slow: 20 connections a second, then the
     # window opens once every client is in and the load is steady.
     local connect_s=$((pairs * 2 / 20 + 4))

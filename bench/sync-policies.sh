@@ -25,21 +25,9 @@ while (($#)); do
         *) echo "sync-policies: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-for b in mqtt-broker mqtt-bench mqtt-passwd; do
-    [[ -x "$bin/$b" ]] || { echo "sync-policies: $bin/$b missing (scripts/build.sh)" >&2; exit 2; }
-done
 
-work="$(mktemp -d /tmp/sync-policies-XXXXXX)"
-broker_pid=""
-cleanup() {
-    [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-bash "$root/scripts/dev-certs.sh" "$work" >/dev/null
-"$bin/mqtt-passwd" -c -b "$work/passwd" bench benchpw >/dev/null
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/bench/common.sh"
+bench_setup sync-policies
 
 # One run: $1 = configuration name (memory | none | batch | always). Prints the JSON.
 run_one() {
@@ -51,10 +39,7 @@ run_one() {
         --tls-key "$work/server.key" --password-file "$work/passwd" --stats none \
         --sys-interval 0 --log-level warn "${store_args[@]}" >>"$work/broker.log" 2>&1 &
     broker_pid=$!
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-        sleep 0.1
-    done
+    wait_listening "$port" 100
     "$bin/mqtt-bench" --url "mqtts://127.0.0.1:$port" --cafile "$work/ca.crt" -u bench -P benchpw \
         --scenario p2p --publishers "$pairs" --qos 1 --persistent --closed-loop --inflight 10 --payload 64 \
         --warmup 1 --duration "$duration" --drain 5 --json

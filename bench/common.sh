@@ -1,0 +1,39 @@
+# Shared by the bench scripts that start a broker of their own (source it,
+# after setting `root` and `bin`): checks the binaries, makes a temp work
+# dir with a development certificate and a password file (user bench,
+# password benchpw), and on exit stops $broker_pid and removes the dir.
+#
+#   bench_setup NAME     -> $work; NAME prefixes the dir and error messages
+#   free_port            -> a free loopback TCP port
+#   wait_listening PORT  -> returns once something accepts on PORT (at most
+#                           $2 tenths of a second, default 100)
+
+bench_setup() {
+    local name="$1" b
+    for b in mqtt-broker mqtt-bench mqtt-passwd; do
+        [[ -x "$bin/$b" ]] || { echo "$name: $bin/$b missing (scripts/build.sh)" >&2; exit 2; }
+    done
+    work="$(mktemp -d "/tmp/$name-XXXXXX")"
+    broker_pid=""
+    trap bench_cleanup EXIT
+    bash "$root/scripts/dev-certs.sh" "$work" >/dev/null
+    "$bin/mqtt-passwd" -c -b "$work/passwd" bench benchpw >/dev/null
+}
+
+bench_cleanup() {
+    [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
+    rm -rf "$work"
+}
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_listening() {
+    local _
+    for _ in $(seq 1 "${2:-100}"); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 0
+}
