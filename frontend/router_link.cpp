@@ -446,16 +446,15 @@ void router_link::drain(router& r) {
     // libzmq's ZMQ_FD is edge-triggered: keep going until the socket has
     // nothing to do. A receive that finds nothing took in every command
     // libzmq had for the socket, as a ZMQ_EVENTS query would (and costs the
-    // same), so the next arrival raises a new edge; ZMQ_EVENTS is asked only
-    // while a FIFO waits for POLLOUT. A bounded batch of receives, then yield
+    // same), so the next arrival raises a new edge. While a FIFO waits for
+    // POLLOUT, ZMQ_EVENTS is read after that empty receive, last (its
+    // commands may include "writable again"), and the loop goes on if it
+    // shows either direction ready. A bounded batch of receives, then yield
     // to the client sockets: a busy router must not starve this frontend's
     // readers.
     const auto generation = r.generation;
     for (int received = 0;;) {
         if (stopped_ || !r.open || generation != r.generation) return;
-        bool progressed = false;
-        if (!r.backlog.empty() && (r.socket.get(zmq::sockopt::events) & ZMQ_POLLOUT))
-            progressed = flush_backlog(r) > 0;
         if (received == 256) {
             schedule_drain(r);
             return;
@@ -463,10 +462,13 @@ void router_link::drain(router& r) {
         zmq::message_t msg;
         if (r.socket.recv(msg, zmq::recv_flags::dontwait)) {
             ++received;
-            progressed = true;
             receive(r, msg);
+            continue;
         }
-        if (!progressed) return;
+        if (r.backlog.empty()) return;
+        const auto ready = r.socket.get(zmq::sockopt::events);
+        const bool sent = (ready & ZMQ_POLLOUT) && flush_backlog(r) > 0;
+        if (!sent && !(ready & ZMQ_POLLIN)) return;
     }
 }
 

@@ -418,7 +418,8 @@ class session final : public session_base {
     static void recycle_output(std::unique_ptr<output> o) {
         auto& pool = output_pool();
         if (pool.size() >= 64 || o->pending.capacity() > 16 * 1024 ||
-            o->in_flight.capacity() > 16 * 1024)
+            o->in_flight.capacity() > 16 * 1024 || o->pending_received.capacity() > 256 ||
+            o->in_flight_received.capacity() > 256)
             return;  // freed
         o->pending.clear();
         o->pending_from = 0;

@@ -28,7 +28,9 @@ tls_transport::tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx)
 }
 
 // What OpenSSL's socket BIO does (bss_sock.c), on this transport's socket,
-// plus noting short reads.
+// plus noting short reads. One difference: only EAGAIN and EINTR are retried;
+// bss_sock also retries EPROTO, ENOTCONN, EINPROGRESS and EALREADY, which on
+// an accepted, connected socket mean it is broken (closing is right).
 const BIO_METHOD* tls_transport::bio_method() {
     static BIO_METHOD* const method = [] {
         BIO_METHOD* m = BIO_meth_new(

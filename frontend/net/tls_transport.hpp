@@ -1,5 +1,5 @@
 // TLS over TCP (tls://) for the session template: OpenSSL works on the
-// non-blocking socket itself (SSL_set_fd), and Asio only says when the socket
+// non-blocking socket itself (through a socket BIO of ours), and Asio only says when the socket
 // is readable or writable (async_wait). So an idle connection holds no
 // buffer of ours or of Asio's (asio::ssl::stream keeps two 17 KiB buffers
 // per connection), and with SSL_MODE_RELEASE_BUFFERS (set on the context)
@@ -44,7 +44,7 @@ class tls_transport {
     static constexpr const char* name = "TLS";
 
     tls_transport(tcp_socket socket, boost::asio::ssl::context& ctx);
-    // The BIO's callback points to this object: it stays where it was made.
+    // The BIO's data points to this object: it stays where it was made.
     tls_transport(const tls_transport&) = delete;
     tls_transport& operator=(const tls_transport&) = delete;
 

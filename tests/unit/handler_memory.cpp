@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
 #include <vector>
 
@@ -56,6 +57,19 @@ BOOST_AUTO_TEST_CASE(asio_takes_a_wrapped_handlers_operation_from_it) {
     io.run();
     BOOST_TEST(ran);
     // The operation's block came back here once it completed.
+    if (memory::pooled()) BOOST_TEST(memory::free_blocks() == before + 1);
+}
+
+BOOST_AUTO_TEST_CASE(asio_takes_a_wrapped_waits_operation_from_it) {
+    // As a socket wait (the transports' main use): a reactor operation.
+    boost::asio::io_context io;
+    boost::asio::steady_timer timer(io, std::chrono::milliseconds(1));
+    bool ran = false;
+    timer.async_wait(
+        frontend::with_handler_memory([&](const boost::system::error_code&) { ran = true; }));
+    const auto before = memory::free_blocks();
+    io.run();
+    BOOST_TEST(ran);
     if (memory::pooled()) BOOST_TEST(memory::free_blocks() == before + 1);
 }
 
