@@ -21,7 +21,8 @@
 #            builds. Default: ours,mosquitto.
 # --smoke:   one short round of `ours`, for CI (checks that it runs and counts
 #            something; the numbers mean little).
-# Valgrind comes from scripts/install-deps.sh. Loopback only; stops what it starts.
+# Valgrind comes from scripts/install-deps.sh. Exits 77 (skipped) for a
+# sanitized build. Loopback only; stops what it starts.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,6 +44,12 @@ for t in valgrind callgrind_control callgrind_annotate; do
     command -v "$t" >/dev/null || { echo "instructions: $t missing (scripts/install-deps.sh)" >&2; exit 2; }
 done
 
+# A sanitized build cannot run under valgrind (scripts/sanitize.sh builds
+# these tests too): skip, with ctest's skip code.
+if grep -qa -e __asan_init -e __tsan_init "$bin/mqtt-broker" 2>/dev/null; then
+    echo "instructions: $bin/mqtt-broker is built with a sanitizer, which valgrind cannot run: skipped" >&2
+    exit 77
+fi
 source "$root/bench/common.sh"
 bench_setup instructions
 
