@@ -198,7 +198,9 @@ void connection::on_shutdown() {
 }
 
 connection::output connection::take_output() {
-    return std::exchange(*out_, output{});
+    output taken;
+    take_output(taken);
+    return taken;
 }
 
 std::optional<clock::time_point> connection::deadline() const {

@@ -75,6 +75,21 @@ class connection {
         std::vector<events::event> events;  // forward these to the router, in order
         bool close = false;                 // close the transport after writing `bytes`
         std::string close_reason;           // with close: why, for logs
+
+        // Empty, keeping the buffers' capacity.
+        void clear() {
+            bytes.clear();
+            events.clear();
+            close = false;
+            close_reason.clear();
+        }
+        // Buffers swapped, not moved (cheaper, and each side keeps the other's).
+        void swap(output& other) noexcept {
+            bytes.swap(other.bytes);
+            events.swap(other.events);
+            std::swap(close, other.close);
+            close_reason.swap(other.close_reason);
+        }
     };
 
     // `out` receives what every call produces; it must outlive the
@@ -113,6 +128,21 @@ class connection {
     void on_shutdown();
 
     output take_output();
+    // The same into `into`, without allocating: `into` is cleared and
+    // swapped with the output, which keeps `into`'s buffers. give_back()
+    // hands spent buffers back (emptied) when the output has none, so a
+    // glue that takes and gives back every call allocates nothing.
+    void take_output(output& into) {
+        into.clear();
+        into.swap(*out_);
+    }
+    void give_back(output& spent) {
+        if (out_->bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
+        spent.clear();
+        out_->swap(spent);
+    }
+    // Larger buffers are not kept for reuse (a burst's memory goes back).
+    static constexpr std::size_t max_kept_buffer = 64 * 1024;
     const output& peek_output() const { return *out_; }
 
     // When on_timer() must be called next (nullopt: no timer needed).

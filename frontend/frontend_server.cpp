@@ -369,7 +369,7 @@ void frontend_server::on_router_event(events::event&& e) {
             ++deliveries_out_[qos];
             payload_bytes_out_[qos] += p.payload.size();
         }
-        if (packet.capacity() > 64 * 1024)
+        if (packet.capacity() > connection::max_kept_buffer)
             std::string().swap(packet);  // no burst-sized buffer kept
         return;
     }

@@ -29,7 +29,7 @@ class handler_memory {
   public:
     static void* allocate(std::size_t size) {
         const auto step = step_of(size);
-        if (step < steps && !pooling_off()) {
+        if (step < steps && pooled()) {
             auto& free = lists()[step];
             if (!free.empty()) {
                 void* p = free.back();
@@ -41,9 +41,9 @@ class handler_memory {
     }
     static void deallocate(void* p, std::size_t size) noexcept {
         const auto step = step_of(size);
-        if (step < steps && !pooling_off()) {
+        if (step < steps && pooled()) {
             auto& free = lists()[step];
-            if (free.size() < max_free) {
+            if (free.size() < max_free_per_size) {
                 try {
                     free.push_back(p);
                     return;
@@ -56,7 +56,19 @@ class handler_memory {
 
     // Whether freed blocks are kept (not under AddressSanitizer), and how
     // many this thread keeps now (for tests).
-    static constexpr bool pooled() { return !pooling_off(); }
+    static constexpr bool pooled() {
+#if defined(__SANITIZE_ADDRESS__)
+        return false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+        return false;
+#else
+        return true;
+#endif
+#else
+        return true;
+#endif
+    }
     static std::size_t free_blocks() {
         std::size_t n = 0;
         for (auto& list : lists().by_step) n += list.size();
@@ -68,9 +80,10 @@ class handler_memory {
   private:
     static constexpr std::size_t granule = 16;
     static constexpr std::size_t steps = max_pooled_size / granule;
-    static constexpr std::size_t max_free = max_free_per_size;
 
-    static std::size_t step_of(std::size_t size) { return size == 0 ? 0 : (size - 1) / granule; }
+    static std::size_t step_of(std::size_t size) {
+        return size == 0 ? 0 : (size - 1) / granule;
+    }
 
     struct free_lists {
         std::vector<void*> by_step[steps];
@@ -83,19 +96,6 @@ class handler_memory {
     static free_lists& lists() {
         thread_local free_lists instance;
         return instance;
-    }
-    static constexpr bool pooling_off() {
-#if defined(__SANITIZE_ADDRESS__)
-        return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-        return true;
-#else
-        return false;
-#endif
-#else
-        return false;
-#endif
     }
 };
 

@@ -192,23 +192,14 @@ class session final : public session_base {
     // bytes are a first delivery, when its PUBLISH was read (see events.hpp);
     // its latency is recorded once the write that carries it completes.
     void apply(std::uint64_t received_us = 0) {
-        // The output is where the connection wrote it: the server's, shared
-        // by this thread's connections. All of it is taken out first, so a
-        // nested call (lost() below lets the connection write again) sees
-        // only its own; its buffers go back afterwards, with their capacity,
-        // so a call allocates none (swaps, not copies).
-        auto& shared = server_.connection_output();
-        std::vector<events::event> events;
-        std::string bytes;
-        events.swap(shared.events);
-        bytes.swap(shared.bytes);
-        const bool close = std::exchange(shared.close, false);
-        std::string close_reason;
-        if (close) close_reason.swap(shared.close_reason);
-
-        for (auto& e : events) server_.forward(conn_.id(), std::move(e));
-        events.clear();
-        if (shared.events.capacity() == 0) shared.events.swap(events);
+        // All of the connection's output is taken out first (its buffers are
+        // shared by this thread's connections), so a nested call (lost()
+        // below lets the connection write again) sees only its own; the
+        // buffers go back afterwards with their capacity.
+        connection::output out;
+        conn_.take_output(out);
+        for (auto& e : out.events) server_.forward(conn_.id(), std::move(e));
+        auto& bytes = out.bytes;
         if (!bytes.empty()) {
             const auto backlog = out_ ? out_->pending_size() : 0;
             if (backlog + bytes.size() > server_.settings().max_write_backlog) {
@@ -230,17 +221,15 @@ class session final : public session_base {
                 out_->pending += bytes;
             }
             if (received_us != 0) out_->pending_received.push_back(received_us);
-            bytes.clear();
-            if (shared.bytes.capacity() == 0 && bytes.capacity() <= 64 * 1024)
-                shared.bytes.swap(bytes);
             write();
         }
-        if (close && !closing_) {
+        if (out.close && !closing_) {
             closing_ = true;
             server_.unregister_session(conn_.id(), conn_.refusal());
-            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, close_reason);
+            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, out.close_reason);
             if (!writing_) finish();
         }
+        conn_.give_back(out);
         arm_timer();
     }
 
@@ -279,7 +268,8 @@ class session final : public session_base {
                 o.in_flight.clear();
                 if (!ec) self->record_latencies();
                 // Keep small buffers for reuse; give a burst's memory back.
-                if (o.in_flight.capacity() > 64 * 1024) std::string().swap(o.in_flight);
+                if (o.in_flight.capacity() > connection::max_kept_buffer)
+                    std::string().swap(o.in_flight);
                 if (self->closed_) return;
                 if (ec) {
                     self->lost();

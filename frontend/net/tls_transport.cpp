@@ -46,7 +46,7 @@ const BIO_METHOD* tls_transport::bio_method() {
 }
 
 int tls_transport::bio_read(BIO* bio, char* out, int size) {
-    auto* self = static_cast<tls_transport*>(BIO_get_data(bio));
+    auto* self = of(bio);
     BIO_clear_retry_flags(bio);
     if (out == nullptr || size <= 0) return 0;
     const ssize_t n = ::recv(self->socket_.native_handle(), out, static_cast<std::size_t>(size), 0);
@@ -62,7 +62,7 @@ int tls_transport::bio_read(BIO* bio, char* out, int size) {
 }
 
 int tls_transport::bio_write(BIO* bio, const char* in, int size) {
-    auto* self = static_cast<tls_transport*>(BIO_get_data(bio));
+    auto* self = of(bio);
     BIO_clear_retry_flags(bio);
     if (size <= 0) return 0;
     const ssize_t n =
@@ -75,14 +75,14 @@ int tls_transport::bio_write(BIO* bio, const char* in, int size) {
 long tls_transport::bio_ctrl(BIO* bio, int cmd, long, void* ptr) {
     switch (cmd) {
         case BIO_C_GET_FD: {
-            const int fd = static_cast<tls_transport*>(BIO_get_data(bio))->socket_.native_handle();
+            const int fd = of(bio)->socket_.native_handle();
             if (ptr != nullptr) *static_cast<int*>(ptr) = fd;
             return fd;
         }
         case BIO_CTRL_FLUSH:  // nothing is buffered here
             return 1;
         case BIO_CTRL_EOF:  // libssl tells an unexpected EOF from an error by it
-            return static_cast<tls_transport*>(BIO_get_data(bio))->eof_ ? 1 : 0;
+            return of(bio)->eof_ ? 1 : 0;
         default:  // everything else (kTLS queries, pending counts): not supported
             return 0;
     }

@@ -205,6 +205,7 @@ class tls_transport {
     static int bio_write(BIO* bio, const char* in, int size);
     static long bio_ctrl(BIO* bio, int cmd, long num, void* ptr);
     static const BIO_METHOD* bio_method();
+    static tls_transport* of(BIO* bio) { return static_cast<tls_transport*>(BIO_get_data(bio)); }
 
     tcp_socket socket_;
     std::unique_ptr<SSL, ssl_free> ssl_;
