@@ -8,6 +8,7 @@
 
 #include "common/cluster/rendezvous.hpp"
 #include "common/util/incarnation.hpp"
+#include "common/util/zmq_retry.hpp"
 
 namespace frontend {
 
@@ -256,7 +257,9 @@ void router_link::send_hello(router& r) {
     if (!r.open || !r.backlog.empty()) return;
     const auto bytes =
         events::encode(events::hello{frontend_id_, events::protocol_version, incarnation_});
-    if (!r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait) && r.alive) {
+    if (!util::retry_eintr(
+            [&] { return r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait); }) &&
+        r.alive) {
         r.backlog.emplace_back(bytes, 1);
         ++r.backlog_events;
         update_pause();
@@ -380,7 +383,9 @@ void router_link::flush_batch(router& r, bool then_drain) {
     if (!r.backlog.empty()) {
         r.backlog.emplace_back(std::move(r.batch), events);  // behind what waits already
         r.backlog_events += events;
-    } else if (!r.socket.send(zmq::buffer(r.batch), zmq::send_flags::dontwait)) {
+    } else if (!util::retry_eintr([&] {
+                   return r.socket.send(zmq::buffer(r.batch), zmq::send_flags::dontwait);
+               })) {
         r.backlog.emplace_back(std::move(r.batch), events);
         r.backlog_events += events;
         update_pause();
@@ -399,8 +404,9 @@ void router_link::clear_queues(router& r) {
 
 std::size_t router_link::flush_backlog(router& r) {
     std::size_t sent = 0;
-    while (!r.backlog.empty() &&
-           r.socket.send(zmq::buffer(r.backlog.front().first), zmq::send_flags::dontwait)) {
+    while (!r.backlog.empty() && util::retry_eintr([&] {
+        return r.socket.send(zmq::buffer(r.backlog.front().first), zmq::send_flags::dontwait);
+    })) {
         r.backlog_events -= r.backlog.front().second;
         r.backlog.pop_front();
         ++sent;
@@ -460,13 +466,13 @@ void router_link::drain(router& r) {
             return;
         }
         zmq::message_t msg;
-        if (r.socket.recv(msg, zmq::recv_flags::dontwait)) {
+        if (util::retry_eintr([&] { return r.socket.recv(msg, zmq::recv_flags::dontwait); })) {
             ++received;
             receive(r, msg);
             continue;
         }
         if (r.backlog.empty()) return;
-        const auto ready = r.socket.get(zmq::sockopt::events);
+        const auto ready = util::retry_eintr([&] { return r.socket.get(zmq::sockopt::events); });
         const bool sent = (ready & ZMQ_POLLOUT) && flush_backlog(r) > 0;
         if (!sent && !(ready & ZMQ_POLLIN)) return;
     }

@@ -8,6 +8,7 @@
 #include "common/cluster/endpoint_resolver.hpp"
 #include "common/config/options.hpp"
 #include "common/util/incarnation.hpp"
+#include "common/util/zmq_retry.hpp"
 #include "router/stats_report.hpp"
 
 namespace router {
@@ -104,7 +105,7 @@ router_loop::wait_plan router_loop::next_wait() const {
 
 bool router_loop::input_pending() const {
     if (input_drained_) return false;
-    return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+    return (util::retry_eintr([&] { return socket_.get(zmq::sockopt::events); }) & ZMQ_POLLIN) != 0;
 }
 
 int router_loop::socket_fd() const {
@@ -131,7 +132,8 @@ bool router_loop::turn() {
         if (p.retired) continue;  // (also when retired by heartbeat() above)
         for (int n = 0; n < 1024; ++n) {
             zmq::message_t body;
-            if (!p.socket.recv(body, zmq::recv_flags::dontwait)) break;
+            if (!util::retry_eintr([&] { return p.socket.recv(body, zmq::recv_flags::dontwait); }))
+                break;
             handle_peer_message(p, body);
         }
     }
@@ -144,15 +146,18 @@ bool router_loop::turn() {
     if (!paused) {
         for (int n = 0; n < 1024; ++n) {
             zmq::message_t identity, body;
-            if (!socket_.recv(identity, zmq::recv_flags::dontwait)) {
+            if (!util::retry_eintr(
+                    [&] { return socket_.recv(identity, zmq::recv_flags::dontwait); })) {
                 input_drained_ = true;
                 break;
             }
             last_read_ = now;
-            if (!identity.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
+            if (!identity.more() ||
+                !util::retry_eintr([&] { return socket_.recv(body, zmq::recv_flags::none); }))
+                continue;
             while (body.more()) {  // ignore unexpected extra frames
                 zmq::message_t extra;
-                (void)socket_.recv(extra, zmq::recv_flags::none);
+                (void)util::retry_eintr([&] { return socket_.recv(extra, zmq::recv_flags::none); });
                 if (!extra.more()) break;
             }
             handle_message(identity, body);
@@ -409,7 +414,8 @@ void router_loop::on_peer_answer(peer_link& p, const events::router_hello& h) {
 void router_loop::send_to_peer(peer_link& p, const std::string& bytes) {
     if (p.retired) return;
     try {
-        (void)p.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+        (void)util::retry_eintr(
+            [&] { return p.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait); });
     } catch (const zmq::error_t& err) {
         spdlog::warn("router: cannot send to peer {}: {}", p.endpoint, err.what());
     }
@@ -654,9 +660,12 @@ void router_loop::send_batch(batch& b) {
     auto it = backlogs_.find(b.to);
     if (it == backlogs_.end() || it->second.batches.empty()) {
         try {
-            if (socket_.send(zmq::buffer(b.to),
-                             zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-                socket_.send(zmq::buffer(b.bytes), zmq::send_flags::none);
+            if (util::retry_eintr([&] {
+                    return socket_.send(zmq::buffer(b.to),
+                                        zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+                })) {
+                util::retry_eintr(
+                    [&] { return socket_.send(zmq::buffer(b.bytes), zmq::send_flags::none); });
                 b.bytes.clear();
                 b.parts.clear();
                 return;
@@ -709,10 +718,15 @@ void router_loop::flush_backlogs() {
         bool gone = false;
         while (!q.batches.empty()) {
             try {
-                if (!socket_.send(zmq::buffer(it->first),
-                                  zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+                if (!util::retry_eintr([&] {
+                        return socket_.send(zmq::buffer(it->first),
+                                            zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+                    }))
                     break;
-                socket_.send(zmq::buffer(q.batches.front().first), zmq::send_flags::none);
+                util::retry_eintr([&] {
+                    return socket_.send(zmq::buffer(q.batches.front().first),
+                                        zmq::send_flags::none);
+                });
             } catch (const zmq::error_t&) {
                 gone = true;  // the frontend is gone: what waited for it is moot
                 break;
