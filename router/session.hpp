@@ -20,6 +20,7 @@
 
 #include "common/events/events.hpp"
 #include "common/util/lazy_deque.hpp"
+#include "common/util/lazy_map.hpp"
 #include "router/message.hpp"
 #include "router/packet_id_set.hpp"
 #include "router/subscription_tree.hpp"
@@ -74,11 +75,12 @@ struct session {
     subscriber_id id = 0;
     std::optional<conn_ref> conn;        // empty while the client is offline
     std::unique_ptr<events::will> will;  // out of line: most clients have none
-    std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
-    // Both allocate only once used (lazy_deque.hpp): most sessions are idle.
-    util::lazy_deque<inflight_entry> inflight;  // in send order
-    util::lazy_deque<queued_entry> queue;       // waiting for the window or for the client
-    packet_id_set inbound_qos2;  // ids whose PUBREL has not arrived (packet_id_set.hpp)
+    // These three allocate only once used (lazy_map.hpp, lazy_deque.hpp):
+    // most sessions are idle, and most never subscribe.
+    util::lazy_map<std::string, std::uint8_t> subscriptions;  // filter -> granted QoS
+    util::lazy_deque<inflight_entry> inflight;                // in send order
+    util::lazy_deque<queued_entry> queue;  // waiting for the window or for the client
+    packet_id_set inbound_qos2;            // ids whose PUBREL has not arrived (packet_id_set.hpp)
     std::uint16_t last_packet_id = 0;
     bool clean = true;               // (here, beside last_packet_id: 8 bytes fewer than after id)
     bool connected_here = false;     // its client connected to this router (see username)
