@@ -17,13 +17,13 @@ namespace router {
 
 void router_core::set_acl(std::shared_ptr<const acl::rules> rules) {
     acl_ = std::move(rules);
-    for (auto& [id, s] : sessions_) {
+    sessions_.for_each([&](session& s) {
         if (!acl_) {
-            s->acl.reset();
-        } else if (s->connected_here) {
-            acl_identify(*s);
+            s.acl.reset();
+        } else if (s.connected_here) {
+            acl_identify(s);
         }
-    }
+    });
 }
 
 bool router_core::acl_may_publish(const session& s, std::string_view topic) {

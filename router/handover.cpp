@@ -141,16 +141,15 @@ events::session_state router_core::give_up(const std::string& client_id,
     events::session_state state;
     state.client_id = client_id;
     state.sender = settings_.router_id;
-    auto it = sessions_.find(client_id);
-    if (it == sessions_.end()) return state;
-    session& s = *it->second;
+    session* found = sessions_.find(client_id);
+    if (!found) return state;
+    session& s = *found;
     if (s.conn) {
         // The client connects elsewhere: a takeover across routers.
         ++counters_.sessions_taken_over;
         emit(*s.conn,
              events::close_connection{s.conn->conn, events::disconnect_reason::taken_over});
-        conns_[*s.conn] = nullptr;
-        s.conn.reset();
+        sessions_.detach(s);
         publish_will(s);
     }
     if (s.clean) {
@@ -201,7 +200,7 @@ void router_core::on_session_state(const std::string& from, events::session_stat
     } else if (!e.pushed_to.empty()) {
         if (e.pushed_to == settings_.router_id) {
             // Pushed to us: wait for the push, unless it already arrived.
-            if (sessions_.contains(e.client_id)) p.waiting.erase(e.sender);
+            if (sessions_.find(e.client_id)) p.waiting.erase(e.sender);
         } else {
             p.waiting.erase(e.sender);
             if (peers_.contains(e.pushed_to) && p.waiting.insert(e.pushed_to).second)
@@ -262,13 +261,13 @@ void router_core::install(events::session_state&& state) {
     // which leaves after our commit of what follows.
     if (state.request != 0) acknowledge_fetched(state);
     session* s = nullptr;
-    if (auto it = sessions_.find(state.client_id); it != sessions_.end()) {
+    if (session* found = sessions_.find(state.client_id)) {
         // Two routers held it (their views of the cluster differed): keep
         // ours and add what the other had, so nothing is lost.
         ++counters_.session_conflicts;
         spdlog::warn("router: session '{}' arrived from '{}' while one existed here; merging",
                      state.client_id, state.sender);
-        s = it->second.get();
+        s = found;
         session incoming;
         import_session(std::move(state), incoming);
         for (const auto& [filter, qos] : incoming.subscriptions) {
@@ -288,10 +287,7 @@ void router_core::install(events::session_state&& state) {
     fresh->client_id = state.client_id;
     fresh->id = next_id_++;
     fresh->clean = false;
-    s = fresh.get();
-    by_id_[s->id] = s;
-    const std::string_view key = fresh->client_id;
-    sessions_.emplace(key, std::move(fresh));
+    s = &sessions_.add(std::move(fresh));
     const auto seen = std::move(state.seen);
     const auto sender = state.sender;
     import_session(std::move(state), *s);
@@ -329,7 +325,7 @@ void router_core::leave(std::vector<outgoing>& out) {
     leaving_self_ = true;
     std::vector<session*> all;
     all.reserve(sessions_.size());
-    for (auto& [id, s] : sessions_) all.push_back(s.get());
+    sessions_.for_each([&](session& s) { all.push_back(&s); });
     // With a store and nobody to take them, persistent sessions stay in it
     // for this router's return.
     bool any_owner = false;
@@ -341,8 +337,7 @@ void router_core::leave(std::vector<outgoing>& out) {
             // reconnects and finds its session at the new owner.
             emit(*s->conn, events::close_connection{s->conn->conn,
                                                     events::disconnect_reason::server_shutdown});
-            conns_[*s->conn] = nullptr;
-            s->conn.reset();
+            sessions_.detach(*s);
             s->will.reset();
         }
         if (s->clean) {

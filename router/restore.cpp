@@ -42,7 +42,7 @@ void router_core::restore(store::loaded_state&& state) {
 
     std::size_t restored = 0, entries = 0, repaired = 0;
     for (auto& [client_id, loaded] : state.sessions) {
-        if (!loaded.has_record || sessions_.count(client_id) != 0) {
+        if (!loaded.has_record || sessions_.find(client_id)) {
             journal_.raw().erase_session(client_id);  // records without their session
             ++repaired;
             continue;
@@ -94,9 +94,7 @@ void router_core::restore(store::loaded_state&& state) {
         }
         recount_queue(s);
         for (const auto& [filter, qos] : s.subscriptions) tree_.subscribe(filter, s.id, qos);
-        by_id_[s.id] = &s;
-        const std::string_view key = fresh->client_id;
-        sessions_.emplace(key, std::move(fresh));
+        sessions_.add(std::move(fresh));
         ++restored;
     }
     // Outboxes towards peers: sent again when each peer answers.

@@ -71,8 +71,7 @@ void router_core::dispatch(const std::string& from, events::event&& e, bool fetc
                 auto it = unacked_pushes_.find(ev.client_id);
                 if (it != unacked_pushes_.end() && it->second == ev.sender) {
                     unacked_pushes_.erase(it);
-                    if (!sessions_.contains(ev.client_id))
-                        journal_.raw().erase_session(ev.client_id);
+                    if (!sessions_.find(ev.client_id)) journal_.raw().erase_session(ev.client_id);
                 }
             } else if constexpr (std::is_same_v<T, events::retained_sync_request>)
                 on_retained_sync_request(from, ev);
@@ -86,8 +85,9 @@ void router_core::dispatch(const std::string& from, events::event&& e, bool fetc
 
 void router_core::frontend_lost(const std::string& frontend, std::vector<outgoing>& out) {
     std::vector<conn_ref> lost;
-    for (const auto& [c, s] : conns_)
+    sessions_.for_each_connection([&](const conn_ref& c) {
         if (*c.frontend == frontend) lost.push_back(c);
+    });
     out_ = &out;
     // Its connections still waiting for a fetch end when the fetch completes
     // (the session they fetched is kept).
@@ -111,9 +111,9 @@ void router_core::frontend_lost(const std::string& frontend, std::vector<outgoin
 void router_core::forget_unused_frontend_ids() {
     // Rare (a frontend went away) and linear in the connections: fine.
     std::unordered_set<const std::string*> used;
-    // A connected session's conn is always a key of conns_ (connect_local
-    // adds both; a takeover keeps the key): no need to scan the sessions.
-    for (const auto& [c, s] : conns_) used.insert(c.frontend);
+    // A connected session's conn is always known to the table (a takeover
+    // keeps it as detached): no need to scan the sessions.
+    sessions_.for_each_connection([&](const conn_ref& c) { used.insert(c.frontend); });
     for (const auto& [c, request] : pending_conns_) used.insert(c.frontend);
     for (const auto& h : held_acks_) used.insert(h.to.frontend);
     last_interned_ = nullptr;
@@ -122,13 +122,11 @@ void router_core::forget_unused_frontend_ids() {
 }
 
 const session* router_core::find_session(std::string_view client_id) const {
-    auto it = sessions_.find(client_id);
-    return it == sessions_.end() ? nullptr : it->second.get();
+    return sessions_.find(client_id);
 }
 
 session* router_core::session_of(const conn_ref& c) {
-    auto it = conns_.find(c);
-    return it == conns_.end() ? nullptr : it->second;
+    return sessions_.find(c);
 }
 
 void router_core::emit(const conn_ref& to, events::event e) {
@@ -139,7 +137,7 @@ void router_core::emit(const conn_ref& to, events::event e) {
 
 void router_core::connect_local(const std::string& frontend, events::client_connect&& e) {
     const conn_ref me{intern(frontend), e.conn};
-    if (conns_.contains(me)) {
+    if (sessions_.knows(me)) {
         // A frontend never reuses a live conn id; this is a frontend bug.
         spdlog::warn("router: duplicate connect for live conn {} of '{}' ignored", e.conn,
                      frontend);
@@ -147,16 +145,15 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
     }
 
     session* s = nullptr;
-    if (auto it = sessions_.find(e.client_id); it != sessions_.end()) {
-        s = it->second.get();
+    if (session* found = sessions_.find(e.client_id)) {
+        s = found;
         if (s->conn) {
             // Takeover (MQTT-3.1.4-2): close the old connection, fire its will,
             // and forget it; its later client_disconnect is then ignored.
             ++counters_.sessions_taken_over;
             emit(*s->conn,
                  events::close_connection{s->conn->conn, events::disconnect_reason::taken_over});
-            conns_[*s->conn] = nullptr;
-            s->conn.reset();
+            sessions_.detach(*s);
             s->offline_since = now_;
             publish_will(*s);
         }
@@ -173,22 +170,18 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
         auto fresh = std::make_unique<session>();
         fresh->client_id = e.client_id;
         fresh->id = next_id_++;
-        s = fresh.get();
-        by_id_[s->id] = s;
-        const std::string_view key = fresh->client_id;
-        sessions_.emplace(key, std::move(fresh));
+        s = &sessions_.add(std::move(fresh));
     }
     s->clean = e.clean_session;
     if (!session_present || s->expiry_deadline_ms != 0) {
         s->expiry_deadline_ms = 0;  // online: no expiry
         journal_.put_session(*s);
     }
-    s->conn = me;
+    sessions_.connect(*s, me);
     s->will = e.will_message ? std::make_unique<events::will>(std::move(*e.will_message)) : nullptr;
     s->username = e.username;
     s->connected_here = true;
     if (acl_) acl_identify(*s);
-    conns_[me] = s;
 
     emit(me, events::connack{e.conn, session_present, 0, settings_.incarnation});
     if (session_present) {
@@ -243,9 +236,9 @@ void router_core::route(const message_ptr& msg) {
     fanout_.clear();
     collecting_ = true;
     for (const auto& [id, sub_qos] : match_scratch_) {
-        auto it = by_id_.find(id);
-        if (it == by_id_.end()) continue;
-        session& s = *it->second;
+        session* found = sessions_.find(id);
+        if (!found) continue;
+        session& s = *found;
         if (s.floor) {  // moved here lately: skip what it already had
             if (auto f = s.floor->find(msg->origin); f != s.floor->end()) {
                 const bool had = msg->stamp <= f->second;
@@ -472,13 +465,9 @@ void router_core::on_unsubscribe(const conn_ref& from, events::client_unsubscrib
 // ---- connection end ------------------------------------------------------------
 
 void router_core::on_disconnect(const conn_ref& from, const events::client_disconnect& e) {
-    auto it = conns_.find(from);
-    if (it == conns_.end()) return;
-    session* s = it->second;
-    conns_.erase(it);
-    if (!s) return;  // taken over earlier: its will already fired
+    session* s = sessions_.disconnect(from);
+    if (!s) return;  // unknown, or taken over earlier: its will already fired
 
-    s->conn.reset();
     went_offline(*s);
     if (e.reason != events::disconnect_reason::graceful) publish_will(*s);  // MQTT-3.1.2-8
     s->will.reset();  // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
@@ -551,12 +540,12 @@ void router_core::keep_retained(const message_ptr& m) {
 
 router_gauges router_core::gauges() const {
     router_gauges g;
-    for (const auto& [id, s] : sessions_) {
-        ++(s->online() ? g.sessions_online : g.sessions_offline);
-        g.inflight += s->inflight.size();
-        g.queued += s->queue.size();
-        g.queued_bytes += s->queued_bytes;
-    }
+    sessions_.for_each([&](const session& s) {
+        ++(s.online() ? g.sessions_online : g.sessions_offline);
+        g.inflight += s.inflight.size();
+        g.queued += s.queue.size();
+        g.queued_bytes += s.queued_bytes;
+    });
     g.subscriptions = tree_.size();
     g.retained = retained_.size();
     g.pending_connects = pending_.size();
@@ -591,9 +580,10 @@ void router_core::expire_sessions() {
     if (settings_.session_expiry.count() == 0 || now_ < next_expiry_check_) return;
     next_expiry_check_ = now_ + std::chrono::seconds(1);
     std::vector<session*> expired;
-    for (auto& [id, s] : sessions_)
-        if (!s->online() && !s->clean && now_ - s->offline_since >= settings_.session_expiry)
-            expired.push_back(s.get());
+    sessions_.for_each([&](session& s) {
+        if (!s.online() && !s.clean && now_ - s.offline_since >= settings_.session_expiry)
+            expired.push_back(&s);
+    });
     for (session* s : expired) {
         spdlog::info("router: session '{}' offline for over {} s: removed", s->client_id,
                      settings_.session_expiry.count());
@@ -607,8 +597,7 @@ void router_core::destroy_session(session& s, bool keep_in_store) {
     queued_bytes_total_ -= s.queued_bytes;
     if (!keep_in_store) journal_.erase_session(s);
     for (const auto& [filter, qos] : s.subscriptions) tree_.unsubscribe(filter, s.id);
-    by_id_.erase(s.id);
-    sessions_.erase(sessions_.find(s.client_id));  // destroys s (by iterator: the key is s's)
+    sessions_.remove(s);  // destroys s
 }
 
 }  // namespace router

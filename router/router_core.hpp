@@ -49,6 +49,7 @@
 #include "router/message_history.hpp"
 #include "router/retained_store.hpp"
 #include "router/session.hpp"
+#include "router/session_table.hpp"
 #include "router/subscription_tree.hpp"
 
 namespace router {
@@ -223,7 +224,7 @@ class router_core {
     // Introspection (tests, stats).
     const router_counters& counters() const { return counters_; }
     std::size_t session_count() const { return sessions_.size(); }
-    std::size_t online_count() const { return conns_.size(); }
+    std::size_t online_count() const { return sessions_.connections(); }
     std::size_t retained_count() const { return retained_.size(); }
     std::size_t subscription_count() const { return tree_.size(); }
     const session* find_session(std::string_view client_id) const;
@@ -387,13 +388,8 @@ class router_core {
     // conn_ref points to any more (forget_unused_frontend_ids).
     std::unordered_set<std::string> frontend_ids_;
     const std::string* last_interned_ = nullptr;  // in frontend_ids_, or nullptr
-    // By client id: a view of the session's own client_id (set before the
-    // session is added, never changed after), not a second copy of it.
-    std::unordered_map<std::string_view, std::unique_ptr<session>> sessions_;
-    std::unordered_map<subscriber_id, session*> by_id_;
-    // Live connections. A connection whose session was taken over maps to
-    // nullptr until its frontend reports it closed.
-    std::unordered_map<conn_ref, session*, conn_ref_hash> conns_;
+    // Every session, by client id, subscriber id and live connection.
+    session_table sessions_;
     subscription_tree tree_;
     retained_store retained_;
     journal journal_;

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "common/events/events.hpp"
+#include "common/util/intrusive_index.hpp"
 #include "common/util/lazy_deque.hpp"
 #include "common/util/lazy_map.hpp"
 #include "router/message.hpp"
@@ -100,6 +101,8 @@ struct session {
     // --acl-file, its rules resolved from that (acl.cpp).
     std::string username;
     std::shared_ptr<const acl::client_rules> acl;
+    // session_table's links: by client_id, by id, and (while connected) by conn.
+    util::index_hook by_client_id_link, by_id_link, by_conn_link;
 
     bool online() const { return conn.has_value(); }
 

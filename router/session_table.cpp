@@ -1,0 +1,62 @@
+#include "router/session_table.hpp"
+
+#include <cassert>
+#include <utility>
+#include <vector>
+
+namespace router {
+
+session_table::~session_table() {
+    std::vector<session*> all;
+    all.reserve(size());
+    for_each([&](session& s) { all.push_back(&s); });
+    for (session* s : all) remove(*s);
+}
+
+bool session_table::knows(const conn_ref& c) const {
+    return by_conn_.contains(c) || detached_.contains(c);
+}
+
+session& session_table::add(std::unique_ptr<session> s) {
+    assert(!s->conn);
+    session& added = *s;
+    const bool new_client_id = by_client_id_.insert(added);
+    assert(new_client_id);
+    const bool new_id = by_id_.insert(added);
+    assert(new_id);
+    (void)new_client_id;
+    (void)new_id;
+    s.release();  // owned by the table from here: remove() deletes it
+    return added;
+}
+
+void session_table::remove(session& s) {
+    if (decltype(by_conn_)::linked(s)) by_conn_.erase(s);
+    by_id_.erase(s);
+    by_client_id_.erase(s);
+    delete &s;
+}
+
+void session_table::connect(session& s, const conn_ref& c) {
+    assert(!s.conn && !knows(c));
+    s.conn = c;
+    by_conn_.insert(s);
+}
+
+void session_table::detach(session& s) {
+    by_conn_.erase(s);
+    detached_.insert(*s.conn);
+    s.conn.reset();
+}
+
+session* session_table::disconnect(const conn_ref& c) {
+    if (session* s = by_conn_.find(c)) {
+        by_conn_.erase(*s);
+        s->conn.reset();
+        return s;
+    }
+    detached_.erase(c);
+    return nullptr;
+}
+
+}  // namespace router

@@ -1,0 +1,91 @@
+// router::session_table: sessions found by client id, subscriber id and live
+// connection; a detached (taken over) connection stays known until its end
+// is reported; removing a session forgets its links.
+#include "router/session_table.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::unique_ptr<router::session> make(std::string client_id, router::subscriber_id id) {
+    auto s = std::make_unique<router::session>();
+    s->client_id = std::move(client_id);
+    s->id = id;
+    return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(session_table)
+
+BOOST_AUTO_TEST_CASE(finds_a_session_by_each_key) {
+    router::session_table t;
+    const std::string fe = "frontend-1";
+    auto& a = t.add(make("a-client-id-longer-than-fifteen", 1));
+    auto& b = t.add(make("b", 2));
+    BOOST_TEST(t.size() == 2u);
+    BOOST_TEST(t.find("a-client-id-longer-than-fifteen") == &a);
+    BOOST_TEST(t.find(router::subscriber_id{2}) == &b);
+    BOOST_TEST(!t.find("c"));
+    BOOST_TEST(!t.find(router::subscriber_id{3}));
+
+    const router::conn_ref c{&fe, 7};
+    BOOST_TEST(!t.knows(c));
+    t.connect(a, c);
+    BOOST_TEST(a.online());
+    BOOST_TEST(t.find(c) == &a);
+    BOOST_TEST(t.knows(c));
+    BOOST_TEST(t.connections() == 1u);
+    BOOST_TEST(!t.find(router::conn_ref{&fe, 8}));
+}
+
+BOOST_AUTO_TEST_CASE(a_detached_connection_is_known_until_it_ends) {
+    router::session_table t;
+    const std::string fe = "frontend-1";
+    auto& a = t.add(make("a", 1));
+    const router::conn_ref old_conn{&fe, 1}, new_conn{&fe, 2};
+    t.connect(a, old_conn);
+    t.detach(a);  // taken over
+    BOOST_TEST(!a.online());
+    BOOST_TEST(!t.find(old_conn));
+    BOOST_TEST(t.knows(old_conn));
+    t.connect(a, new_conn);
+    BOOST_TEST(t.connections() == 2u);
+
+    BOOST_TEST(!t.disconnect(old_conn));  // its late end: no session, forgotten
+    BOOST_TEST(!t.knows(old_conn));
+    BOOST_TEST(a.online());
+    BOOST_TEST(t.disconnect(new_conn) == &a);
+    BOOST_TEST(!a.online());
+    BOOST_TEST(t.connections() == 0u);
+    BOOST_TEST(!t.disconnect(new_conn));  // unknown now
+}
+
+BOOST_AUTO_TEST_CASE(remove_forgets_every_link_and_iteration_sees_all) {
+    router::session_table t;
+    const std::string fe = "frontend-1";
+    for (int i = 0; i < 100; ++i) t.add(make("client-" + std::to_string(i), i + 1));
+    t.connect(*t.find("client-5"), router::conn_ref{&fe, 5});
+    std::set<std::string> ids;
+    t.for_each([&](router::session& s) { ids.insert(s.client_id); });
+    BOOST_TEST(ids.size() == 100u);
+
+    std::vector<router::session*> odd;
+    t.for_each([&](router::session& s) {
+        if (s.id % 2 == 0) odd.push_back(&s);  // client-1, client-3, ...
+    });
+    for (auto* s : odd) t.remove(*s);
+    BOOST_TEST(t.size() == 50u);
+    BOOST_TEST(!t.find("client-5"));
+    BOOST_TEST(!t.find(router::conn_ref{&fe, 5}));  // removed while connected
+    BOOST_TEST(t.connections() == 0u);
+    BOOST_TEST(t.find("client-4"));
+    BOOST_TEST(!t.find(router::subscriber_id{6}));
+    // The rest go with the table.
+}
+
+BOOST_AUTO_TEST_SUITE_END()
