@@ -38,6 +38,7 @@
 #include "common/util/wall_clock.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
+#include "frontend/net/peer_address.hpp"
 #include "frontend/net/peer_identity.hpp"
 #include "frontend/net/session_base.hpp"
 #include "frontend/net/ws_handshake.hpp"
@@ -49,13 +50,11 @@ class session final : public session_base {
   public:
     // `transport_args` construct the Transport.
     template <class... TransportArgs>
-    session(frontend_server& server, events::conn_id id, std::string peer,
-            TransportArgs&&... transport_args)
+    session(frontend_server& server, events::conn_id id, TransportArgs&&... transport_args)
         : server_(server),
           transport_(std::forward<TransportArgs>(transport_args)...),
           conn_(id, server.settings(), server.authenticator(), clock::now(),
-                server.connection_output()),
-          peer_(std::move(peer)) {}
+                server.connection_output()) {}
 
     void start() override {
         arm_timer();
@@ -63,7 +62,7 @@ class session final : public session_base {
             if (self->closed_) return;
             if (ec) {
                 spdlog::debug("conn {} ({}): {} handshake failed: {}", self->conn_.id(),
-                              self->peer_, Transport::name, ec.message());
+                              self->peer(), Transport::name, ec.message());
                 // A console page served over HTTP is no refused client.
                 if (ec != ws::make_error_code(ws::refusal::http_answered))
                     self->server_.count_handshake_failure();
@@ -155,7 +154,7 @@ class session final : public session_base {
         SSL* ssl = transport_.native_tls();
         if (!ssl) return;
         auto cn = peer_common_name(ssl);
-        spdlog::debug("conn {} ({}): client certificate CN {}", conn_.id(), peer_,
+        spdlog::debug("conn {} ({}): client certificate CN {}", conn_.id(), peer(),
                       cn ? "'" + *cn + "'" : std::string("missing"));
         conn_.set_peer_identity(std::move(cn));
     }
@@ -206,7 +205,7 @@ class session final : public session_base {
                 // A client that does not read must not grow our memory without
                 // bound: drop it (its will fires; a persistent session keeps
                 // its unacknowledged QoS 1/2 messages in the router).
-                spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer_,
+                spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer(),
                              server_.settings().max_write_backlog);
                 server_.count_slow_client_close();
                 lost();
@@ -226,7 +225,7 @@ class session final : public session_base {
         if (out.close && !closing_) {
             closing_ = true;
             server_.unregister_session(conn_.id(), conn_.refusal());
-            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, out.close_reason);
+            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer(), out.close_reason);
             if (!writing_) finish();
         }
         conn_.give_back(out);
@@ -324,7 +323,7 @@ class session final : public session_base {
             return;
         }
         if (writing_ && clock::now() - write_started_ >= server_.settings().client_write_timeout) {
-            spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer_,
+            spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer(),
                          std::chrono::duration_cast<std::chrono::seconds>(
                              server_.settings().client_write_timeout)
                              .count());
@@ -376,10 +375,12 @@ class session final : public session_base {
         transport_.socket().close(ignored);
     }
 
+    // The client's address, for log lines (read from the socket when written).
+    peer_address peer() { return {&transport_.socket()}; }
+
     frontend_server& server_;
     Transport transport_;
     connection conn_;
-    std::string peer_;
     // Output not written yet; allocated while there is some.
     struct output {
         std::string pending;           // after the write in flight
