@@ -80,7 +80,9 @@ void listener::accept_now() {
             socket.set_option(tcp::no_delay(true), ignored);
             auto remote = socket.remote_endpoint(ignored);
             const auto id = server_.allocate_conn_id();
-            if (!server_.limits().admit(id, remote.address(), std::chrono::steady_clock::now())) {
+            limits::admission_ticket ticket;
+            if (!server_.limits().admit(remote.address(), std::chrono::steady_clock::now(),
+                                        ticket)) {
                 // Over --max-connections(-per-address): closed before any TLS
                 // byte, with a reset (linger 0) that leaves no TIME_WAIT here.
                 socket.set_option(asio::socket_base::linger(true, 0), ignored);
@@ -102,7 +104,7 @@ void listener::accept_now() {
             } else {
                 s = std::make_shared<session<tcp_transport>>(server_, id, std::move(socket));
             }
-            server_.register_session(id, s);
+            server_.register_session(id, s, ticket);
             s->start();
         } else if (acceptor_.is_open()) {
             // EMFILE and friends: keep accepting, but do not spin.
