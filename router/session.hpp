@@ -42,6 +42,26 @@ struct conn_ref {
     bool operator==(const conn_ref&) const = default;
 };
 
+// A conn_ref or nothing, in the conn_ref's 16 bytes (std::optional adds 8):
+// empty is a null frontend. The subset of std::optional's interface sessions use.
+class optional_conn {
+  public:
+    optional_conn() = default;
+    optional_conn& operator=(const conn_ref& c) {
+        c_ = c;
+        return *this;
+    }
+    bool has_value() const { return c_.frontend != nullptr; }
+    explicit operator bool() const { return has_value(); }
+    // Only when has_value().
+    const conn_ref& operator*() const { return c_; }
+    const conn_ref* operator->() const { return &c_; }
+    void reset() { c_ = conn_ref{}; }
+
+  private:
+    conn_ref c_;
+};
+
 struct conn_ref_hash {
     std::size_t operator()(const conn_ref& c) const noexcept {
         return std::hash<const std::string*>{}(c.frontend) ^
@@ -74,7 +94,7 @@ struct queued_entry {
 struct session {
     std::string client_id;
     subscriber_id id = 0;
-    std::optional<conn_ref> conn;        // empty while the client is offline
+    optional_conn conn;                  // empty while the client is offline
     std::unique_ptr<events::will> will;  // out of line: most clients have none
     // These three allocate only once used (lazy_map.hpp, lazy_deque.hpp):
     // most sessions are idle, and most never subscribe.

@@ -235,8 +235,8 @@ class session final : public session_base {
     void write() {
         if (writing_ || closed_ || !out_ || out_->pending_size() == 0) return;
         writing_ = true;
-        write_started_ = clock::now();
         auto& o = *out_;
+        o.write_started = clock::now();
         if (o.pending_from == 0 && o.pending.size() <= max_write_chunk) {
             o.in_flight.swap(o.pending);
             o.pending.clear();
@@ -303,7 +303,7 @@ class session final : public session_base {
             if (timer_deferred_) return;  // paused past a deadline: re-armed on resume
             if (due && *due < not_before_) due = not_before_;
             if (writing_) {  // a client that takes no bytes for this long is dropped
-                const auto stuck = write_started_ + server_.settings().client_write_timeout;
+                const auto stuck = out_->write_started + server_.settings().client_write_timeout;
                 if (!due || stuck < *due) due = stuck;
             }
         }
@@ -322,7 +322,8 @@ class session final : public session_base {
             fail();  // the peer does not read: give up the flush
             return;
         }
-        if (writing_ && clock::now() - write_started_ >= server_.settings().client_write_timeout) {
+        if (writing_ &&
+            clock::now() - out_->write_started >= server_.settings().client_write_timeout) {
             spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer(),
                          std::chrono::duration_cast<std::chrono::seconds>(
                              server_.settings().client_write_timeout)
@@ -381,13 +382,15 @@ class session final : public session_base {
     frontend_server& server_;
     Transport transport_;
     connection conn_;
-    // Output not written yet; allocated while there is some.
+    // Output not written yet; allocated while there is some (so always
+    // while writing_: the write in flight is its in_flight).
     struct output {
         std::string pending;           // after the write in flight
         std::size_t pending_from = 0;  // bytes at the front of `pending` already taken
         std::string in_flight;
         std::vector<std::uint64_t> pending_received;    // received_us of deliveries in pending
         std::vector<std::uint64_t> in_flight_received;  // ... and in in_flight
+        clock::time_point write_started{};              // of the write in flight (while writing_)
         std::size_t pending_size() const { return pending.size() - pending_from; }
         std::size_t unwritten() const { return pending_size() + in_flight.size(); }
     };
@@ -421,7 +424,6 @@ class session final : public session_base {
     }
     static constexpr std::chrono::seconds resume_grace{1};
     static constexpr std::size_t max_write_chunk = 256 * 1024;
-    clock::time_point write_started_{};  // of the write in flight
 
     clock::time_point not_before_{};  // no deadline check before (after a pause)
     bool writing_ = false;
