@@ -20,21 +20,21 @@ void router_core::set_acl(std::shared_ptr<const acl::rules> rules) {
     sessions_.for_each([&](session& s) {
         if (!acl_) {
             s.acl.reset();
-        } else if (s.connected_here) {
+        } else if (s.connected_here && s.acl) {
             acl_identify(s);
         }
     });
 }
 
 bool router_core::acl_may_publish(const session& s, std::string_view topic) {
-    if (s.acl && s.acl->may_publish(topic)) return true;
+    if (s.acl && s.acl->rules && s.acl->rules->may_publish(topic)) return true;
     ++counters_.acl_publish_denied;
     spdlog::debug("router: ACL refuses PUBLISH to '{}' from '{}'", topic, s.client_id);
     return false;
 }
 
 bool router_core::acl_may_subscribe(const session& s, std::string_view filter) {
-    if (s.acl && s.acl->may_subscribe(filter)) return true;
+    if (s.acl && s.acl->rules && s.acl->rules->may_subscribe(filter)) return true;
     ++counters_.acl_subscribe_denied;
     spdlog::debug("router: ACL refuses SUBSCRIBE to '{}' from '{}'", filter, s.client_id);
     return false;
@@ -42,7 +42,7 @@ bool router_core::acl_may_subscribe(const session& s, std::string_view filter) {
 
 bool router_core::acl_may_deliver(const session& s, const message& m) {
     // Not identified yet: queued, and checked when the client connects.
-    if (!s.acl || s.acl->may_receive(m.topic)) return true;
+    if (!s.acl || !s.acl->rules || s.acl->rules->may_receive(m.topic)) return true;
     ++counters_.acl_deliver_denied;
     return false;
 }
@@ -58,14 +58,14 @@ void router_core::acl_refuse(const conn_ref& from, const events::client_publish&
 }
 
 void router_core::acl_identify(session& s) {
-    s.acl = acl_->for_client(s.username, s.client_id);
+    s.acl->rules = acl_->for_client(s.acl->username, s.client_id);
     acl_filter_queue(s);
 }
 
 void router_core::acl_filter_queue(session& s) {
     const auto before = s.queue.size();
     for (auto it = s.queue.begin(); it != s.queue.end();) {
-        if (!it->msg || s.acl->may_receive(it->msg->topic)) {
+        if (!it->msg || s.acl->rules->may_receive(it->msg->topic)) {
             ++it;
             continue;
         }

@@ -179,9 +179,12 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
     }
     sessions_.connect(*s, me);
     s->will = e.will_message ? std::make_unique<events::will>(std::move(*e.will_message)) : nullptr;
-    s->username = e.username;
     s->connected_here = true;
-    if (acl_) acl_identify(*s);
+    if (acl_) {
+        if (!s->acl) s->acl = std::make_unique<acl_identity>();
+        s->acl->username = e.username;
+        acl_identify(*s);
+    }
 
     emit(me, events::connack{e.conn, session_present, 0, settings_.incarnation});
     if (session_present) {

@@ -91,6 +91,11 @@ struct queued_entry {
     std::uint64_t seq = 0;  // its key in the store (journal.hpp); 0 if not stored
 };
 
+struct acl_identity {
+    std::string username;
+    std::shared_ptr<const acl::client_rules> rules;
+};
+
 struct session {
     std::string client_id;
     subscriber_id id = 0;
@@ -104,7 +109,7 @@ struct session {
     packet_id_set inbound_qos2;            // ids whose PUBREL has not arrived (packet_id_set.hpp)
     std::uint16_t last_packet_id = 0;
     bool clean = true;               // (here, beside last_packet_id: 8 bytes fewer than after id)
-    bool connected_here = false;     // its client connected to this router (see username)
+    bool connected_here = false;     // its client connected to this router (see acl)
     std::uint64_t next_seq = 1;      // of the next outbound entry written to the store
     std::uint64_t queued_bytes = 0;  // payload bytes in `queue`
     std::chrono::steady_clock::time_point offline_since{};  // when conn last went away
@@ -115,12 +120,13 @@ struct session {
     // once a newer message of its origin passed.
     // Out of line: only sessions moved lately have one.
     std::unique_ptr<std::unordered_map<std::string, std::uint64_t>> floor;
-    // The username of its latest CONNECT here ("" for none); meaningful
-    // once connected_here is set: not yet for a session restored from the
-    // store, or moved here from a peer, until its client connects. With
-    // --acl-file, its rules resolved from that (acl.cpp).
-    std::string username;
-    std::shared_ptr<const acl::client_rules> acl;
+    // With --acl-file only (out of line: without one it is not needed, and
+    // a session holds 8 bytes instead of 48): the username of its latest
+    // CONNECT here ("" for none) and the rules resolved from it (acl.cpp).
+    // Set once its client connected here (connected_here), not for a
+    // session restored from the store, or moved here from a peer, until its
+    // client connects.
+    std::unique_ptr<acl_identity> acl;
     // session_table's links: by client_id, by id, and (while connected) by conn.
     util::index_hook by_client_id_link, by_id_link, by_conn_link;
 
