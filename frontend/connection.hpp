@@ -92,11 +92,18 @@ class connection {
         }
     };
 
-    // `out` receives what every call produces; it must outlive the
-    // connection, and be drained (take_output) after each call, before
-    // another connection sharing it is called.
-    connection(events::conn_id id, const connection_settings& settings,
-               const auth::authenticator& auth, clock::time_point now, output& out);
+    // What a connection works with, shared by every connection of a thread
+    // (one reference per connection instead of three). `out` receives what
+    // every call produces and must be drained (take_output) after each call,
+    // before another connection sharing it is called. It must outlive the
+    // connections, as must what it refers to.
+    struct environment {
+        const connection_settings& settings;
+        const auth::authenticator& auth;
+        output& out;
+    };
+
+    connection(events::conn_id id, const environment& env, clock::time_point now);
 
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -134,16 +141,16 @@ class connection {
     // glue that takes and gives back every call allocates nothing.
     void take_output(output& into) {
         into.clear();
-        into.swap(*out_);
+        into.swap(env_.out);
     }
     void give_back(output& spent) {
-        if (out_->bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
+        if (env_.out.bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
         spent.clear();
-        out_->swap(spent);
+        env_.out.swap(spent);
     }
     // Larger buffers are not kept for reuse (a burst's memory goes back).
     static constexpr std::size_t max_kept_buffer = 64 * 1024;
-    const output& peek_output() const { return *out_; }
+    const output& peek_output() const { return env_.out; }
 
     // When on_timer() must be called next (nullopt: no timer needed).
     std::optional<clock::time_point> deadline() const;
@@ -215,8 +222,7 @@ class connection {
     void close(events::disconnect_reason reason, std::string why);
 
     events::conn_id id_;
-    const connection_settings& settings_;
-    const auth::authenticator& auth_;
+    const environment& env_;
     mqtt::framer framer_;
     // Before CONNACK, when the state ends unless something happens:
     // awaiting_connect, CONNECT must arrive by then (or, with a CONNECT held
@@ -225,7 +231,6 @@ class connection {
     clock::time_point state_deadline_;
     clock::time_point last_packet_;  // when the last complete packet was received
     std::unique_ptr<rare_state> extras_;
-    output* out_;
     std::uint16_t keep_alive_ = 0;  // seconds; 0 = disabled
     // PINGREQs received before CONNACK was sent (answered after it; past
     // 65535, which no client needs, the rest are not).

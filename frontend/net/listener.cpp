@@ -91,20 +91,21 @@ void listener::accept_now() {
                 return;
             }
             using tls_stream = asio::ssl::stream<tcp_socket>;
-            std::shared_ptr<session_base> s;
+            session_ptr s;
             if (url_.scheme == "tls") {
-                s = std::make_shared<session<tls_transport>>(server_, id, std::move(socket),
-                                                             server_.tls_context());
+                s.reset(new session<tls_transport>(server_, id, std::move(socket),
+                                                   server_.tls_context()));
             } else if (url_.scheme == "wss") {
-                s = std::make_shared<session<ws_transport<tls_stream>>>(
-                    server_, id, url_.path, url_.console, std::move(socket), server_.tls_context());
+                s.reset(new session<ws_transport<tls_stream>>(server_, id, url_.path, url_.console,
+                                                              std::move(socket),
+                                                              server_.tls_context()));
             } else if (url_.scheme == "ws") {
-                s = std::make_shared<session<ws_transport<tcp_socket>>>(
-                    server_, id, url_.path, url_.console, std::move(socket));
+                s.reset(new session<ws_transport<tcp_socket>>(server_, id, url_.path, url_.console,
+                                                              std::move(socket)));
             } else {
-                s = std::make_shared<session<tcp_transport>>(server_, id, std::move(socket));
+                s.reset(new session<tcp_transport>(server_, id, std::move(socket)));
             }
-            server_.register_session(id, s, ticket);
+            server_.register_session(*s, ticket);
             s->start();
         } else if (acceptor_.is_open()) {
             // EMFILE and friends: keep accepting, but do not spin.
