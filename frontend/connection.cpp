@@ -96,12 +96,15 @@ std::string_view connection::refusal() const {
     return "";
 }
 
-connection::connection(events::conn_id id, const environment& env, clock::time_point now)
+connection::connection(events::conn_id id, const connection_settings& settings,
+                       const auth::authenticator& auth, clock::time_point now, output& out)
     : id_(id),
-      env_(env),
-      framer_(env.settings.max_packet_size_before_connect),
-      state_deadline_(now + env.settings.connect_timeout),
-      last_packet_(now) {}
+      settings_(settings),
+      auth_(auth),
+      framer_(settings.max_packet_size_before_connect),
+      state_deadline_(now + settings.connect_timeout),
+      last_packet_(now),
+      out_(&out) {}
 
 void connection::set_peer_identity(std::optional<std::string> cn) {
     identity_auth_ = true;
@@ -133,7 +136,7 @@ void connection::process_buffered(clock::time_point now) {
         if (holding_connect()) {
             // What the client pipelines after a held CONNECT waits with it,
             // within the limit of what it may send before CONNECT is accepted.
-            if (framer_.buffered() > env_.settings.max_packet_size_before_connect)
+            if (framer_.buffered() > settings_.max_packet_size_before_connect)
                 close(reason::protocol_error, "too many bytes while CONNECT waits");
             return;
         }
@@ -179,7 +182,7 @@ bool connection::on_encoded_publish(std::string_view packet, std::size_t id_offs
                                     std::uint16_t packet_id) {
     // As for deliver: nothing before CONNACK, nothing once closing.
     if (!open() || state_ != connection_state::connected) return false;
-    auto& bytes = env_.out.bytes;
+    auto& bytes = out_->bytes;
     const auto at = bytes.size();
     bytes.append(packet);
     if (id_offset + 2 <= packet.size()) {
@@ -367,7 +370,7 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now, bool r
         c.username = *extras_->peer_identity;
         c.password.reset();
     }
-    switch (identity_auth_ ? auth::result::accepted : env_.auth.check(c.username, c.password)) {
+    switch (identity_auth_ ? auth::result::accepted : auth_.check(c.username, c.password)) {
         case auth::result::accepted:
             break;
         case auth::result::missing_credentials:
@@ -385,8 +388,8 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now, bool r
     // are forwarded meanwhile; the router handles a connection's events in
     // order, so it drops them should it refuse the CONNECT (MQTT-3.1.4-5).
     keep_alive_ = c.keep_alive;
-    framer_.set_max_packet_size(env_.settings.max_packet_size);
-    state_deadline_ = now + env_.settings.connect_timeout;
+    framer_.set_max_packet_size(settings_.max_packet_size);
+    state_deadline_ = now + settings_.connect_timeout;
     state_ = connection_state::awaiting_connack;
     // The id goes with the event: the router keeps it, this tier needs it no more.
     forward(translate::to_event(id_, std::move(client_id), std::move(c)));
@@ -415,17 +418,17 @@ void connection::refuse(mqtt::connect_return_code code, std::string why) {
 }
 
 std::string connection::assign_client_id() const {
-    return "auto-" + env_.settings.frontend_id + "-" + std::to_string(id_) + "-" + random_hex(16);
+    return "auto-" + settings_.frontend_id + "-" + std::to_string(id_) + "-" + random_hex(16);
 }
 
 // ---- outputs ------------------------------------------------------------
 
 void connection::send(const mqtt::packet& p) {
-    mqtt::encode(p, env_.out.bytes);
+    mqtt::encode(p, out_->bytes);
 }
 
 void connection::forward(events::event e) {
-    env_.out.events.push_back(std::move(e));
+    out_->events.push_back(std::move(e));
 }
 
 void connection::close(events::disconnect_reason r, std::string why) {
@@ -437,8 +440,8 @@ void connection::close(events::disconnect_reason r, std::string why) {
         r == reason::protocol_error)
         refusal_ = refusal_kind::protocol_error;
     state_ = connection_state::closing;
-    env_.out.close = true;
-    env_.out.close_reason = std::move(why);
+    out_->close = true;
+    out_->close_reason = std::move(why);
     if (router_knows_) {
         router_knows_ = false;  // exactly once
         forward(events::client_disconnect{id_, r});

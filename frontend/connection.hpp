@@ -92,18 +92,11 @@ class connection {
         }
     };
 
-    // What a connection works with, shared by every connection of a thread
-    // (one reference per connection instead of three). `out` receives what
-    // every call produces and must be drained (take_output) after each call,
-    // before another connection sharing it is called. It must outlive the
-    // connections, as must what it refers to.
-    struct environment {
-        const connection_settings& settings;
-        const auth::authenticator& auth;
-        output& out;
-    };
-
-    connection(events::conn_id id, const environment& env, clock::time_point now);
+    // `out` receives what every call produces; it must outlive the
+    // connection, and be drained (take_output) after each call, before
+    // another connection sharing it is called.
+    connection(events::conn_id id, const connection_settings& settings,
+               const auth::authenticator& auth, clock::time_point now, output& out);
 
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -141,16 +134,16 @@ class connection {
     // glue that takes and gives back every call allocates nothing.
     void take_output(output& into) {
         into.clear();
-        into.swap(env_.out);
+        into.swap(*out_);
     }
     void give_back(output& spent) {
-        if (env_.out.bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
+        if (out_->bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
         spent.clear();
-        env_.out.swap(spent);
+        out_->swap(spent);
     }
     // Larger buffers are not kept for reuse (a burst's memory goes back).
     static constexpr std::size_t max_kept_buffer = 64 * 1024;
-    const output& peek_output() const { return env_.out; }
+    const output& peek_output() const { return *out_; }
 
     // When on_timer() must be called next (nullopt: no timer needed).
     std::optional<clock::time_point> deadline() const;
@@ -222,7 +215,8 @@ class connection {
     void close(events::disconnect_reason reason, std::string why);
 
     events::conn_id id_;
-    const environment& env_;
+    const connection_settings& settings_;
+    const auth::authenticator& auth_;
     mqtt::framer framer_;
     // Before CONNACK, when the state ends unless something happens:
     // awaiting_connect, CONNECT must arrive by then (or, with a CONNECT held
@@ -231,6 +225,7 @@ class connection {
     clock::time_point state_deadline_;
     clock::time_point last_packet_;  // when the last complete packet was received
     std::unique_ptr<rare_state> extras_;
+    output* out_;
     std::uint16_t keep_alive_ = 0;  // seconds; 0 = disabled
     // PINGREQs received before CONNACK was sent (answered after it; past
     // 65535, which no client needs, the rest are not).

@@ -9,8 +9,8 @@ namespace frontend {
 
 bool connection::hold_connect(mqtt::connect& c, clock::time_point now) {
     // A verified client certificate is no guessable secret: never held.
-    if (!env_.settings.gate || identity_auth_) return false;
-    const auto at = env_.settings.gate->login_allowed_at(id_, now);
+    if (!settings_.gate || identity_auth_) return false;
+    const auto at = settings_.gate->login_allowed_at(id_, now);
     if (at <= now) return false;
     // Nothing is checked or answered until then; the client sees a slow
     // server, other connections see nothing (the io thread is not blocked).
@@ -28,12 +28,12 @@ void connection::release_held_connect(clock::time_point now) {
 }
 
 void connection::login_failed(clock::time_point now) {
-    if (env_.settings.gate) env_.settings.gate->login_failed(id_, now);
+    if (settings_.gate) settings_.gate->login_failed(id_, now);
 }
 
 bool connection::within_topic_limits(std::string_view topic, limits::topic_use use) {
-    if (limits::within(env_.settings.topic_limits, topic)) return true;
-    if (env_.settings.gate) env_.settings.gate->topic_refused(use);
+    if (limits::within(settings_.topic_limits, topic)) return true;
+    if (settings_.gate) settings_.gate->topic_refused(use);
     return false;
 }
 

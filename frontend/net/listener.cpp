@@ -91,21 +91,20 @@ void listener::accept_now() {
                 return;
             }
             using tls_stream = asio::ssl::stream<tcp_socket>;
-            session_ptr s;
+            std::shared_ptr<session_base> s;
             if (url_.scheme == "tls") {
-                s.reset(new session<tls_transport>(server_, id, std::move(socket),
-                                                   server_.tls_context()));
+                s = std::make_shared<session<tls_transport>>(server_, id, std::move(socket),
+                                                             server_.tls_context());
             } else if (url_.scheme == "wss") {
-                s.reset(new session<ws_transport<tls_stream>>(server_, id, url_.path, url_.console,
-                                                              std::move(socket),
-                                                              server_.tls_context()));
+                s = std::make_shared<session<ws_transport<tls_stream>>>(
+                    server_, id, url_.path, url_.console, std::move(socket), server_.tls_context());
             } else if (url_.scheme == "ws") {
-                s.reset(new session<ws_transport<tcp_socket>>(server_, id, url_.path, url_.console,
-                                                              std::move(socket)));
+                s = std::make_shared<session<ws_transport<tcp_socket>>>(
+                    server_, id, url_.path, url_.console, std::move(socket));
             } else {
-                s.reset(new session<tcp_transport>(server_, id, std::move(socket)));
+                s = std::make_shared<session<tcp_transport>>(server_, id, std::move(socket));
             }
-            server_.register_session(*s, ticket);
+            server_.register_session(id, s, ticket);
             s->start();
         } else if (acceptor_.is_open()) {
             // EMFILE and friends: keep accepting, but do not spin.

@@ -18,10 +18,9 @@
 // moment to be read.
 //
 // Lives on the frontend's io_context thread; kept alive by its pending
-// handlers (session_ptr, session_base.hpp), or by frontend_server::hold()
-// while a paused read waits (it may have no handler pending then; rare, so
-// not a pointer in every session), and registered in frontend_server by conn
-// id.
+// handlers (shared_from_this), or by frontend_server::hold() while a paused
+// read waits (it may have no handler pending then; rare, so not a pointer in
+// every session), and registered in frontend_server by conn id.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -54,15 +53,8 @@ class session final : public session_base {
     session(frontend_server& server, events::conn_id id, TransportArgs&&... transport_args)
         : server_(server),
           transport_(std::forward<TransportArgs>(transport_args)...),
-          conn_(id, server.connection_env(), clock::now()) {}
-
-    ~session() override {
-        // Normally unregistered when it closed; the server's index must
-        // never keep a link to a destroyed session.
-        if (registered()) server_.forget_session(*this);
-    }
-
-    events::conn_id conn_id() const override { return conn_.id(); }
+          conn_(id, server.settings(), server.authenticator(), clock::now(),
+                server.connection_output()) {}
 
     void start() override {
         arm_timer();
@@ -150,7 +142,9 @@ class session final : public session_base {
         return true;
     }
 
-    boost::intrusive_ptr<session> shared_self() { return boost::intrusive_ptr<session>(this); }
+    std::shared_ptr<session> shared_self() {
+        return std::static_pointer_cast<session>(shared_from_this());
+    }
 
     // --use-identity-as-username: on tls and wss the verified client
     // certificate's CN is the client's identity; plain listeners keep
