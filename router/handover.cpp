@@ -295,9 +295,7 @@ void router_core::install(events::session_state&& state) {
     // delivered twice when it does.
     for (const auto& h : seen) {
         if (history_.seen(h.origin) >= h.stamp) continue;
-        if (!s->floor)
-            s->floor = std::make_unique<std::unordered_map<std::string, std::uint64_t>>();
-        (*s->floor)[h.origin] = h.stamp;
+        s->make_floor()[h.origin] = h.stamp;
     }
     for (const auto& [filter, qos] : s->subscriptions) tree_.subscribe(filter, s->id, qos);
     went_offline(*s);
@@ -338,7 +336,7 @@ void router_core::leave(std::vector<outgoing>& out) {
             emit(*s->conn, events::close_connection{s->conn->conn,
                                                     events::disconnect_reason::server_shutdown});
             sessions_.detach(*s);
-            s->will.reset();
+            s->set_will(std::nullopt);
         }
         if (s->clean) {
             end_session(*s);

@@ -178,7 +178,7 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
         journal_.put_session(*s);
     }
     sessions_.connect(*s, me);
-    s->will = e.will_message ? std::make_unique<events::will>(std::move(*e.will_message)) : nullptr;
+    s->set_will(std::move(e.will_message));
     s->connected_here = true;
     if (acl_) {
         if (!s->acl) s->acl = std::make_unique<acl_identity>();
@@ -242,12 +242,12 @@ void router_core::route(const message_ptr& msg) {
         session* found = sessions_.find(id);
         if (!found) continue;
         session& s = *found;
-        if (s.floor) {  // moved here lately: skip what it already had
-            if (auto f = s.floor->find(msg->origin); f != s.floor->end()) {
+        if (auto* floor = s.floor()) {  // moved here lately: skip what it already had
+            if (auto f = floor->find(msg->origin); f != floor->end()) {
                 const bool had = msg->stamp <= f->second;
                 if (msg->stamp >= f->second) {
-                    s.floor->erase(f);
-                    if (s.floor->empty()) s.floor.reset();
+                    floor->erase(f);
+                    if (floor->empty()) s.drop_floor();
                 }
                 if (had) continue;
             }
@@ -473,18 +473,15 @@ void router_core::on_disconnect(const conn_ref& from, const events::client_disco
 
     went_offline(*s);
     if (e.reason != events::disconnect_reason::graceful) publish_will(*s);  // MQTT-3.1.2-8
-    s->will.reset();  // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
+    s->set_will(std::nullopt);  // MQTT-3.1.2-10 / 3.14.4-3: discarded after DISCONNECT
     if (s->clean) end_session(*s);
 }
 
 void router_core::publish_will(session& s) {
-    if (!s.will) return;
-    if (acl_ && !acl_may_publish(s, s.will->topic)) {  // checked as its client's PUBLISH
-        s.will.reset();
-        return;
-    }
-    auto w = std::move(*s.will);
-    s.will.reset();
+    auto taken = s.take_will();
+    if (!taken) return;
+    auto& w = *taken;
+    if (acl_ && !acl_may_publish(s, w.topic)) return;  // checked as its client's PUBLISH
     ++counters_.wills_published;
     ++counters_.messages_received;
     accept(std::move(w.topic), std::move(w.payload), w.qos, w.retain, 0);

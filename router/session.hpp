@@ -96,11 +96,13 @@ struct acl_identity {
     std::shared_ptr<const acl::client_rules> rules;
 };
 
+// Per origin router, the highest stamp routed into a session (session::floor()).
+using floor_map = std::unordered_map<std::string, std::uint64_t>;
+
 struct session {
     std::string client_id;
     subscriber_id id = 0;
-    optional_conn conn;                  // empty while the client is offline
-    std::unique_ptr<events::will> will;  // out of line: most clients have none
+    optional_conn conn;  // empty while the client is offline
     // These three allocate only once used (lazy_map.hpp, lazy_deque.hpp):
     // most sessions are idle, and most never subscribe.
     util::lazy_map<std::string, std::uint8_t> subscriptions;  // filter -> granted QoS
@@ -114,12 +116,6 @@ struct session {
     std::uint64_t queued_bytes = 0;  // payload bytes in `queue`
     std::chrono::steady_clock::time_point offline_since{};  // when conn last went away
     std::uint64_t expiry_deadline_ms = 0;  // offline with --session-expiry: wall-clock ms, else 0
-    // After a move from another router: per origin, the highest stamp that
-    // router had already routed into this session. Those messages may still
-    // reach this router late; they are not delivered again. An entry goes
-    // once a newer message of its origin passed.
-    // Out of line: only sessions moved lately have one.
-    std::unique_ptr<std::unordered_map<std::string, std::uint64_t>> floor;
     // With --acl-file only (out of line: without one it is not needed, and
     // a session holds 8 bytes instead of 48): the username of its latest
     // CONNECT here ("" for none) and the rules resolved from it (acl.cpp).
@@ -127,10 +123,33 @@ struct session {
     // session restored from the store, or moved here from a peer, until its
     // client connects.
     std::unique_ptr<acl_identity> acl;
+    // What few sessions have, out of line together (one pointer, freed when
+    // both are gone): a will (most clients have none) and a floor.
+    struct rare_parts {
+        std::optional<events::will> will;
+        std::unique_ptr<floor_map> floor;
+    };
+    std::unique_ptr<rare_parts> rare_;
+    void drop_rare_if_empty() {
+        if (rare_ && !rare_->will && !rare_->floor) rare_.reset();
+    }
     // session_table's links: by client_id, by id, and (while connected) by conn.
     util::index_hook by_client_id_link, by_id_link, by_conn_link;
 
     bool online() const { return conn.has_value(); }
+
+    // The will of the current connection, or nullptr.
+    const events::will* will() const { return rare_ && rare_->will ? &*rare_->will : nullptr; }
+    void set_will(std::optional<events::will>&& w);
+    // The will, taken (nullopt if none).
+    std::optional<events::will> take_will();
+    // After a move from another router: per origin, the highest stamp that
+    // router had already routed into this session. Those messages may still
+    // reach this router late; they are not delivered again. An entry goes
+    // once a newer message of its origin passed. nullptr: none (most).
+    floor_map* floor() { return rare_ ? rare_->floor.get() : nullptr; }
+    floor_map& make_floor();
+    void drop_floor();
 
     // The next packet id not used by an in-flight message (never 0).
     std::uint16_t next_packet_id();
