@@ -155,35 +155,9 @@ class connection {
     // protocol_version, identifier_rejected, bad_credentials, not_authorized,
     // unavailable, connack_timeout, connect_timeout, protocol_error. Empty
     // while undecided, once accepted, and for a client that just went away.
-    std::string_view refusal() const;
+    std::string_view refusal() const { return refusal_ ? refusal_ : ""; }
 
   private:
-    enum class refusal_kind : std::uint8_t {
-        none,
-        protocol_version,
-        identifier_rejected,
-        unavailable,
-        bad_credentials,
-        not_authorized,
-        other,
-        connect_timeout,
-        connack_timeout,
-        protocol_error,
-    };
-    static refusal_kind refusal_of(std::uint8_t connack_code);
-    // Rare state, out of line (8 bytes per connection instead of 16): the
-    // client certificate's CN (see identity_auth_; empty: none usable) and a
-    // CONNECT held by the failed-login slowdown until state_deadline_.
-    struct rare_state {
-        std::optional<std::string> peer_identity;
-        std::unique_ptr<mqtt::connect> held_connect;
-    };
-    rare_state& extras() {
-        if (!extras_) extras_ = std::make_unique<rare_state>();
-        return *extras_;
-    }
-    bool holding_connect() const { return extras_ && extras_->held_connect; }
-
     bool open() const { return state_ < connection_state::closing; }
     // Checks one framed packet against the ordering rules, decodes and handles it.
     void handle_raw(mqtt::raw_packet&& raw, clock::time_point now);
@@ -223,15 +197,18 @@ class connection {
     // by the failed-login slowdown, it is released then); awaiting_connack,
     // the router must have answered by then.
     clock::time_point state_deadline_;
-    clock::time_point last_packet_;  // when the last complete packet was received
-    std::unique_ptr<rare_state> extras_;
+    clock::time_point last_packet_;               // when the last complete packet was received
+    std::unique_ptr<std::string> peer_identity_;  // see identity_auth_: this CN (null: none usable)
+    // Held by the failed-login slowdown until state_deadline_ (rare, so out
+    // of line: 8 bytes per connection instead of 240).
+    std::unique_ptr<mqtt::connect> held_connect_;
     output* out_;
-    std::uint16_t keep_alive_ = 0;  // seconds; 0 = disabled
+    const char* refusal_ = nullptr;  // a static name (see refusal())
+    std::uint16_t keep_alive_ = 0;   // seconds; 0 = disabled
     // PINGREQs received before CONNACK was sent (answered after it; past
     // 65535, which no client needs, the rest are not).
     std::uint16_t pending_pingresps_ = 0;
     connection_state state_ = connection_state::awaiting_connect;
-    refusal_kind refusal_ = refusal_kind::none;  // see refusal()
     bool router_knows_ = false;   // client_connect was forwarded, client_disconnect not yet
     bool identity_auth_ = false;  // set_peer_identity() was called
 };

@@ -14,14 +14,14 @@ bool connection::hold_connect(mqtt::connect& c, clock::time_point now) {
     if (at <= now) return false;
     // Nothing is checked or answered until then; the client sees a slow
     // server, other connections see nothing (the io thread is not blocked).
-    extras().held_connect = std::make_unique<mqtt::connect>(std::move(c));
+    held_connect_ = std::make_unique<mqtt::connect>(std::move(c));
     state_deadline_ = at;
     return true;
 }
 
 void connection::release_held_connect(clock::time_point now) {
-    auto c = std::move(*extras_->held_connect);
-    extras_->held_connect.reset();
+    auto c = std::move(*held_connect_);
+    held_connect_.reset();
     last_packet_ = now;  // keep-alive runs from the answer, not from the wait
     handle_connect(std::move(c), now, true);
     process_buffered(now);  // what was pipelined after it

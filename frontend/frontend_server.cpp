@@ -94,10 +94,6 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
     // OpenSSL writes to TLS sockets itself (tls_transport.hpp), with write(2):
     // a peer that went away must be an EPIPE, not a SIGPIPE that kills us.
     std::signal(SIGPIPE, SIG_IGN);
-    limits_.set_ticket_lookup([this](events::conn_id conn) -> const limits::admission_ticket* {
-        auto it = clients_.find(conn);
-        return it == clients_.end() ? nullptr : &it->second.ticket;
-    });
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -162,7 +158,7 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
     if (const auto* c = std::get_if<events::client_connect>(&e)) {
         if (auto owner = link_.owner_of(c->client_id)) {
             auto& entry = clients_[conn];
-            entry.router = static_cast<std::uint32_t>(*owner);
+            entry.router = *owner;
             entry.incarnation = 0;
             link_.send(*owner, e);
         } else if (link_.owner_pending()) {
@@ -200,7 +196,7 @@ void frontend_server::on_membership() {
         const auto& connect = std::get<events::client_connect>(it->second.front());
         if (auto owner = link_.owner_of(connect.client_id)) {
             auto& entry = clients_[conn];
-            entry.router = static_cast<std::uint32_t>(*owner);
+            entry.router = *owner;
             entry.incarnation = 0;
             for (const auto& e : it->second) link_.send(*owner, e);
             it = parked_.erase(it);
@@ -275,13 +271,11 @@ std::uint16_t frontend_server::listener_port(std::size_t i) const {
     return listeners_.at(i)->port();
 }
 
-void frontend_server::register_session(events::conn_id id, const std::shared_ptr<session_base>& s,
-                                       const limits::admission_ticket& ticket) {
+void frontend_server::register_session(events::conn_id id, const std::shared_ptr<session_base>& s) {
     auto& entry = clients_[id];
     if (!entry.registered) ++live_sessions_;
     entry.registered = true;
     entry.session = s;
-    entry.ticket = ticket;
     ++connections_total_;
     if (link_.paused()) s->pause_reading();  // before start(): no read is issued
 }
@@ -289,7 +283,6 @@ void frontend_server::register_session(events::conn_id id, const std::shared_ptr
 void frontend_server::unregister_session(events::conn_id id, std::string_view refusal) {
     if (auto it = clients_.find(id); it != clients_.end() && it->second.registered) {
         --live_sessions_;
-        limits_.release(it->second.ticket);
         if (it->second.router == no_router) {
             clients_.erase(it);
         } else {  // the entry waits for the client_disconnect
@@ -297,6 +290,7 @@ void frontend_server::unregister_session(events::conn_id id, std::string_view re
             it->second.session.reset();
         }
     }
+    limits_.release(id);
     if (refusal.empty()) return;
     if (auto it = refused_.find(refusal); it != refused_.end())
         ++it->second;

@@ -99,10 +99,7 @@ class frontend_server {
     events::conn_id allocate_conn_id() { return next_conn_++; }
     // Admission at accept, the failed-login slowdown, limit counters (README "Limits").
     limits::frontend_limits& limits() { return limits_; }
-    // `ticket`: its admission at accept (limits().admit()), released at
-    // unregister_session().
-    void register_session(events::conn_id id, const std::shared_ptr<session_base>& s,
-                          const limits::admission_ticket& ticket);
+    void register_session(events::conn_id id, const std::shared_ptr<session_base>& s);
     // `refusal`: connection::refusal() of a session that was never accepted.
     void unregister_session(events::conn_id id, std::string_view refusal = {});
     // A TLS handshake or WebSocket upgrade that failed (refused before MQTT).
@@ -151,14 +148,12 @@ class frontend_server {
     // unregister_session(), and the router that owns its MQTT session, from
     // its client_connect until its client_disconnect. The entry goes when
     // both have ended (one map, not two: one node per idle connection).
-    // (Fields ordered and sized so that a node is 56 bytes, a 64-byte chunk.)
-    static constexpr std::uint32_t no_router = static_cast<std::uint32_t>(-1);
+    static constexpr std::size_t no_router = static_cast<std::size_t>(-1);
     struct client {
         std::weak_ptr<session_base> session;
-        std::uint64_t incarnation = 0;     // of the router that accepted it (0: no connack yet)
-        limits::admission_ticket ticket;   // held while registered (the limits count it)
-        std::uint32_t router = no_router;  // link slot of the owner
-        bool registered = false;           // between register_ and unregister_session()
+        std::size_t router = no_router;  // link slot of the owner
+        std::uint64_t incarnation = 0;   // of the router that accepted it (0: no connack yet)
+        bool registered = false;         // between register_ and unregister_session()
     };
     std::unordered_map<events::conn_id, client> clients_;
     std::size_t live_sessions_ = 0;  // registered, not yet unregistered

@@ -33,10 +33,9 @@ bool frontend_limits::exempt(const boost::asio::ip::address& a) const {
                        [&](const config::address_range& r) { return r.contains(a); });
 }
 
-bool frontend_limits::admit(const boost::asio::ip::address& peer, clock::time_point now,
-                            admission_ticket& ticket) {
-    const auto verdict =
-        limiter_.admit(exempt(peer) ? std::string() : address_key(peer), now, ticket);
+bool frontend_limits::admit(events::conn_id id, const boost::asio::ip::address& peer,
+                            clock::time_point now) {
+    const auto verdict = limiter_.admit(id, exempt(peer) ? std::string() : address_key(peer), now);
     if (verdict == admission::admitted) return true;
     const bool total = verdict == admission::over_total;
     ++(total ? counters_.refused_max_connections : counters_.refused_per_address);
@@ -55,8 +54,7 @@ bool frontend_limits::admit(const boost::asio::ip::address& peer, clock::time_po
 }
 
 const std::string* frontend_limits::counted_key(events::conn_id conn) const {
-    const admission_ticket* ticket = ticket_of_ ? ticket_of_(conn) : nullptr;
-    const auto* key = ticket ? ticket->key() : nullptr;
+    const auto* key = limiter_.key_of(conn);
     return key && !key->empty() ? key : nullptr;
 }
 

@@ -38,7 +38,6 @@
 #include "common/util/wall_clock.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
-#include "frontend/net/peer_address.hpp"
 #include "frontend/net/peer_identity.hpp"
 #include "frontend/net/session_base.hpp"
 #include "frontend/net/ws_handshake.hpp"
@@ -50,11 +49,13 @@ class session final : public session_base {
   public:
     // `transport_args` construct the Transport.
     template <class... TransportArgs>
-    session(frontend_server& server, events::conn_id id, TransportArgs&&... transport_args)
+    session(frontend_server& server, events::conn_id id, std::string peer,
+            TransportArgs&&... transport_args)
         : server_(server),
           transport_(std::forward<TransportArgs>(transport_args)...),
           conn_(id, server.settings(), server.authenticator(), clock::now(),
-                server.connection_output()) {}
+                server.connection_output()),
+          peer_(std::move(peer)) {}
 
     void start() override {
         arm_timer();
@@ -62,7 +63,7 @@ class session final : public session_base {
             if (self->closed_) return;
             if (ec) {
                 spdlog::debug("conn {} ({}): {} handshake failed: {}", self->conn_.id(),
-                              self->peer(), Transport::name, ec.message());
+                              self->peer_, Transport::name, ec.message());
                 // A console page served over HTTP is no refused client.
                 if (ec != ws::make_error_code(ws::refusal::http_answered))
                     self->server_.count_handshake_failure();
@@ -154,7 +155,7 @@ class session final : public session_base {
         SSL* ssl = transport_.native_tls();
         if (!ssl) return;
         auto cn = peer_common_name(ssl);
-        spdlog::debug("conn {} ({}): client certificate CN {}", conn_.id(), peer(),
+        spdlog::debug("conn {} ({}): client certificate CN {}", conn_.id(), peer_,
                       cn ? "'" + *cn + "'" : std::string("missing"));
         conn_.set_peer_identity(std::move(cn));
     }
@@ -205,7 +206,7 @@ class session final : public session_base {
                 // A client that does not read must not grow our memory without
                 // bound: drop it (its will fires; a persistent session keeps
                 // its unacknowledged QoS 1/2 messages in the router).
-                spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer(),
+                spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer_,
                              server_.settings().max_write_backlog);
                 server_.count_slow_client_close();
                 lost();
@@ -225,7 +226,7 @@ class session final : public session_base {
         if (out.close && !closing_) {
             closing_ = true;
             server_.unregister_session(conn_.id(), conn_.refusal());
-            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer(), out.close_reason);
+            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, out.close_reason);
             if (!writing_) finish();
         }
         conn_.give_back(out);
@@ -235,8 +236,8 @@ class session final : public session_base {
     void write() {
         if (writing_ || closed_ || !out_ || out_->pending_size() == 0) return;
         writing_ = true;
+        write_started_ = clock::now();
         auto& o = *out_;
-        o.write_started = clock::now();
         if (o.pending_from == 0 && o.pending.size() <= max_write_chunk) {
             o.in_flight.swap(o.pending);
             o.pending.clear();
@@ -303,7 +304,7 @@ class session final : public session_base {
             if (timer_deferred_) return;  // paused past a deadline: re-armed on resume
             if (due && *due < not_before_) due = not_before_;
             if (writing_) {  // a client that takes no bytes for this long is dropped
-                const auto stuck = out_->write_started + server_.settings().client_write_timeout;
+                const auto stuck = write_started_ + server_.settings().client_write_timeout;
                 if (!due || stuck < *due) due = stuck;
             }
         }
@@ -322,9 +323,8 @@ class session final : public session_base {
             fail();  // the peer does not read: give up the flush
             return;
         }
-        if (writing_ &&
-            clock::now() - out_->write_started >= server_.settings().client_write_timeout) {
-            spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer(),
+        if (writing_ && clock::now() - write_started_ >= server_.settings().client_write_timeout) {
+            spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer_,
                          std::chrono::duration_cast<std::chrono::seconds>(
                              server_.settings().client_write_timeout)
                              .count());
@@ -376,21 +376,17 @@ class session final : public session_base {
         transport_.socket().close(ignored);
     }
 
-    // The client's address, for log lines (read from the socket when written).
-    peer_address peer() { return {&transport_.socket()}; }
-
     frontend_server& server_;
     Transport transport_;
     connection conn_;
-    // Output not written yet; allocated while there is some (so always
-    // while writing_: the write in flight is its in_flight).
+    std::string peer_;
+    // Output not written yet; allocated while there is some.
     struct output {
         std::string pending;           // after the write in flight
         std::size_t pending_from = 0;  // bytes at the front of `pending` already taken
         std::string in_flight;
         std::vector<std::uint64_t> pending_received;    // received_us of deliveries in pending
         std::vector<std::uint64_t> in_flight_received;  // ... and in in_flight
-        clock::time_point write_started{};              // of the write in flight (while writing_)
         std::size_t pending_size() const { return pending.size() - pending_from; }
         std::size_t unwritten() const { return pending_size() + in_flight.size(); }
     };
@@ -424,6 +420,7 @@ class session final : public session_base {
     }
     static constexpr std::chrono::seconds resume_grace{1};
     static constexpr std::size_t max_write_chunk = 256 * 1024;
+    clock::time_point write_started_{};  // of the write in flight
 
     clock::time_point not_before_{};  // no deadline check before (after a pause)
     bool writing_ = false;
