@@ -19,7 +19,7 @@ void router_core::set_acl(std::shared_ptr<const acl::rules> rules) {
     acl_ = std::move(rules);
     sessions_.for_each([&](session& s) {
         if (!acl_) {
-            s.acl.reset();
+            if (s.acl) s.acl->rules.reset();  // the username stays, for a later set_acl
         } else if (s.connected_here && s.acl) {
             acl_identify(s);
         }

@@ -180,10 +180,10 @@ void router_core::connect_local(const std::string& frontend, events::client_conn
     sessions_.connect(*s, me);
     s->set_will(std::move(e.will_message));
     s->connected_here = true;
-    if (acl_) {
+    if (acl_ || s->acl) {  // (an ACL was ever set: the username is kept, see set_acl)
         if (!s->acl) s->acl = std::make_unique<acl_identity>();
         s->acl->username = e.username;
-        acl_identify(*s);
+        if (acl_) acl_identify(*s);
     }
 
     emit(me, events::connack{e.conn, session_present, 0, settings_.incarnation});

@@ -217,7 +217,11 @@ class router_core {
     // Access control (--acl-file; acl.cpp): the rules enforced from now on
     // (null: none, no checks). Sessions whose client connected here get
     // theirs resolved again, and their queues lose what they may no longer
-    // read; other sessions get theirs when their client connects.
+    // read; other sessions get theirs when their client connects. A router
+    // keeps usernames only once it has had an ACL (they cost every session
+    // memory): a client that connected before the first set_acl with rules
+    // is identified at its next CONNECT (mqtt-router and mqtt-broker load
+    // --acl-file before any client connects).
     void set_acl(std::shared_ptr<const acl::rules> rules);
     const acl::rules* acl() const { return acl_.get(); }
 
@@ -373,7 +377,7 @@ class router_core {
     bool acl_may_deliver(const session& s, const message& m);
     // A refused PUBLISH: not routed, not retained, acknowledged as usual.
     void acl_refuse(const conn_ref& from, const events::client_publish& e);
-    // The client connected (s.username set): resolves its rules and drops
+    // The client connected (s.acl->username set): resolves its rules and drops
     // what its queue may not hold (a session restored from the store, or
     // one offline across a reload).
     void acl_identify(session& s);

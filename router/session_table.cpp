@@ -1,6 +1,6 @@
 #include "router/session_table.hpp"
 
-#include <cassert>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -18,14 +18,17 @@ bool session_table::knows(const conn_ref& c) const {
 }
 
 session& session_table::add(std::unique_ptr<session> s) {
-    assert(!s->conn);
+    // The callers check first; a breach would corrupt the indexes.
+    if (s->conn || by_client_id_.contains(s->client_id) || by_id_.contains(s->id))
+        throw std::logic_error("session_table::add: a connected session, or a duplicate key");
     session& added = *s;
-    const bool new_client_id = by_client_id_.insert(added);
-    assert(new_client_id);
-    const bool new_id = by_id_.insert(added);
-    assert(new_id);
-    (void)new_client_id;
-    (void)new_id;
+    by_client_id_.insert(added);
+    try {
+        by_id_.insert(added);
+    } catch (...) {  // (growing the buckets failed): nothing stays linked
+        by_client_id_.erase(added);
+        throw;
+    }
     s.release();  // owned by the table from here: remove() deletes it
     return added;
 }
@@ -38,9 +41,16 @@ void session_table::remove(session& s) {
 }
 
 void session_table::connect(session& s, const conn_ref& c) {
-    assert(!s.conn && !knows(c));
-    s.conn = c;
-    by_conn_.insert(s);
+    if (s.conn || knows(c))
+        throw std::logic_error(
+            "session_table::connect: a connected session, or a known connection");
+    s.conn = c;  // the key by_conn_ reads
+    try {
+        by_conn_.insert(s);
+    } catch (...) {
+        s.conn.reset();
+        throw;
+    }
 }
 
 void session_table::detach(session& s) {

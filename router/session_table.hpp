@@ -41,13 +41,14 @@ class session_table {
     bool knows(const conn_ref& c) const;
 
     // Takes a new, unconnected session whose client_id and id no indexed
-    // session has, and indexes it.
+    // session has, and indexes it (std::logic_error otherwise: callers check).
     session& add(std::unique_ptr<session> s);
     // Removes and destroys `s`. If still connected, its connection is
     // forgotten (it is not detached).
     void remove(session& s);
 
-    // `s` (offline) is now connected through `c` (a connection not known).
+    // `s` (offline) is now connected through `c` (a connection not known;
+    // std::logic_error otherwise: callers check).
     void connect(session& s, const conn_ref& c);
     // `s` loses its connection (takeover, leave): the connection stays
     // known, mapped to no session, until disconnect(). `s` is offline.

@@ -2,8 +2,8 @@
 // one pointer): the index allocates only its bucket array, one pointer per
 // bucket, where a std::unordered_map allocates a node per element (key,
 // value, next pointer and cached hash: 32-64 bytes) on top of its buckets.
-// It exists for the per-connection maps of both tiers, which every idle
-// connection paid for.
+// It exists for the router's per-session maps (session_table.hpp), which
+// every idle connection paid for.
 //
 // Boost.Intrusive's unordered_set does the hashing and chaining; this wrapper
 // owns the buckets and doubles them as the index fills (load factor <= 1),

@@ -223,6 +223,13 @@ BOOST_AUTO_TEST_CASE(a_reload_narrows_what_connected_and_offline_sessions_get) {
     EXPECT_LINES_ANY_ORDER(root.publish("a/drop", "d3", 0),
                            {"fe1:1 deliver a/drop 'd3' qos=0 retain=0 dup=0 id=0",
                             "fe1:4 deliver a/drop 'd3' qos=0 retain=0 dup=0 id=0"});
+
+    // Rules again: the connected clients are identified by the usernames
+    // kept meanwhile, without reconnecting.
+    f.core.set_acl(rules(base_rules));
+    EXPECT_LINES(alice.publish("a/secret/x", "s", 1, false, 8), {"fe1:1 puback id=8"});
+    BOOST_TEST(f.core.counters().acl_publish_denied == 2u);
+    EXPECT_LINES(root.publish("a/secret/y", "z", 0), {});  // neither alice may read it
 }
 
 BOOST_AUTO_TEST_CASE(a_restored_session_is_checked_when_its_client_connects) {
