@@ -28,7 +28,7 @@ import unittest
 import paho.mqtt.client as mqtt
 
 from harness import (BIN_DIR, HOST, IS_MOSQUITTO, USERS, MosquittoSub, MqttClient, Pki,
-                     free_port, write_password_file)
+                     cut_connection, free_port, write_password_file)
 from test_10_tiers import Process, wait_port
 
 HEARTBEAT_MS = 200
@@ -289,12 +289,7 @@ class LoadSubscriber:
 
     def drop(self):
         """Cut the TCP connection (no DISCONNECT): paho reconnects."""
-        sock = self.c.socket()
-        if sock is not None:
-            try:
-                sock.shutdown(2)
-            except OSError:
-                pass
+        cut_connection(self.c.socket())
 
     def close(self):
         try:
@@ -374,12 +369,7 @@ class LoadPublisher:
         return sum(1 for m in self.mids if m not in acked)
 
     def drop(self):
-        sock = self.c.socket()
-        if sock is not None:
-            try:
-                sock.shutdown(2)
-            except OSError:
-                pass
+        cut_connection(self.c.socket())
 
     def close(self):
         self.stop()
@@ -475,6 +465,18 @@ class ClusterTestCase(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="mqtt-cluster-")
         self.clients = []
         self.load_clients = []
+        # Exceptions in client threads (paho's network threads): recorded, checked by
+        # run_load(), then passed on to the hook that was there.
+        self.thread_errors = []
+        previous_hook = threading.excepthook
+
+        def record(args):
+            self.thread_errors.append(f"{args.thread.name if args.thread else '?'}: "
+                                      f"{args.exc_type.__name__}: {args.exc_value}")
+            previous_hook(args)
+
+        threading.excepthook = record
+        self.addCleanup(setattr, threading, "excepthook", previous_hook)
         result = getattr(getattr(self, "_outcome", None), "result", None)
         bad_before = self._bad_count(result)
         self.addCleanup(self._cleanup, result, bad_before)
@@ -610,4 +612,6 @@ class ClusterTestCase(unittest.TestCase):
         wait_until(lambda: all(p.unacknowledged() == 0 for p in publishers)
                    and all(s.has_all(publishers) for s in subscribers), drain, step=0.1)
         time.sleep(0.5)  # late duplicates
+        # A client whose paho thread raised stops receiving: say so, not just "lost".
+        self.assertEqual(self.thread_errors, [], "a client thread raised")
         return load_report(subscribers, publishers)

@@ -108,6 +108,18 @@ def malformed(text):
 # Environment: PKI, password file, port, broker process
 # ---------------------------------------------------------------------------------------------
 
+def cut_connection(sock):
+    """Cuts a client's TCP connection (both directions, no DISCONNECT, no close_notify) while
+    its paho thread may be reading it. Not SSLSocket.shutdown(): that drops the TLS object
+    first, so a concurrent read takes the raw ciphertext as MQTT bytes."""
+    if sock is None:
+        return
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -594,12 +606,7 @@ class MqttClient:
         self._stop_thread()
 
     def _shutdown_socket(self):
-        sock = self.c.socket()
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        cut_connection(self.c.socket())
 
     def _stop_thread(self):
         if self.c._thread is not None:  # paho keeps the thread object until loop_stop()
