@@ -50,39 +50,65 @@ std::string random_hex(std::size_t digits) {
     return s;
 }
 
-// The stats name of a CONNACK refusal code (connection::refusal()).
-const char* refusal_name(std::uint8_t code) {
+}  // namespace
+
+// The refusal of a CONNACK refusal code (connection::refusal()).
+connection::refusal_kind connection::refusal_of(std::uint8_t code) {
     switch (static_cast<rc>(code)) {
         case rc::unacceptable_protocol_version:
-            return "protocol_version";
+            return refusal_kind::protocol_version;
         case rc::identifier_rejected:
-            return "identifier_rejected";
+            return refusal_kind::identifier_rejected;
         case rc::server_unavailable:
-            return "unavailable";
+            return refusal_kind::unavailable;
         case rc::bad_username_or_password:
-            return "bad_credentials";
+            return refusal_kind::bad_credentials;
         case rc::not_authorized:
-            return "not_authorized";
+            return refusal_kind::not_authorized;
         default:
-            return "other";
+            return refusal_kind::other;
     }
 }
 
-}  // namespace
+std::string_view connection::refusal() const {
+    switch (refusal_) {
+        case refusal_kind::none:
+            return "";
+        case refusal_kind::protocol_version:
+            return "protocol_version";
+        case refusal_kind::identifier_rejected:
+            return "identifier_rejected";
+        case refusal_kind::unavailable:
+            return "unavailable";
+        case refusal_kind::bad_credentials:
+            return "bad_credentials";
+        case refusal_kind::not_authorized:
+            return "not_authorized";
+        case refusal_kind::other:
+            return "other";
+        case refusal_kind::connect_timeout:
+            return "connect_timeout";
+        case refusal_kind::connack_timeout:
+            return "connack_timeout";
+        case refusal_kind::protocol_error:
+            return "protocol_error";
+    }
+    return "";
+}
 
-connection::connection(events::conn_id id, const connection_settings& settings,
-                       const auth::authenticator& auth, clock::time_point now, output& out)
+connection::connection(events::conn_id id, const environment& env, clock::time_point now)
     : id_(id),
-      settings_(settings),
-      auth_(auth),
-      framer_(settings.max_packet_size_before_connect),
-      state_deadline_(now + settings.connect_timeout),
-      last_packet_(now),
-      out_(&out) {}
+      env_(env),
+      framer_(env.settings.max_packet_size_before_connect),
+      state_deadline_(now + env.settings.connect_timeout),
+      last_packet_(now) {}
 
 void connection::set_peer_identity(std::optional<std::string> cn) {
     identity_auth_ = true;
-    peer_identity_ = cn ? std::make_unique<std::string>(std::move(*cn)) : nullptr;
+    if (cn)
+        extras().peer_identity = std::move(*cn);
+    else if (extras_)
+        extras_->peer_identity.reset();
 }
 
 // ---- inputs -------------------------------------------------------------
@@ -91,8 +117,9 @@ void connection::on_bytes(std::string_view bytes, clock::time_point now) {
     if (!open()) return;
     // MQTT-3.1.0-1: the first packet must be CONNECT (0x10). Decide on its
     // first byte instead of waiting for a body that garbage may never send.
-    if (state_ == connection_state::awaiting_connect && !held_connect_ && framer_.buffered() == 0 &&
-        !bytes.empty() && static_cast<std::uint8_t>(bytes.front()) != 0x10) {
+    if (state_ == connection_state::awaiting_connect && !holding_connect() &&
+        framer_.buffered() == 0 && !bytes.empty() &&
+        static_cast<std::uint8_t>(bytes.front()) != 0x10) {
         close(reason::protocol_error, "first packet is not CONNECT");
         return;
     }
@@ -103,10 +130,10 @@ void connection::on_bytes(std::string_view bytes, clock::time_point now) {
 void connection::process_buffered(clock::time_point now) {
     // Several packets may arrive in one chunk; stop as soon as one closes us.
     while (open()) {
-        if (held_connect_) {
+        if (holding_connect()) {
             // What the client pipelines after a held CONNECT waits with it,
             // within the limit of what it may send before CONNECT is accepted.
-            if (framer_.buffered() > settings_.max_packet_size_before_connect)
+            if (framer_.buffered() > env_.settings.max_packet_size_before_connect)
                 close(reason::protocol_error, "too many bytes while CONNECT waits");
             return;
         }
@@ -152,7 +179,7 @@ bool connection::on_encoded_publish(std::string_view packet, std::size_t id_offs
                                     std::uint16_t packet_id) {
     // As for deliver: nothing before CONNACK, nothing once closing.
     if (!open() || state_ != connection_state::connected) return false;
-    auto& bytes = out_->bytes;
+    auto& bytes = env_.out.bytes;
     const auto at = bytes.size();
     bytes.append(packet);
     if (id_offset + 2 <= packet.size()) {
@@ -165,12 +192,12 @@ bool connection::on_encoded_publish(std::string_view packet, std::size_t id_offs
 void connection::on_timer(clock::time_point now) {
     if (!open()) return;
     if (state_ == connection_state::awaiting_connect) {
-        if (held_connect_) {  // it arrived in time: the connect deadline no longer applies
+        if (holding_connect()) {  // it arrived in time: the connect deadline no longer applies
             if (now >= state_deadline_) release_held_connect(now);
             return;
         }
         if (now >= state_deadline_) {
-            refusal_ = "connect_timeout";
+            refusal_ = refusal_kind::connect_timeout;
             close(reason::protocol_error, "no CONNECT before timeout");
         }
         return;
@@ -182,7 +209,7 @@ void connection::on_timer(clock::time_point now) {
     }
     if (state_ == connection_state::awaiting_connack && now >= state_deadline_) {
         send(mqtt::connack{false, static_cast<std::uint8_t>(rc::server_unavailable)});
-        refusal_ = "connack_timeout";
+        refusal_ = refusal_kind::connack_timeout;
         close(reason::connection_lost, "no connack from router");
     }
 }
@@ -333,14 +360,14 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now, bool r
     if (identity_auth_) {
         // The TLS handshake verified the certificate: it is the credential.
         // A certificate without a CN names nobody (Mosquitto: CONNACK 4).
-        if (!peer_identity_) {
+        if (!extras_ || !extras_->peer_identity) {
             refuse(rc::bad_username_or_password, "client certificate has no CN");
             return;
         }
-        c.username = *peer_identity_;
+        c.username = *extras_->peer_identity;
         c.password.reset();
     }
-    switch (identity_auth_ ? auth::result::accepted : auth_.check(c.username, c.password)) {
+    switch (identity_auth_ ? auth::result::accepted : env_.auth.check(c.username, c.password)) {
         case auth::result::accepted:
             break;
         case auth::result::missing_credentials:
@@ -358,8 +385,8 @@ void connection::handle_connect(mqtt::connect&& c, clock::time_point now, bool r
     // are forwarded meanwhile; the router handles a connection's events in
     // order, so it drops them should it refuse the CONNECT (MQTT-3.1.4-5).
     keep_alive_ = c.keep_alive;
-    framer_.set_max_packet_size(settings_.max_packet_size);
-    state_deadline_ = now + settings_.connect_timeout;
+    framer_.set_max_packet_size(env_.settings.max_packet_size);
+    state_deadline_ = now + env_.settings.connect_timeout;
     state_ = connection_state::awaiting_connack;
     // The id goes with the event: the router keeps it, this tier needs it no more.
     forward(translate::to_event(id_, std::move(client_id), std::move(c)));
@@ -373,7 +400,7 @@ void connection::handle_connack(const events::connack& e) {
         // MQTT-3.2.2-5: a non-zero return code is followed by closing. The
         // router already forgot the client; the disconnect lets it be sure.
         pending_pingresps_ = 0;
-        refusal_ = refusal_name(e.return_code);
+        refusal_ = refusal_of(e.return_code);
         close(reason::protocol_error, "refused by router");
         return;
     }
@@ -383,22 +410,22 @@ void connection::handle_connack(const events::connack& e) {
 
 void connection::refuse(mqtt::connect_return_code code, std::string why) {
     send(mqtt::connack{false, static_cast<std::uint8_t>(code)});
-    refusal_ = refusal_name(static_cast<std::uint8_t>(code));
+    refusal_ = refusal_of(static_cast<std::uint8_t>(code));
     close(reason::protocol_error, std::move(why));
 }
 
 std::string connection::assign_client_id() const {
-    return "auto-" + settings_.frontend_id + "-" + std::to_string(id_) + "-" + random_hex(16);
+    return "auto-" + env_.settings.frontend_id + "-" + std::to_string(id_) + "-" + random_hex(16);
 }
 
 // ---- outputs ------------------------------------------------------------
 
 void connection::send(const mqtt::packet& p) {
-    mqtt::encode(p, out_->bytes);
+    mqtt::encode(p, env_.out.bytes);
 }
 
 void connection::forward(events::event e) {
-    out_->events.push_back(std::move(e));
+    env_.out.events.push_back(std::move(e));
 }
 
 void connection::close(events::disconnect_reason r, std::string why) {
@@ -406,11 +433,12 @@ void connection::close(events::disconnect_reason r, std::string why) {
     // Broke the protocol before it was accepted (first packet not CONNECT,
     // malformed CONNECT, ...): a refusal too. A DISCONNECT or a lost
     // transport before CONNACK is a client that went away.
-    if (!refusal_ && state_ < connection_state::connected && r == reason::protocol_error)
-        refusal_ = "protocol_error";
+    if (refusal_ == refusal_kind::none && state_ < connection_state::connected &&
+        r == reason::protocol_error)
+        refusal_ = refusal_kind::protocol_error;
     state_ = connection_state::closing;
-    out_->close = true;
-    out_->close_reason = std::move(why);
+    env_.out.close = true;
+    env_.out.close_reason = std::move(why);
     if (router_knows_) {
         router_knows_ = false;  // exactly once
         forward(events::client_disconnect{id_, r});

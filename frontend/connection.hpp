@@ -92,11 +92,18 @@ class connection {
         }
     };
 
-    // `out` receives what every call produces; it must outlive the
-    // connection, and be drained (take_output) after each call, before
-    // another connection sharing it is called.
-    connection(events::conn_id id, const connection_settings& settings,
-               const auth::authenticator& auth, clock::time_point now, output& out);
+    // What a connection works with, shared by every connection of a thread
+    // (one reference per connection instead of three). `out` receives what
+    // every call produces and must be drained (take_output) after each call,
+    // before another connection sharing it is called. It must outlive the
+    // connections, as must what it refers to.
+    struct environment {
+        const connection_settings& settings;
+        const auth::authenticator& auth;
+        output& out;
+    };
+
+    connection(events::conn_id id, const environment& env, clock::time_point now);
 
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -134,16 +141,16 @@ class connection {
     // glue that takes and gives back every call allocates nothing.
     void take_output(output& into) {
         into.clear();
-        into.swap(*out_);
+        into.swap(env_.out);
     }
     void give_back(output& spent) {
-        if (out_->bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
+        if (env_.out.bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
         spent.clear();
-        out_->swap(spent);
+        env_.out.swap(spent);
     }
     // Larger buffers are not kept for reuse (a burst's memory goes back).
     static constexpr std::size_t max_kept_buffer = 64 * 1024;
-    const output& peek_output() const { return *out_; }
+    const output& peek_output() const { return env_.out; }
 
     // When on_timer() must be called next (nullopt: no timer needed).
     std::optional<clock::time_point> deadline() const;
@@ -155,9 +162,35 @@ class connection {
     // protocol_version, identifier_rejected, bad_credentials, not_authorized,
     // unavailable, connack_timeout, connect_timeout, protocol_error. Empty
     // while undecided, once accepted, and for a client that just went away.
-    std::string_view refusal() const { return refusal_ ? refusal_ : ""; }
+    std::string_view refusal() const;
 
   private:
+    enum class refusal_kind : std::uint8_t {
+        none,
+        protocol_version,
+        identifier_rejected,
+        unavailable,
+        bad_credentials,
+        not_authorized,
+        other,
+        connect_timeout,
+        connack_timeout,
+        protocol_error,
+    };
+    static refusal_kind refusal_of(std::uint8_t connack_code);
+    // Rare state, out of line (8 bytes per connection instead of 16): the
+    // client certificate's CN (see identity_auth_; empty: none usable) and a
+    // CONNECT held by the failed-login slowdown until state_deadline_.
+    struct rare_state {
+        std::optional<std::string> peer_identity;
+        std::unique_ptr<mqtt::connect> held_connect;
+    };
+    rare_state& extras() {
+        if (!extras_) extras_ = std::make_unique<rare_state>();
+        return *extras_;
+    }
+    bool holding_connect() const { return extras_ && extras_->held_connect; }
+
     bool open() const { return state_ < connection_state::closing; }
     // Checks one framed packet against the ordering rules, decodes and handles it.
     void handle_raw(mqtt::raw_packet&& raw, clock::time_point now);
@@ -189,26 +222,21 @@ class connection {
     void close(events::disconnect_reason reason, std::string why);
 
     events::conn_id id_;
-    const connection_settings& settings_;
-    const auth::authenticator& auth_;
+    const environment& env_;
     mqtt::framer framer_;
     // Before CONNACK, when the state ends unless something happens:
     // awaiting_connect, CONNECT must arrive by then (or, with a CONNECT held
     // by the failed-login slowdown, it is released then); awaiting_connack,
     // the router must have answered by then.
     clock::time_point state_deadline_;
-    clock::time_point last_packet_;               // when the last complete packet was received
-    std::unique_ptr<std::string> peer_identity_;  // see identity_auth_: this CN (null: none usable)
-    // Held by the failed-login slowdown until state_deadline_ (rare, so out
-    // of line: 8 bytes per connection instead of 240).
-    std::unique_ptr<mqtt::connect> held_connect_;
-    output* out_;
-    const char* refusal_ = nullptr;  // a static name (see refusal())
-    std::uint16_t keep_alive_ = 0;   // seconds; 0 = disabled
+    clock::time_point last_packet_;  // when the last complete packet was received
+    std::unique_ptr<rare_state> extras_;
+    std::uint16_t keep_alive_ = 0;  // seconds; 0 = disabled
     // PINGREQs received before CONNACK was sent (answered after it; past
     // 65535, which no client needs, the rest are not).
     std::uint16_t pending_pingresps_ = 0;
     connection_state state_ = connection_state::awaiting_connect;
+    refusal_kind refusal_ = refusal_kind::none;  // see refusal()
     bool router_knows_ = false;   // client_connect was forwarded, client_disconnect not yet
     bool identity_auth_ = false;  // set_peer_identity() was called
 };

@@ -9,31 +9,31 @@ namespace frontend {
 
 bool connection::hold_connect(mqtt::connect& c, clock::time_point now) {
     // A verified client certificate is no guessable secret: never held.
-    if (!settings_.gate || identity_auth_) return false;
-    const auto at = settings_.gate->login_allowed_at(id_, now);
+    if (!env_.settings.gate || identity_auth_) return false;
+    const auto at = env_.settings.gate->login_allowed_at(id_, now);
     if (at <= now) return false;
     // Nothing is checked or answered until then; the client sees a slow
     // server, other connections see nothing (the io thread is not blocked).
-    held_connect_ = std::make_unique<mqtt::connect>(std::move(c));
+    extras().held_connect = std::make_unique<mqtt::connect>(std::move(c));
     state_deadline_ = at;
     return true;
 }
 
 void connection::release_held_connect(clock::time_point now) {
-    auto c = std::move(*held_connect_);
-    held_connect_.reset();
+    auto c = std::move(*extras_->held_connect);
+    extras_->held_connect.reset();
     last_packet_ = now;  // keep-alive runs from the answer, not from the wait
     handle_connect(std::move(c), now, true);
     process_buffered(now);  // what was pipelined after it
 }
 
 void connection::login_failed(clock::time_point now) {
-    if (settings_.gate) settings_.gate->login_failed(id_, now);
+    if (env_.settings.gate) env_.settings.gate->login_failed(id_, now);
 }
 
 bool connection::within_topic_limits(std::string_view topic, limits::topic_use use) {
-    if (limits::within(settings_.topic_limits, topic)) return true;
-    if (settings_.gate) settings_.gate->topic_refused(use);
+    if (limits::within(env_.settings.topic_limits, topic)) return true;
+    if (env_.settings.gate) env_.settings.gate->topic_refused(use);
     return false;
 }
 

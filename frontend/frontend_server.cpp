@@ -94,6 +94,10 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
     // OpenSSL writes to TLS sockets itself (tls_transport.hpp), with write(2):
     // a peer that went away must be an EPIPE, not a SIGPIPE that kills us.
     std::signal(SIGPIPE, SIG_IGN);
+    limits_.set_ticket_lookup([this](events::conn_id conn) -> const limits::admission_ticket* {
+        const session_base* s = sessions_.find(conn);
+        return s ? &s->ticket_ : nullptr;
+    });
     settings_.max_packet_size = options_.max_packet_size;
     settings_.max_packet_size_before_connect = options_.max_connect_packet_size;
     settings_.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -157,9 +161,7 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
     }
     if (const auto* c = std::get_if<events::client_connect>(&e)) {
         if (auto owner = link_.owner_of(c->client_id)) {
-            auto& entry = clients_[conn];
-            entry.router = *owner;
-            entry.incarnation = 0;
+            own(conn, static_cast<std::uint32_t>(*owner));
             link_.send(*owner, e);
         } else if (link_.owner_pending()) {
             parked_[conn].push_back(e);
@@ -177,16 +179,17 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
             p->second.push_back(e);
         return;
     }
-    auto it = clients_.find(conn);
-    // Never got past CONNECT: the router knows nothing.
-    if (it == clients_.end() || it->second.router == no_router) return;
-    const auto owner = it->second.router;
-    if (std::holds_alternative<events::client_disconnect>(e)) {
-        if (!it->second.registered)
-            clients_.erase(it);
-        else
-            it->second.router = no_router;
+    const bool last = std::holds_alternative<events::client_disconnect>(e);
+    std::uint32_t owner = session_base::no_router;
+    if (session_base* s = sessions_.find(conn)) {
+        owner = s->router_;
+        if (last) s->router_ = session_base::no_router;
+    } else if (auto it = unregistered_owned_.find(conn); it != unregistered_owned_.end()) {
+        owner = it->second;
+        if (last) unregistered_owned_.erase(it);
     }
+    // Never got past CONNECT: the router knows nothing.
+    if (owner == session_base::no_router) return;
     link_.send(owner, e);
 }
 
@@ -195,9 +198,7 @@ void frontend_server::on_membership() {
         const auto conn = it->first;
         const auto& connect = std::get<events::client_connect>(it->second.front());
         if (auto owner = link_.owner_of(connect.client_id)) {
-            auto& entry = clients_[conn];
-            entry.router = *owner;
-            entry.incarnation = 0;
+            own(conn, static_cast<std::uint32_t>(*owner));
             for (const auto& e : it->second) link_.send(*owner, e);
             it = parked_.erase(it);
         } else if (!link_.owner_pending()) {
@@ -209,16 +210,23 @@ void frontend_server::on_membership() {
     }
 }
 
-std::shared_ptr<session_base> frontend_server::session_of(events::conn_id conn) const {
-    auto it = clients_.find(conn);
-    return it == clients_.end() ? nullptr : it->second.session.lock();
+void frontend_server::own(events::conn_id conn, std::uint32_t router) {
+    if (session_base* s = sessions_.find(conn)) {
+        s->router_ = router;
+        s->incarnation_ = 0;
+    } else {
+        unregistered_owned_[conn] = router;  // (its session went while it waited)
+    }
 }
 
-std::vector<std::shared_ptr<session_base>> frontend_server::live_sessions() const {
-    std::vector<std::shared_ptr<session_base>> live;
-    live.reserve(live_sessions_);
-    for (const auto& [id, c] : clients_)
-        if (auto s = c.session.lock()) live.push_back(std::move(s));
+session_ptr frontend_server::session_of(events::conn_id conn) {
+    return session_ptr(sessions_.find(conn));
+}
+
+std::vector<session_ptr> frontend_server::live_sessions() {
+    std::vector<session_ptr> live;
+    live.reserve(sessions_.size());
+    for (auto& s : sessions_) live.emplace_back(&s);
     return live;
 }
 
@@ -250,20 +258,21 @@ void frontend_server::shed_qos0() {
 
 void frontend_server::close_sessions_of(std::size_t index, const std::string& why,
                                         std::uint64_t survivor) {
-    std::vector<std::shared_ptr<session_base>> doomed;
-    for (const auto& [conn, c] : clients_) {
-        if (c.router != index) continue;
+    std::vector<session_ptr> doomed;
+    for (auto& s : sessions_) {
+        if (s.router_ != index) continue;
         // After a restart, keep what the new incarnation accepted, and what
         // still waits for its connack (the new incarnation will answer it).
-        if (survivor != 0 && (c.incarnation == survivor || c.incarnation == 0)) continue;
-        if (auto s = c.session.lock()) doomed.push_back(std::move(s));
+        if (survivor != 0 && (s.incarnation_ == survivor || s.incarnation_ == 0)) continue;
+        doomed.emplace_back(&s);
     }
     if (!doomed.empty()) spdlog::info("closing {} client connections: {}", doomed.size(), why);
     for (auto& s : doomed) s->shutdown();
 }
 
 void frontend_server::close_all_sessions(const std::string& why) {
-    if (live_sessions_ != 0) spdlog::info("closing {} client connections: {}", live_sessions_, why);
+    if (!sessions_.empty())
+        spdlog::info("closing {} client connections: {}", sessions_.size(), why);
     for (auto& s : live_sessions()) s->shutdown();
 }
 
@@ -271,26 +280,20 @@ std::uint16_t frontend_server::listener_port(std::size_t i) const {
     return listeners_.at(i)->port();
 }
 
-void frontend_server::register_session(events::conn_id id, const std::shared_ptr<session_base>& s) {
-    auto& entry = clients_[id];
-    if (!entry.registered) ++live_sessions_;
-    entry.registered = true;
-    entry.session = s;
+void frontend_server::register_session(session_base& s, const limits::admission_ticket& ticket) {
+    s.ticket_ = ticket;
+    sessions_.insert(s);
     ++connections_total_;
-    if (link_.paused()) s->pause_reading();  // before start(): no read is issued
+    if (link_.paused()) s.pause_reading();  // before start(): no read is issued
 }
 
 void frontend_server::unregister_session(events::conn_id id, std::string_view refusal) {
-    if (auto it = clients_.find(id); it != clients_.end() && it->second.registered) {
-        --live_sessions_;
-        if (it->second.router == no_router) {
-            clients_.erase(it);
-        } else {  // the entry waits for the client_disconnect
-            it->second.registered = false;
-            it->second.session.reset();
-        }
+    if (session_base* s = sessions_.find(id)) {
+        limits_.release(s->ticket_);
+        // Its client_disconnect has not gone yet: its router is kept for it.
+        if (s->router_ != session_base::no_router) unregistered_owned_[id] = s->router_;
+        sessions_.erase(*s);
     }
-    limits_.release(id);
     if (refusal.empty()) return;
     if (auto it = refused_.find(refusal); it != refused_.end())
         ++it->second;
@@ -334,20 +337,16 @@ void frontend_server::on_router_event(events::event&& e) {
         return;
     }
     const auto id = events::conn_of(e);
-    auto it = clients_.find(id);
-    if (it == clients_.end()) {
+    const session_ptr s = session_of(id);
+    if (!s) {
         // The client is gone; the router hears of it (and keeps QoS 1/2 of a
         // persistent session for its return).
         if (std::holds_alternative<events::deliver>(e)) ++deliveries_no_client_;
         return;
     }
-    if (const auto* c = std::get_if<events::connack>(&e); c && it->second.router != no_router)
-        it->second.incarnation = c->router_incarnation;
-    auto s = it->second.session.lock();
-    if (!s) {
-        if (std::holds_alternative<events::deliver>(e)) ++deliveries_no_client_;
-        return;
-    }
+    if (const auto* c = std::get_if<events::connack>(&e);
+        c && s->router_ != session_base::no_router)
+        s->incarnation_ = c->router_incarnation;
     if (auto* d = std::get_if<events::deliver>(&e)) {
         // Encoded here like a deliver_many's, so that both take one path
         // (and a slow client's dropped QoS 0 is not counted as out). The
@@ -414,7 +413,7 @@ stats::snapshot frontend_server::stats_snapshot() const {
     s.counter("messages.dropped.no_client", deliveries_no_client_);
     s.counter("messages.dropped.slow_client", slow_client_drops_);
     s.counter("connections.closed.slow_client", slow_client_closes_);
-    s.gauge("connections.current", live_sessions_);
+    s.gauge("connections.current", sessions_.size());
     s.gauge("connections.parked", parked_.size());
     s.gauge("queues.paused", link_.paused() ? 1 : 0);
     std::size_t backlog = 0;

@@ -38,12 +38,12 @@
 #include "frontend/connection.hpp"
 #include "frontend/limits/frontend_limits.hpp"
 #include "frontend/net/deadline_queue.hpp"
+#include "frontend/net/session_base.hpp"
 #include "frontend/router_link.hpp"
 
 namespace frontend {
 
 class listener;
-class session_base;
 
 class frontend_server {
   public:
@@ -74,8 +74,8 @@ class frontend_server {
     const auth::authenticator& authenticator() const { return auth_; }
     // Keeps a session alive that has no handler pending (a read deferred by
     // back-pressure) until release_hold() (nullptr if it was not held).
-    void hold(std::shared_ptr<session_base> s) { held_[s.get()] = std::move(s); }
-    std::shared_ptr<session_base> release_hold(const session_base* s) {
+    void hold(session_ptr s) { held_[s.get()] = std::move(s); }
+    session_ptr release_hold(const session_base* s) {
         auto it = held_.find(s);
         if (it == held_.end()) return nullptr;
         auto kept = std::move(it->second);
@@ -85,6 +85,9 @@ class frontend_server {
     // What a connection's call produced, taken by its session right after
     // the call (connection.hpp): one for every connection of this thread.
     connection::output& connection_output() { return connection_output_; }
+    // What every connection of this server works with (settings, the
+    // authenticator, connection_output()).
+    const connection::environment& connection_env() const { return connection_env_; }
     // --use-identity-as-username: a tls/wss client's certificate CN is its identity.
     bool use_identity_as_username() const { return options_.use_identity_as_username; }
     router_link& link() { return link_; }
@@ -99,16 +102,21 @@ class frontend_server {
     events::conn_id allocate_conn_id() { return next_conn_++; }
     // Admission at accept, the failed-login slowdown, limit counters (README "Limits").
     limits::frontend_limits& limits() { return limits_; }
-    void register_session(events::conn_id id, const std::shared_ptr<session_base>& s);
+    // `ticket`: its admission at accept (limits().admit()), released at
+    // unregister_session().
+    void register_session(session_base& s, const limits::admission_ticket& ticket);
     // `refusal`: connection::refusal() of a session that was never accepted.
     void unregister_session(events::conn_id id, std::string_view refusal = {});
+    // A session destroyed while still registered leaves the index (its
+    // destructor calls this; normally unregister_session came first).
+    void forget_session(session_base& s) { sessions_.erase(s); }
     // A TLS handshake or WebSocket upgrade that failed (refused before MQTT).
     void count_handshake_failure() { ++refused_handshake_; }
     // A delivery written to a client's socket, `latency_us` after a frontend
     // read its PUBLISH (histogram latency.delivery_us).
     void record_delivery_latency(std::uint64_t latency_us) { delivery_latency_.record(latency_us); }
 
-    std::size_t session_count() const { return live_sessions_; }
+    std::size_t session_count() const { return sessions_.size(); }
     // QoS 0 PUBLISHes dropped because the link was paused.
     std::uint64_t qos0_shed() const { return qos0_shed_; }
     // Slow consumers: a QoS 0 delivery dropped, a client closed.
@@ -136,31 +144,37 @@ class frontend_server {
     limits::frontend_limits limits_;        // stable: settings_.gate points to it
     auth::reloadable auth_;                 // stable: connections hold references to it
     connection::output connection_output_;  // see connection_output()
-    std::string encode_buffer_;             // on_router_event()'s PUBLISH, reused
+    const connection::environment connection_env_{settings_, auth_, connection_output_};
+    std::string encode_buffer_;  // on_router_event()'s PUBLISH, reused
     std::unique_ptr<boost::asio::ssl::context> tls_;
     // Sessions may outlive the server (their pending handlers hold them); the
     // queue's destructor unlinks them, so they never touch it afterwards.
     deadline_queue deadlines_;
     router_link link_;
     std::vector<std::unique_ptr<listener>> listeners_;
-    std::unordered_map<const session_base*, std::shared_ptr<session_base>> held_;  // see hold()
-    // Per connection, one entry: its session, from register_session() until
-    // unregister_session(), and the router that owns its MQTT session, from
-    // its client_connect until its client_disconnect. The entry goes when
-    // both have ended (one map, not two: one node per idle connection).
-    static constexpr std::size_t no_router = static_cast<std::size_t>(-1);
-    struct client {
-        std::weak_ptr<session_base> session;
-        std::size_t router = no_router;  // link slot of the owner
-        std::uint64_t incarnation = 0;   // of the router that accepted it (0: no connack yet)
-        bool registered = false;         // between register_ and unregister_session()
+    std::unordered_map<const session_base*, session_ptr> held_;  // see hold()
+    // Every registered session, by connection id: from register_session()
+    // until unregister_session(), through each session's own link and
+    // fields (session_base.hpp), which also hold the router that owns its
+    // MQTT session, from its client_connect until its client_disconnect.
+    // The index is destroyed (its links undone) before the sessions that
+    // outlive the server are.
+    struct conn_id_of {
+        using type = events::conn_id;
+        events::conn_id operator()(const session_base& s) const { return s.conn_id(); }
     };
-    std::unordered_map<events::conn_id, client> clients_;
-    std::size_t live_sessions_ = 0;  // registered, not yet unregistered
+    util::intrusive_index<session_base, &session_base::server_link_, conn_id_of,
+                          std::hash<events::conn_id>>
+        sessions_;
+    // Connections unregistered before their client_disconnect went to the
+    // router that owns them (rare): that router, until it does.
+    std::unordered_map<events::conn_id, std::uint32_t> unregistered_owned_;
     // The live session of `conn`, or nullptr.
-    std::shared_ptr<session_base> session_of(events::conn_id conn) const;
+    session_ptr session_of(events::conn_id conn);
+    // `router` owns `conn`'s MQTT session from its client_connect on.
+    void own(events::conn_id conn, std::uint32_t router);
     // Every live session (a copy: closing one unregisters it).
-    std::vector<std::shared_ptr<session_base>> live_sessions() const;
+    std::vector<session_ptr> live_sessions();
     // CONNECTs waiting for an owner, each with what was pipelined after it.
     std::map<events::conn_id, std::vector<events::event>> parked_;
     events::conn_id next_conn_ = 1;

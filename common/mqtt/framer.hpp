@@ -25,10 +25,12 @@ struct raw_packet {
 
 class framer {
   public:
-    // max_packet_size bounds the whole packet (fixed header + body).
-    explicit framer(std::size_t max_packet_size) : max_packet_size_(max_packet_size) {}
+    // max_packet_size bounds the whole packet (fixed header + body). MQTT's
+    // own bound (a 4-byte remaining length) is far below 4 GiB, so larger
+    // values are kept as 4 GiB - 1: the same limit in effect.
+    explicit framer(std::size_t max_packet_size) : max_packet_size_(clamp(max_packet_size)) {}
 
-    void set_max_packet_size(std::size_t n) { max_packet_size_ = n; }
+    void set_max_packet_size(std::size_t n) { max_packet_size_ = clamp(n); }
     std::size_t max_packet_size() const { return max_packet_size_; }
 
     // Appends bytes received from the peer.
@@ -43,9 +45,16 @@ class framer {
     std::size_t buffered() const { return buffer_.size() - read_pos_; }
 
   private:
+    static std::uint32_t clamp(std::size_t n) {
+        return n > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(n);
+    }
+
     std::string buffer_;
-    std::size_t read_pos_ = 0;
-    std::size_t max_packet_size_;
+    // 32 bits each (8 bytes fewer per connection): read_pos_ stays within
+    // the buffer, which holds what one read brought and at most one
+    // unfinished packet (no larger than max_packet_size_).
+    std::uint32_t read_pos_ = 0;
+    std::uint32_t max_packet_size_;
 };
 
 // Parses the remaining-length varint at the start of `bytes`. Returns the

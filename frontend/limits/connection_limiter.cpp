@@ -11,8 +11,9 @@ namespace {
 const std::string exempt_key;
 }  // namespace
 
-admission connection_limiter::admit(events::conn_id id, std::string key, clock::time_point now) {
-    if (limits_.max_connections != 0 && keys_.size() >= limits_.max_connections)
+admission connection_limiter::admit(std::string key, clock::time_point now,
+                                    admission_ticket& ticket) {
+    if (limits_.max_connections != 0 && connections_ >= limits_.max_connections)
         return admission::over_total;
     const std::string* stored = &exempt_key;
     if (!key.empty()) {
@@ -23,24 +24,20 @@ admission connection_limiter::admit(events::conn_id id, std::string key, clock::
         ++it->second;
         stored = &it->first;
     }
-    keys_.emplace(id, stored);
+    ticket.key_ = stored;
+    ++connections_;
     bucket_.take(now);
     return admission::admitted;
 }
 
-void connection_limiter::release(events::conn_id id) {
-    auto it = keys_.find(id);
-    if (it == keys_.end()) return;
-    if (!it->second->empty()) {
-        auto a = per_address_.find(*it->second);
+void connection_limiter::release(admission_ticket& ticket) {
+    if (!ticket.key_) return;
+    if (!ticket.key_->empty()) {
+        auto a = per_address_.find(*ticket.key_);
         if (a != per_address_.end() && --a->second == 0) per_address_.erase(a);
     }
-    keys_.erase(it);
-}
-
-const std::string* connection_limiter::key_of(events::conn_id id) const {
-    auto it = keys_.find(id);
-    return it == keys_.end() ? nullptr : it->second;
+    ticket.key_ = nullptr;
+    --connections_;
 }
 
 std::size_t connection_limiter::connections_from(std::string_view key) const {

@@ -4,6 +4,11 @@
 // address_key), and the rate of new ones (--connection-rate, a token bucket
 // with a burst of one second's worth).
 //
+// An admitted connection gets an admission_ticket, which its holder keeps
+// (frontend_server keeps it in its entry for the connection) and hands back
+// to release(): the limiter itself keeps nothing per connection, only a
+// count per address.
+//
 // The rate is applied by pausing the accept loop (next_accept()): waiting
 // connections stay in the kernel's listen queue, which costs nothing, and
 // are taken in order when tokens come back; a client is never refused for
@@ -39,6 +44,19 @@ enum class admission {
     over_address,  // --max-connections-per-address
 };
 
+// What an admitted connection holds until it ends: the key of the per-address
+// count it is in (an empty string for an exempt address). Empty once released.
+class admission_ticket {
+  public:
+    bool held() const { return key_ != nullptr; }
+    // The address key (empty: exempt), or nullptr if not held.
+    const std::string* key() const { return key_; }
+
+  private:
+    friend class connection_limiter;
+    const std::string* key_ = nullptr;
+};
+
 class connection_limiter {
   public:
     using clock = std::chrono::steady_clock;
@@ -49,15 +67,15 @@ class connection_limiter {
     clock::time_point next_accept(clock::time_point now) { return bucket_.available_at(now); }
 
     // A connection accepted from `key` (address_key of its source; empty: an
-    // exempt address, counted in the total only). Admitted: counted until
-    // release(id), and one token of the rate taken.
-    admission admit(events::conn_id id, std::string key, clock::time_point now);
-    // The connection ended; unknown ids are ignored (idempotent).
-    void release(events::conn_id id);
+    // exempt address, counted in the total only). Admitted: `ticket` is held,
+    // the connection counted until release(ticket), and one token of the
+    // rate taken. Otherwise `ticket` is left as it was.
+    admission admit(std::string key, clock::time_point now, admission_ticket& ticket);
+    // The connection ended: uncounted, and `ticket` emptied (an empty one:
+    // nothing, so releasing twice is harmless).
+    void release(admission_ticket& ticket);
 
-    // The address key `id` was admitted with (empty: exempt), or nullptr.
-    const std::string* key_of(events::conn_id id) const;
-    std::size_t connections() const { return keys_.size(); }
+    std::size_t connections() const { return connections_; }
     std::size_t connections_from(std::string_view key) const;
     // Address keys with at least one connection (for tests: entries go when their count does).
     std::size_t addresses() const { return per_address_.size(); }
@@ -65,10 +83,9 @@ class connection_limiter {
   private:
     connection_limits limits_;
     token_bucket bucket_;
-    // Every admitted connection, with its address key: the key of its
-    // per_address_ entry (stable while the connection counts in it), or an
-    // empty string for an exempt address. Not a copy per connection.
-    std::unordered_map<events::conn_id, const std::string*> keys_;
+    std::size_t connections_ = 0;  // admitted, not yet released
+    // Connections per address key; tickets point at the keys (node addresses
+    // are stable while an entry counts a connection).
     std::unordered_map<std::string, std::size_t> per_address_;
 };
 

@@ -33,9 +33,10 @@ bool frontend_limits::exempt(const boost::asio::ip::address& a) const {
                        [&](const config::address_range& r) { return r.contains(a); });
 }
 
-bool frontend_limits::admit(events::conn_id id, const boost::asio::ip::address& peer,
-                            clock::time_point now) {
-    const auto verdict = limiter_.admit(id, exempt(peer) ? std::string() : address_key(peer), now);
+bool frontend_limits::admit(const boost::asio::ip::address& peer, clock::time_point now,
+                            admission_ticket& ticket) {
+    const auto verdict =
+        limiter_.admit(exempt(peer) ? std::string() : address_key(peer), now, ticket);
     if (verdict == admission::admitted) return true;
     const bool total = verdict == admission::over_total;
     ++(total ? counters_.refused_max_connections : counters_.refused_per_address);
@@ -54,7 +55,8 @@ bool frontend_limits::admit(events::conn_id id, const boost::asio::ip::address& 
 }
 
 const std::string* frontend_limits::counted_key(events::conn_id conn) const {
-    const auto* key = limiter_.key_of(conn);
+    const admission_ticket* ticket = ticket_of_ ? ticket_of_(conn) : nullptr;
+    const auto* key = ticket ? ticket->key() : nullptr;
     return key && !key->empty() ? key : nullptr;
 }
 

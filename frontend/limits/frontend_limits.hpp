@@ -13,8 +13,10 @@
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/config/options.hpp"
@@ -42,11 +44,18 @@ class frontend_limits final : public gate {
     // once); count_rate_delay() when it waits for that.
     clock::time_point next_accept(clock::time_point now) { return limiter_.next_accept(now); }
     void count_rate_delay() { ++counters_.rate_delayed; }
-    // A socket accepted from `peer`: true if admitted (counted until
-    // release(id)); false: over a limit, counted and logged (at most one
-    // line per 10 s), and the caller closes it.
-    bool admit(events::conn_id id, const boost::asio::ip::address& peer, clock::time_point now);
-    void release(events::conn_id id) { limiter_.release(id); }
+    // A socket accepted from `peer`: true if admitted (`ticket` held, and
+    // counted until release(ticket)); false: over a limit, counted and logged
+    // (at most one line per 10 s), and the caller closes it.
+    bool admit(const boost::asio::ip::address& peer, clock::time_point now,
+               admission_ticket& ticket);
+    void release(admission_ticket& ticket) { limiter_.release(ticket); }
+    // How the gate finds the ticket of a connection (frontend_server keeps
+    // them); nullptr: none. Until set, no address is known to the
+    // failed-login slowdown.
+    void set_ticket_lookup(std::function<const admission_ticket*(events::conn_id)> lookup) {
+        ticket_of_ = std::move(lookup);
+    }
 
     // gate
     clock::time_point login_allowed_at(events::conn_id conn, clock::time_point now) override;
@@ -73,6 +82,7 @@ class frontend_limits final : public gate {
     login_throttle throttle_;
     limit_counters counters_;
     log_gate refusal_log_, login_log_;
+    std::function<const admission_ticket*(events::conn_id)> ticket_of_;
 };
 
 }  // namespace frontend::limits

@@ -79,9 +79,10 @@ void listener::accept_now() {
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
             auto remote = socket.remote_endpoint(ignored);
-            std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
             const auto id = server_.allocate_conn_id();
-            if (!server_.limits().admit(id, remote.address(), std::chrono::steady_clock::now())) {
+            limits::admission_ticket ticket;
+            if (!server_.limits().admit(remote.address(), std::chrono::steady_clock::now(),
+                                        ticket)) {
                 // Over --max-connections(-per-address): closed before any TLS
                 // byte, with a reset (linger 0) that leaves no TIME_WAIT here.
                 socket.set_option(asio::socket_base::linger(true, 0), ignored);
@@ -90,22 +91,21 @@ void listener::accept_now() {
                 return;
             }
             using tls_stream = asio::ssl::stream<tcp_socket>;
-            std::shared_ptr<session_base> s;
+            session_ptr s;
             if (url_.scheme == "tls") {
-                s = std::make_shared<session<tls_transport>>(
-                    server_, id, std::move(peer), std::move(socket), server_.tls_context());
+                s.reset(new session<tls_transport>(server_, id, std::move(socket),
+                                                   server_.tls_context()));
             } else if (url_.scheme == "wss") {
-                s = std::make_shared<session<ws_transport<tls_stream>>>(
-                    server_, id, std::move(peer), url_.path, url_.console, std::move(socket),
-                    server_.tls_context());
+                s.reset(new session<ws_transport<tls_stream>>(server_, id, url_.path, url_.console,
+                                                              std::move(socket),
+                                                              server_.tls_context()));
             } else if (url_.scheme == "ws") {
-                s = std::make_shared<session<ws_transport<tcp_socket>>>(
-                    server_, id, std::move(peer), url_.path, url_.console, std::move(socket));
+                s.reset(new session<ws_transport<tcp_socket>>(server_, id, url_.path, url_.console,
+                                                              std::move(socket)));
             } else {
-                s = std::make_shared<session<tcp_transport>>(server_, id, std::move(peer),
-                                                             std::move(socket));
+                s.reset(new session<tcp_transport>(server_, id, std::move(socket)));
             }
-            server_.register_session(id, s);
+            server_.register_session(*s, ticket);
             s->start();
         } else if (acceptor_.is_open()) {
             // EMFILE and friends: keep accepting, but do not spin.

@@ -18,9 +18,10 @@
 // moment to be read.
 //
 // Lives on the frontend's io_context thread; kept alive by its pending
-// handlers (shared_from_this), or by frontend_server::hold() while a paused
-// read waits (it may have no handler pending then; rare, so not a pointer in
-// every session), and registered in frontend_server by conn id.
+// handlers (session_ptr, session_base.hpp), or by frontend_server::hold()
+// while a paused read waits (it may have no handler pending then; rare, so
+// not a pointer in every session), and registered in frontend_server by conn
+// id.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -38,6 +39,7 @@
 #include "common/util/wall_clock.hpp"
 #include "frontend/connection.hpp"
 #include "frontend/frontend_server.hpp"
+#include "frontend/net/peer_address.hpp"
 #include "frontend/net/peer_identity.hpp"
 #include "frontend/net/session_base.hpp"
 #include "frontend/net/ws_handshake.hpp"
@@ -49,13 +51,18 @@ class session final : public session_base {
   public:
     // `transport_args` construct the Transport.
     template <class... TransportArgs>
-    session(frontend_server& server, events::conn_id id, std::string peer,
-            TransportArgs&&... transport_args)
+    session(frontend_server& server, events::conn_id id, TransportArgs&&... transport_args)
         : server_(server),
           transport_(std::forward<TransportArgs>(transport_args)...),
-          conn_(id, server.settings(), server.authenticator(), clock::now(),
-                server.connection_output()),
-          peer_(std::move(peer)) {}
+          conn_(id, server.connection_env(), clock::now()) {}
+
+    ~session() override {
+        // Normally unregistered when it closed; the server's index must
+        // never keep a link to a destroyed session.
+        if (registered()) server_.forget_session(*this);
+    }
+
+    events::conn_id conn_id() const override { return conn_.id(); }
 
     void start() override {
         arm_timer();
@@ -63,7 +70,7 @@ class session final : public session_base {
             if (self->closed_) return;
             if (ec) {
                 spdlog::debug("conn {} ({}): {} handshake failed: {}", self->conn_.id(),
-                              self->peer_, Transport::name, ec.message());
+                              self->peer(), Transport::name, ec.message());
                 // A console page served over HTTP is no refused client.
                 if (ec != ws::make_error_code(ws::refusal::http_answered))
                     self->server_.count_handshake_failure();
@@ -143,9 +150,7 @@ class session final : public session_base {
         return true;
     }
 
-    std::shared_ptr<session> shared_self() {
-        return std::static_pointer_cast<session>(shared_from_this());
-    }
+    boost::intrusive_ptr<session> shared_self() { return boost::intrusive_ptr<session>(this); }
 
     // --use-identity-as-username: on tls and wss the verified client
     // certificate's CN is the client's identity; plain listeners keep
@@ -155,7 +160,7 @@ class session final : public session_base {
         SSL* ssl = transport_.native_tls();
         if (!ssl) return;
         auto cn = peer_common_name(ssl);
-        spdlog::debug("conn {} ({}): client certificate CN {}", conn_.id(), peer_,
+        spdlog::debug("conn {} ({}): client certificate CN {}", conn_.id(), peer(),
                       cn ? "'" + *cn + "'" : std::string("missing"));
         conn_.set_peer_identity(std::move(cn));
     }
@@ -206,7 +211,7 @@ class session final : public session_base {
                 // A client that does not read must not grow our memory without
                 // bound: drop it (its will fires; a persistent session keeps
                 // its unacknowledged QoS 1/2 messages in the router).
-                spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer_,
+                spdlog::info("conn {} ({}): more than {} bytes unread, closing", conn_.id(), peer(),
                              server_.settings().max_write_backlog);
                 server_.count_slow_client_close();
                 lost();
@@ -226,7 +231,7 @@ class session final : public session_base {
         if (out.close && !closing_) {
             closing_ = true;
             server_.unregister_session(conn_.id(), conn_.refusal());
-            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer_, out.close_reason);
+            spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer(), out.close_reason);
             if (!writing_) finish();
         }
         conn_.give_back(out);
@@ -236,8 +241,8 @@ class session final : public session_base {
     void write() {
         if (writing_ || closed_ || !out_ || out_->pending_size() == 0) return;
         writing_ = true;
-        write_started_ = clock::now();
         auto& o = *out_;
+        o.write_started = clock::now();
         if (o.pending_from == 0 && o.pending.size() <= max_write_chunk) {
             o.in_flight.swap(o.pending);
             o.pending.clear();
@@ -304,7 +309,7 @@ class session final : public session_base {
             if (timer_deferred_) return;  // paused past a deadline: re-armed on resume
             if (due && *due < not_before_) due = not_before_;
             if (writing_) {  // a client that takes no bytes for this long is dropped
-                const auto stuck = write_started_ + server_.settings().client_write_timeout;
+                const auto stuck = out_->write_started + server_.settings().client_write_timeout;
                 if (!due || stuck < *due) due = stuck;
             }
         }
@@ -323,8 +328,9 @@ class session final : public session_base {
             fail();  // the peer does not read: give up the flush
             return;
         }
-        if (writing_ && clock::now() - write_started_ >= server_.settings().client_write_timeout) {
-            spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer_,
+        if (writing_ &&
+            clock::now() - out_->write_started >= server_.settings().client_write_timeout) {
+            spdlog::info("conn {} ({}): no bytes taken for {} s, closing", conn_.id(), peer(),
                          std::chrono::duration_cast<std::chrono::seconds>(
                              server_.settings().client_write_timeout)
                              .count());
@@ -376,17 +382,21 @@ class session final : public session_base {
         transport_.socket().close(ignored);
     }
 
+    // The client's address, for log lines (read from the socket when written).
+    peer_address peer() { return {&transport_.socket()}; }
+
     frontend_server& server_;
     Transport transport_;
     connection conn_;
-    std::string peer_;
-    // Output not written yet; allocated while there is some.
+    // Output not written yet; allocated while there is some (so always
+    // while writing_: the write in flight is its in_flight).
     struct output {
         std::string pending;           // after the write in flight
         std::size_t pending_from = 0;  // bytes at the front of `pending` already taken
         std::string in_flight;
         std::vector<std::uint64_t> pending_received;    // received_us of deliveries in pending
         std::vector<std::uint64_t> in_flight_received;  // ... and in in_flight
+        clock::time_point write_started{};              // of the write in flight (while writing_)
         std::size_t pending_size() const { return pending.size() - pending_from; }
         std::size_t unwritten() const { return pending_size() + in_flight.size(); }
     };
@@ -420,7 +430,6 @@ class session final : public session_base {
     }
     static constexpr std::chrono::seconds resume_grace{1};
     static constexpr std::size_t max_write_chunk = 256 * 1024;
-    clock::time_point write_started_{};  // of the write in flight
 
     clock::time_point not_before_{};  // no deadline check before (after a pause)
     bool writing_ = false;

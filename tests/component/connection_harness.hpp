@@ -135,8 +135,7 @@ inline constexpr events::conn_id test_conn = 42;
 
 struct harness {
     explicit harness(connection_settings s = {}, events::conn_id id = test_conn)
-        : settings(std::move(s)),
-          conn(std::make_unique<connection>(id, settings, auth, t0, output)) {}
+        : settings(std::move(s)), conn(std::make_unique<connection>(id, env, t0)) {}
 
     connection::output feed(std::string_view b, clock::time_point now = t0) {
         conn->on_bytes(b, now);
@@ -172,6 +171,7 @@ struct harness {
     fake_auth auth;
     connection_settings settings;
     connection::output output;  // what conn's calls produce, until taken
+    connection::environment env{settings, auth, output};
     std::unique_ptr<connection> conn;
 };
 

@@ -213,7 +213,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const fake_auth auth;
     clock::time_point now = clock::time_point{} + 1000h;
     frontend::connection::output output;
-    frontend::connection c(conn_id, settings, auth, now, output);
+    const frontend::connection::environment env{settings, auth, output};
+    frontend::connection c(conn_id, env, now);
     observer seen;
     // FUZZ_TRACE=1 prints each op and its output (to read a crash or a seed).
     static const bool trace = std::getenv("FUZZ_TRACE") != nullptr;

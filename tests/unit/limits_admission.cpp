@@ -12,6 +12,7 @@
 
 using namespace std::chrono_literals;
 using frontend::limits::admission;
+using frontend::limits::admission_ticket;
 using frontend::limits::connection_limiter;
 using frontend::limits::token_bucket;
 using clock_type = std::chrono::steady_clock;
@@ -67,51 +68,60 @@ BOOST_AUTO_TEST_CASE(bucket_of_rate_zero_is_unlimited) {
 
 BOOST_AUTO_TEST_CASE(total_limit_counts_every_connection_until_released) {
     connection_limiter l({2, 0, 0}, t0);
-    BOOST_TEST((l.admit(1, key("192.0.2.1"), t0) == admission::admitted));
-    BOOST_TEST((l.admit(2, "", t0) == admission::admitted));  // exempt: in the total too
-    BOOST_TEST((l.admit(3, key("192.0.2.2"), t0) == admission::over_total));
+    admission_ticket t1, t2, t3;
+    BOOST_TEST((l.admit(key("192.0.2.1"), t0, t1) == admission::admitted));
+    BOOST_TEST((l.admit("", t0, t2) == admission::admitted));  // exempt: in the total too
+    BOOST_TEST((l.admit(key("192.0.2.2"), t0, t3) == admission::over_total));
+    BOOST_TEST(t1.held());
+    BOOST_TEST(t2.held());
+    BOOST_TEST(!t3.held());  // refused: nothing to give back
     BOOST_TEST(l.connections() == 2u);
-    l.release(2);
-    l.release(2);   // idempotent
-    l.release(99);  // unknown: ignored
+    l.release(t2);
+    BOOST_TEST(!t2.held());
+    l.release(t2);  // emptied: releasing again changes nothing
+    l.release(t3);  // never held: nothing
     BOOST_TEST(l.connections() == 1u);
-    BOOST_TEST((l.admit(3, key("192.0.2.2"), t0) == admission::admitted));
+    BOOST_TEST((l.admit(key("192.0.2.2"), t0, t3) == admission::admitted));
 }
 
 BOOST_AUTO_TEST_CASE(per_address_limit_counts_each_address_alone) {
     connection_limiter l({0, 2, 0}, t0);
     const auto a = key("192.0.2.1"), b = key("192.0.2.2");
-    BOOST_TEST((l.admit(1, a, t0) == admission::admitted));
-    BOOST_TEST((l.admit(2, a, t0) == admission::admitted));
-    BOOST_TEST((l.admit(3, a, t0) == admission::over_address));
-    BOOST_TEST((l.admit(4, b, t0) == admission::admitted));  // another address is not affected
+    admission_ticket t[20];
+    BOOST_TEST((l.admit(a, t0, t[1]) == admission::admitted));
+    BOOST_TEST((l.admit(a, t0, t[2]) == admission::admitted));
+    BOOST_TEST((l.admit(a, t0, t[3]) == admission::over_address));
+    BOOST_TEST((l.admit(b, t0, t[4]) == admission::admitted));  // another address is not affected
     BOOST_TEST(l.connections_from(a) == 2u);
     BOOST_TEST(l.connections_from(b) == 1u);
     // Exempt connections (empty key) are never refused for their address.
-    for (events::conn_id id = 10; id < 20; ++id)
-        BOOST_TEST((l.admit(id, "", t0) == admission::admitted));
+    for (int i = 10; i < 20; ++i) BOOST_TEST((l.admit("", t0, t[i]) == admission::admitted));
     BOOST_TEST(l.connections() == 13u);
-    l.release(1);
-    BOOST_TEST((l.admit(5, a, t0) == admission::admitted));
-    BOOST_TEST(*l.key_of(5) == a);
-    BOOST_TEST(l.key_of(10)->empty());
-    BOOST_TEST(l.key_of(3) == nullptr);  // refused: never counted
+    l.release(t[1]);
+    BOOST_TEST((l.admit(a, t0, t[5]) == admission::admitted));
+    BOOST_TEST(*t[5].key() == a);  // the ticket names its address key
+    BOOST_TEST(t[10].key()->empty());
+    BOOST_TEST(t[3].key() == nullptr);  // refused: never counted
     // An address's entry goes with its last connection: memory follows live connections.
-    l.release(2);
-    l.release(5);
-    l.release(4);
+    l.release(t[2]);
+    l.release(t[5]);
+    l.release(t[4]);
     BOOST_TEST(l.addresses() == 0u);
+    BOOST_TEST(l.connections() == 10u);  // the exempt ones
+    for (int i = 10; i < 20; ++i) l.release(t[i]);
+    BOOST_TEST(l.connections() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(only_admitted_connections_take_a_rate_token) {
     connection_limiter l({0, 1, 2}, t0);  // 2 a second, one per address
     const auto a = key("192.0.2.1");
+    admission_ticket first, refused, second;
     BOOST_TEST((l.next_accept(t0) == t0));
-    BOOST_TEST((l.admit(1, a, t0) == admission::admitted));
+    BOOST_TEST((l.admit(a, t0, first) == admission::admitted));
     for (int i = 0; i < 10; ++i)  // refused ones are cheap: they cost no token
-        BOOST_TEST((l.admit(100 + i, a, t0) == admission::over_address));
+        BOOST_TEST((l.admit(a, t0, refused) == admission::over_address));
     BOOST_TEST((l.next_accept(t0) == t0));
-    BOOST_TEST((l.admit(2, key("192.0.2.2"), t0) == admission::admitted));
+    BOOST_TEST((l.admit(key("192.0.2.2"), t0, second) == admission::admitted));
     BOOST_TEST((l.next_accept(t0) == t0 + 500ms));
 }
 
