@@ -1,5 +1,5 @@
 // One frontend: its listeners, the TLS context, the authenticator, the link
-// to the router tier, and the table of live sessions by connection id (used
+// to the router tier, and the index of live sessions by connection id (used
 // to hand router events to the right session).
 //
 // reload() (SIGHUP) re-reads the password file, the RSA key and the TLS
@@ -107,9 +107,13 @@ class frontend_server {
     void register_session(session_base& s, const limits::admission_ticket& ticket);
     // `refusal`: connection::refusal() of a session that was never accepted.
     void unregister_session(events::conn_id id, std::string_view refusal = {});
-    // A session destroyed while still registered leaves the index (its
-    // destructor calls this; normally unregister_session came first).
-    void forget_session(session_base& s) { sessions_.erase(s); }
+    // A session destroyed while still registered leaves the index and gives
+    // its admission back (its destructor calls this; normally
+    // unregister_session came first).
+    void forget_session(session_base& s) {
+        limits_.release(s.ticket_);
+        sessions_.erase(s);
+    }
     // A TLS handshake or WebSocket upgrade that failed (refused before MQTT).
     void count_handshake_failure() { ++refused_handshake_; }
     // A delivery written to a client's socket, `latency_us` after a frontend

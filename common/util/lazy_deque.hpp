@@ -25,6 +25,10 @@ class lazy_deque : public lazy<std::deque<T>> {
     using typename base::const_iterator;
     using typename base::iterator;
 
+    // Declared, so that it is no aggregate (brace-init would need the base's
+    // protected constructor).
+    lazy_deque() = default;
+
     // Only on a non-empty deque, as for std::deque.
     T& front() { return this->c_->front(); }
     T& back() { return this->c_->back(); }

@@ -26,6 +26,10 @@ class lazy_map : public lazy<std::map<K, V, Compare>> {
     using typename base::const_iterator;
     using typename base::iterator;
 
+    // Declared, so that it is no aggregate (brace-init would need the base's
+    // protected constructor).
+    lazy_map() = default;
+
     lazy_map& operator=(map_type&& m) {
         this->c_ = m.empty() ? nullptr : std::make_unique<map_type>(std::move(m));
         return *this;

@@ -5,7 +5,7 @@
 // with a burst of one second's worth).
 //
 // An admitted connection gets an admission_ticket, which its holder keeps
-// (frontend_server keeps it in its entry for the connection) and hands back
+// (in the session, for frontend_server: session_base.hpp) and hands back
 // to release(): the limiter itself keeps nothing per connection, only a
 // count per address.
 //

@@ -522,6 +522,8 @@ class ClusterTestCase(unittest.TestCase):
             shutil.rmtree(self.tmp, ignore_errors=True)
         if died and not failed:
             raise AssertionError(f"process(es) died during the test: {died}")
+        if self.thread_errors and not failed:
+            raise AssertionError(f"client thread(s) raised: {self.thread_errors}")
 
     # --- clients ---
 

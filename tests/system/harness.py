@@ -112,11 +112,12 @@ def cut_connection(sock):
     """Cuts a client's TCP connection (both directions, no DISCONNECT, no close_notify) while
     its paho thread may be reading it. Not SSLSocket.shutdown(): that drops the TLS object
     first, so a concurrent read takes the raw ciphertext as MQTT bytes."""
+    sock = getattr(sock, "_socket", sock)  # paho's WebsocketWrapper holds the socket
     if sock is None:
         return
     try:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
+    except (OSError, TypeError):
         pass
 
 

@@ -9,6 +9,16 @@
 
 BOOST_AUTO_TEST_SUITE(lazy_deque)
 
+BOOST_AUTO_TEST_CASE(brace_initialised_and_reset_with_braces) {
+    // Not an aggregate: {} is its default constructor (as in a session built with {}).
+    util::lazy_deque<std::string> q{};
+    BOOST_TEST(!q.allocated());
+    q.push_back("a");
+    q = {};
+    BOOST_TEST(!q.allocated());
+    BOOST_TEST(q.empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unused_one_allocates_nothing_and_is_an_empty_range) {
     util::lazy_deque<std::string> q;
     BOOST_TEST(!q.allocated());

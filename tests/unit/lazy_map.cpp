@@ -13,6 +13,16 @@ BOOST_AUTO_TEST_SUITE(lazy_map)
 
 using filters = util::lazy_map<std::string, std::uint8_t>;
 
+BOOST_AUTO_TEST_CASE(brace_initialised_and_reset_with_braces) {
+    // Not an aggregate: {} is its default constructor (as in a session built with {}).
+    util::lazy_map<std::string, int> m{};
+    BOOST_TEST(!m.allocated());
+    m["a"] = 1;
+    m = util::lazy_map<std::string, int>{};
+    BOOST_TEST(!m.allocated());
+    BOOST_TEST(m.empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unused_one_allocates_nothing_and_is_an_empty_map) {
     filters m;
     BOOST_TEST(sizeof(m) == sizeof(void*));
