@@ -19,13 +19,26 @@ util::lazy_deque<inflight_entry>::iterator session::find_inflight(std::uint16_t 
                         [packet_id](const inflight_entry& e) { return e.packet_id == packet_id; });
 }
 
+namespace {
+
+session::rare_parts& made(std::unique_ptr<session::rare_parts>& rare) {
+    if (!rare) rare = std::make_unique<session::rare_parts>();
+    return *rare;
+}
+
+// Freed once it holds neither part.
+void drop_if_empty(std::unique_ptr<session::rare_parts>& rare) {
+    if (rare && !rare->will && !rare->floor) rare.reset();
+}
+
+}  // namespace
+
 void session::set_will(std::optional<events::will>&& w) {
     if (w) {
-        if (!rare_) rare_ = std::make_unique<rare_parts>();
-        rare_->will = std::move(w);
+        made(rare_).will = std::move(w);
     } else if (rare_) {
         rare_->will.reset();
-        drop_rare_if_empty();
+        drop_if_empty(rare_);
     }
 }
 
@@ -33,20 +46,20 @@ std::optional<events::will> session::take_will() {
     if (!rare_ || !rare_->will) return std::nullopt;
     std::optional<events::will> w = std::move(rare_->will);
     rare_->will.reset();
-    drop_rare_if_empty();
+    drop_if_empty(rare_);
     return w;
 }
 
 floor_map& session::make_floor() {
-    if (!rare_) rare_ = std::make_unique<rare_parts>();
-    if (!rare_->floor) rare_->floor = std::make_unique<floor_map>();
-    return *rare_->floor;
+    auto& floor = made(rare_).floor;
+    if (!floor) floor = std::make_unique<floor_map>();
+    return *floor;
 }
 
 void session::drop_floor() {
     if (!rare_) return;
     rare_->floor.reset();
-    drop_rare_if_empty();
+    drop_if_empty(rare_);
 }
 
 }  // namespace router

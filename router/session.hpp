@@ -129,10 +129,7 @@ struct session {
         std::optional<events::will> will;
         std::unique_ptr<floor_map> floor;
     };
-    std::unique_ptr<rare_parts> rare_;
-    void drop_rare_if_empty() {
-        if (rare_ && !rare_->will && !rare_->floor) rare_.reset();
-    }
+    std::unique_ptr<rare_parts> rare_;  // use the accessors below (session.cpp)
     // session_table's links: by client_id, by id, and (while connected) by conn.
     util::index_hook by_client_id_link, by_id_link, by_conn_link;
 
