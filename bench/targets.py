@@ -24,10 +24,20 @@ MOSQUITTO = "/usr/sbin/mosquitto"
 CONNECT_TIMEOUT_S = 60
 
 
+_ports_handed_out = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, never one this process handed out
+    before: the kernel may give a just-closed port to the next bind(0), and two
+    processes told the same port fail at start-up."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 class Env:
