@@ -21,6 +21,7 @@ router_link::router_link(boost::asio::io_context& io, zmq::context_t& zctx, std:
       handlers_(std::move(h)),
       zctx_(zctx),
       heartbeat_timer_(io),
+      ack_timer_(io),
       incarnation_(util::new_incarnation()) {
     if (specs_.empty()) throw std::runtime_error("no router endpoint configured");
 }
@@ -225,6 +226,7 @@ void router_link::stop() {
     for (auto& r : routers_)
         if (r->open) r->fd.cancel(ec);
     heartbeat_timer_.cancel();
+    ack_timer_.cancel();
 }
 
 // ---- heartbeat and liveness ---------------------------------------------------
@@ -343,17 +345,57 @@ void router_link::on_router_leaving(router& r, const events::router_leaving& l) 
 
 // ---- sending and back-pressure ----------------------------------------------------
 
+namespace {
+
+// A client's PUBACK or PUBCOMP ends an exchange: the router sends nothing
+// back, so it may wait for company (see router_link::ack_delay).
+bool deferrable(const events::event& e) {
+    const auto* a = std::get_if<events::client_ack>(&e);
+    return a != nullptr &&
+           (a->kind == events::ack_kind::puback || a->kind == events::ack_kind::pubcomp);
+}
+
+}  // namespace
+
 void router_link::send(std::size_t index, const events::event& e) {
     if (stopped_) return;
     auto& r = *routers_.at(index);
     if (!r.open) return;  // retired or duplicate: its clients are being closed
     events::encode_to(e, r.batch);
     ++r.batch_events;
+    if (!deferrable(e)) ++r.batch_urgent;
     if (r.batch_events >= events::batch_max_events || r.batch.size() >= events::batch_max_bytes) {
         flush_batch(r);
         return;
     }
     if (r.flush_scheduled) return;
+    // Every QoS 1 message costs its subscriber's PUBACK a hop of its own when
+    // it travels alone (a wake-up of the router's socket and a turn): it
+    // waits a little for the next PUBLISH instead.
+    if (r.batch_urgent == 0 && r.batch_events < ack_batch_events) {
+        defer_flush();
+        return;
+    }
+    schedule_flush(r);
+}
+
+void router_link::defer_flush() {
+    if (ack_timer_armed_) return;
+    ack_timer_armed_ = true;
+    ack_timer_.expires_after(ack_delay);
+    ack_timer_.async_wait(
+        [this, token = std::weak_ptr<int>(alive_token_)](const boost::system::error_code& ec) {
+            if (ec || token.expired()) return;
+            ack_timer_armed_ = false;
+            if (stopped_) return;
+            for (auto& slot : routers_) {
+                auto& r = *slot;
+                if (r.open && r.batch_events > 0 && !r.flush_scheduled) schedule_flush(r);
+            }
+        });
+}
+
+void router_link::schedule_flush(router& r) {
     r.flush_scheduled = true;
     std::weak_ptr<int> token = alive_token_;
     const auto generation = r.generation;
@@ -380,6 +422,7 @@ void router_link::flush_batch(router& r, bool then_drain) {
     if (r.batch_events == 0) return;
     const auto events = r.batch_events;
     r.batch_events = 0;
+    r.batch_urgent = 0;
     if (!r.backlog.empty()) {
         r.backlog.emplace_back(std::move(r.batch), events);  // behind what waits already
         r.backlog_events += events;
@@ -400,6 +443,7 @@ void router_link::clear_queues(router& r) {
     r.backlog_events = 0;
     r.batch.clear();
     r.batch_events = 0;
+    r.batch_urgent = 0;
 }
 
 std::size_t router_link::flush_backlog(router& r) {

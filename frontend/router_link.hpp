@@ -121,6 +121,11 @@ class router_link {
     // ready meanwhile). Full batches, under load, wait as before (see the .cpp).
     void set_after_flush(std::function<void()> f) { after_flush_ = std::move(f); }
     static constexpr std::size_t after_flush_max_events = 8;
+    // A batch of nothing but final acknowledgements (a client's PUBACK or
+    // PUBCOMP: the router answers neither) waits up to ack_delay for an event
+    // that cannot wait, or until ack_batch_events of them, and goes with it.
+    static constexpr std::chrono::microseconds ack_delay{1000};
+    static constexpr std::uint32_t ack_batch_events = 16;
 
     bool paused() const { return paused_; }
     std::size_t router_count() const { return routers_.size(); }
@@ -151,6 +156,7 @@ class router_link {
         std::size_t backlog_events = 0;
         std::string batch;  // events not sent yet (see send())
         std::uint32_t batch_events = 0;
+        std::uint32_t batch_urgent = 0;  // of which not deferrable (see send())
         bool flush_scheduled = false;
         bool open = false;  // socket connected (false: retired or duplicate)
         bool drain_scheduled = false;
@@ -178,6 +184,9 @@ class router_link {
     // Sends r's batch (or puts it in the FIFO), then schedules a drain
     // unless the caller drains at once itself.
     void flush_batch(router& r, bool then_drain = true);
+    void schedule_flush(router& r);
+    // Arms ack_timer_ (once) to flush batches that hold only deferrable acks.
+    void defer_flush();
     void clear_queues(router& r);
     void receive(router& r, const zmq::message_t& msg);
     void update_pause();
@@ -200,6 +209,8 @@ class router_link {
     std::function<void()> after_flush_;
     zmq::context_t& zctx_;
     boost::asio::steady_timer heartbeat_timer_;
+    boost::asio::steady_timer ack_timer_;
+    bool ack_timer_armed_ = false;
     std::uint64_t incarnation_;
     std::vector<std::unique_ptr<router>> routers_;  // slots, in order of discovery
     std::unique_ptr<cluster::endpoint_watcher> watcher_;

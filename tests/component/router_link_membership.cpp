@@ -486,6 +486,53 @@ BOOST_AUTO_TEST_CASE(ipv6_endpoints_connect) {
     BOOST_TEST(f.owner("x").value_or("none") == "r-v6");
 }
 
+BOOST_AUTO_TEST_CASE(final_acks_wait_for_the_next_event_and_never_longer_than_the_delay) {
+    fixture f;
+    auto& r = f.add_router("r-a");
+    auto& link = f.make_link({r.endpoints[0]}, fast_settings());
+    link.start();
+    BOOST_TEST_REQUIRE(f.pump([&] { return link.router_alive(0); }));
+    using events::ack_kind;
+    auto ack = [](ack_kind kind, std::uint16_t id) { return events::client_ack{7, kind, id}; };
+
+    // A PUBACK alone waits (a posted flush would have sent it in this poll).
+    const auto sent_at = std::chrono::steady_clock::now();
+    link.send(0, ack(ack_kind::puback, 1));
+    f.io.poll();
+    r.poll();
+    if (std::chrono::steady_clock::now() - sent_at < frontend::router_link::ack_delay / 2)
+        BOOST_TEST(r.received.empty());
+    // The next PUBLISH takes it along, in order, at once.
+    link.send(0, events::client_publish{8, "t", "m", 1, false, false, 5});
+    f.io.poll();
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 2u; }));
+    BOOST_TEST(std::get<events::client_ack>(r.received[0]).packet_id == 1);
+    BOOST_TEST(std::get<events::client_publish>(r.received[1]).packet_id == 5);
+
+    // With nothing after it, a PUBCOMP goes after the delay.
+    link.send(0, ack(ack_kind::pubcomp, 2));
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 3u; }));
+    BOOST_TEST((std::get<events::client_ack>(r.received[2]).kind == ack_kind::pubcomp));
+
+    // PUBREC and PUBREL need the router's answer: never deferred.
+    link.send(0, ack(ack_kind::pubrec, 3));
+    f.io.poll();
+    link.send(0, ack(ack_kind::pubrel, 4));
+    f.io.poll();
+    r.poll();
+    BOOST_TEST_REQUIRE(r.received.size() == 5u);
+    BOOST_TEST((std::get<events::client_ack>(r.received[3]).kind == ack_kind::pubrec));
+    BOOST_TEST((std::get<events::client_ack>(r.received[4]).kind == ack_kind::pubrel));
+
+    // Enough PUBACKs together go without waiting; every one arrives, in order.
+    for (std::uint16_t id = 10; id < 10 + 3 * frontend::router_link::ack_batch_events; ++id)
+        link.send(0, ack(ack_kind::puback, id));
+    BOOST_TEST_REQUIRE(f.pump(
+        [&] { return r.received.size() == 5u + 3 * frontend::router_link::ack_batch_events; }));
+    for (std::size_t i = 5; i < r.received.size(); ++i)
+        BOOST_TEST(std::get<events::client_ack>(r.received[i]).packet_id == i + 5);
+}
+
 BOOST_AUTO_TEST_CASE(a_full_queue_keeps_events_in_order_and_pauses_until_drained) {
     fixture f;
     auto& r = f.add_router("r-a", /*rcvhwm*/ 1);
