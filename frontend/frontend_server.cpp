@@ -181,8 +181,10 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
     }
     const bool last = std::holds_alternative<events::client_disconnect>(e);
     std::uint32_t owner = session_base::no_router;
+    bool may_wait = true;
     if (session_base* s = sessions_.find(conn)) {
         owner = s->router_;
+        may_wait = !s->backlogged_;
         if (last) s->router_ = session_base::no_router;
     } else if (auto it = unregistered_owned_.find(conn); it != unregistered_owned_.end()) {
         owner = it->second;
@@ -190,7 +192,13 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
     }
     // Never got past CONNECT: the router knows nothing.
     if (owner == session_base::no_router) return;
-    link_.send(owner, e);
+    link_.send(owner, e, may_wait);
+}
+
+void frontend_server::note_delivery(session_base& s, std::uint8_t qos, std::uint64_t received_us) {
+    // received_us is 0 on what did not come straight from routing: it waited
+    // in the router, which may hold more behind it.
+    if (qos > 0) s.backlogged_ = received_us == 0 ? 1 : 0;
 }
 
 void frontend_server::on_membership() {
@@ -324,6 +332,7 @@ void frontend_server::on_deliver_many(events::deliver_many&& d) {
             id_offset[qos] = qos > 0 ? encoded[qos].size() - d.payload.size() - 2
                                      : encoded[qos].size();  // nothing to patch
         }
+        note_delivery(*s, qos, d.received_us);
         if (s->on_encoded_publish(encoded[qos], id_offset[qos], t.packet_id, qos, d.received_us)) {
             ++deliveries_out_[qos];
             payload_bytes_out_[qos] += d.payload.size();
@@ -364,6 +373,7 @@ void frontend_server::on_router_event(events::event&& e) {
         packet.clear();
         mqtt::encode(p, packet);
         const auto nothing_to_patch = packet.size();
+        note_delivery(*s, qos, d->received_us);
         if (s->on_encoded_publish(packet, nothing_to_patch, 0, qos, d->received_us)) {
             ++deliveries_out_[qos];
             payload_bytes_out_[qos] += p.payload.size();

@@ -177,6 +177,9 @@ class frontend_server {
     session_ptr session_of(events::conn_id conn);
     // `router` owns `conn`'s MQTT session from its client_connect on.
     void own(events::conn_id conn, std::uint32_t router);
+    // Before a delivery to `s`: whether it came from the router's queue (see
+    // session_base::backlogged_).
+    static void note_delivery(session_base& s, std::uint8_t qos, std::uint64_t received_us);
     // Every live session (a copy: closing one unregisters it).
     std::vector<session_ptr> live_sessions();
     // CONNECTs waiting for an owner, each with what was pipelined after it.

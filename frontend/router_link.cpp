@@ -347,8 +347,9 @@ void router_link::on_router_leaving(router& r, const events::router_leaving& l) 
 
 namespace {
 
-// A client's PUBACK or PUBCOMP ends an exchange: the router sends nothing
-// back, so it may wait for company (see router_link::ack_delay).
+// A client's PUBACK or PUBCOMP ends an exchange: unless the session has a
+// queue in the router, nothing waits for it, so it may wait for company (see
+// link_settings::ack_delay).
 bool deferrable(const events::event& e) {
     const auto* a = std::get_if<events::client_ack>(&e);
     return a != nullptr &&
@@ -357,13 +358,13 @@ bool deferrable(const events::event& e) {
 
 }  // namespace
 
-void router_link::send(std::size_t index, const events::event& e) {
+void router_link::send(std::size_t index, const events::event& e, bool may_wait) {
     if (stopped_) return;
     auto& r = *routers_.at(index);
     if (!r.open) return;  // retired or duplicate: its clients are being closed
     events::encode_to(e, r.batch);
     ++r.batch_events;
-    if (!deferrable(e)) ++r.batch_urgent;
+    if (!may_wait || !deferrable(e)) ++r.batch_urgent;
     if (r.batch_events >= events::batch_max_events || r.batch.size() >= events::batch_max_bytes) {
         flush_batch(r);
         return;
@@ -380,9 +381,11 @@ void router_link::send(std::size_t index, const events::event& e) {
 }
 
 void router_link::defer_flush() {
+    // Left armed when an urgent event takes the acks along first: it then
+    // finds nothing to flush (cheaper than cancelling and re-arming).
     if (ack_timer_armed_) return;
     ack_timer_armed_ = true;
-    ack_timer_.expires_after(ack_delay);
+    ack_timer_.expires_after(settings_.ack_delay);
     ack_timer_.async_wait(
         [this, token = std::weak_ptr<int>(alive_token_)](const boost::system::error_code& ec) {
             if (ec || token.expired()) return;
@@ -402,7 +405,13 @@ void router_link::schedule_flush(router& r) {
     boost::asio::post(io_, [this, &r, token, generation] {
         if (token.expired()) return;
         r.flush_scheduled = false;
-        if (stopped_ || !r.open || generation != r.generation) return;
+        if (stopped_ || !r.open) return;
+        if (generation != r.generation) {
+            // Posted for the slot's previous socket; what the new one has
+            // batched since waited for this flush (send() saw it scheduled).
+            if (r.batch_events > 0) schedule_flush(r);
+            return;
+        }
         // Only a light batch: under load, running the router at every flush
         // hands the deliveries back in small pieces, written in more, smaller
         // TLS writes (it halved saturated QoS 1 throughput); a full batch

@@ -23,6 +23,10 @@
 // (cluster::rendezvous_owner, shared with the routers) over the ROUTER IDS of
 // the slots that are alive, not leaving and not retired.
 //
+// Batching: events for a router go in one ZeroMQ message per pass of the
+// io_context (a posted flush), or sooner when the batch is full; a batch of
+// nothing but deferrable acknowledgements waits for company (send()).
+//
 // Back-pressure: each DEALER's send high-water mark is the queue limit and
 // sends never block. An event that would block waits in its slot's FIFO (sent,
 // in order, before anything newer once ZMQ_EVENTS shows POLLOUT), and while any
@@ -62,6 +66,8 @@ struct link_settings {
     std::chrono::milliseconds peer_timeout{5000};
     std::chrono::milliseconds discovery_interval{5000};  // re-resolve router names this often
     std::size_t queue_limit = 10000;                     // ZMQ_SNDHWM of each DEALER, in events
+    // How long a batch of deferrable acknowledgements waits (router_link::send).
+    std::chrono::microseconds ack_delay{1000};
 };
 
 class router_link {
@@ -110,7 +116,9 @@ class router_link {
     // retired or duplicate). Never blocks, never drops otherwise. Events are
     // batched: those sent to a slot before the io_context gets back to the
     // link's posted flush (or until a batch is full) go in one ZeroMQ message.
-    void send(std::size_t index, const events::event& e);
+    // A client's PUBACK or PUBCOMP with `may_wait` (its session has nothing
+    // waiting in the router) may wait longer: see ack_batch_events.
+    void send(std::size_t index, const events::event& e, bool may_wait = true);
 
     // Called after the posted flush sent a slot's light batch (fewer than
     // after_flush_max_events events, nothing backlogged; never from inside
@@ -122,9 +130,11 @@ class router_link {
     void set_after_flush(std::function<void()> f) { after_flush_ = std::move(f); }
     static constexpr std::size_t after_flush_max_events = 8;
     // A batch of nothing but final acknowledgements (a client's PUBACK or
-    // PUBCOMP: the router answers neither) waits up to ack_delay for an event
-    // that cannot wait, or until ack_batch_events of them, and goes with it.
-    static constexpr std::chrono::microseconds ack_delay{1000};
+    // PUBCOMP) of sessions with nothing waiting in the router waits about
+    // link_settings::ack_delay for an event that cannot wait, or until
+    // ack_batch_events of them, and goes with it. (The router answers such an ack only by moving
+    // a queued message into the window; a session with a queue sends its acks
+    // at once: frontend_server knows which from the deliveries.)
     static constexpr std::uint32_t ack_batch_events = 16;
 
     bool paused() const { return paused_; }

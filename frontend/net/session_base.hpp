@@ -74,7 +74,11 @@ class session_base : public deadline_queue::entry {
     std::uint64_t incarnation_ = 0;     // of the router that accepted it (0: no connack yet)
     limits::admission_ticket ticket_;   // its admission at accept (the limits count it)
     std::uint32_t router_ = no_router;  // link slot of the router that owns its MQTT session
-    std::uint32_t refs_ = 0;
+    std::uint32_t refs_ : 31 = 0;
+    // Its last QoS 1/2 delivery had waited in the router (a queue, a retained
+    // message, a resend): the router holds more for it, so its PUBACKs and
+    // PUBCOMPs must not wait for company (router_link::send).
+    std::uint32_t backlogged_ : 1 = 0;
 };
 
 using session_ptr = boost::intrusive_ptr<session_base>;

@@ -1,6 +1,7 @@
 // common/util/cached_getpid.cpp, linked into this binary as into the broker's
 // executables: getpid() answers the kernel's process id, also in the child of
 // a fork (the pthread_atfork handler), and libzmq's sockets work with it.
+#include <dlfcn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,15 @@ pid_t kernel_pid() {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(process_cached_getpid)
+
+BOOST_AUTO_TEST_CASE(takes_the_c_librarys_place) {
+    // What libzmq's calls bind to is this binary's definition, not glibc's.
+    void* const bound = ::dlsym(RTLD_DEFAULT, "getpid");
+    void* const libc = ::dlsym(RTLD_NEXT, "getpid");
+    BOOST_TEST(bound == reinterpret_cast<void*>(&getpid));
+    BOOST_TEST(libc != nullptr);
+    BOOST_TEST(bound != libc);
+}
 
 BOOST_AUTO_TEST_CASE(answers_the_kernels_process_id) {
     BOOST_TEST(getpid() == kernel_pid());
@@ -44,6 +54,7 @@ BOOST_AUTO_TEST_CASE(zeromq_inproc_pairs_work_with_it) {
     zmq::socket_t a(ctx, zmq::socket_type::pair), b(ctx, zmq::socket_type::pair);
     a.bind("inproc://process_cached_getpid");
     b.connect("inproc://process_cached_getpid");
+    b.set(zmq::sockopt::rcvtimeo, 5000);  // a failure, not a hang until ctest's timeout
     for (int i = 0; i < 100; ++i) {
         const std::string text = "m" + std::to_string(i);
         BOOST_TEST_REQUIRE(a.send(zmq::buffer(text), zmq::send_flags::none).has_value());

@@ -486,51 +486,64 @@ BOOST_AUTO_TEST_CASE(ipv6_endpoints_connect) {
     BOOST_TEST(f.owner("x").value_or("none") == "r-v6");
 }
 
-BOOST_AUTO_TEST_CASE(final_acks_wait_for_the_next_event_and_never_longer_than_the_delay) {
+BOOST_AUTO_TEST_CASE(final_acks_wait_for_the_next_event_unless_they_cannot) {
     fixture f;
     auto& r = f.add_router("r-a");
-    auto& link = f.make_link({r.endpoints[0]}, fast_settings());
+    auto settings = fast_settings();
+    settings.ack_delay = 3600s;  // only what does not wait arrives in this test
+    auto& link = f.make_link({r.endpoints[0]}, settings);
     link.start();
     BOOST_TEST_REQUIRE(f.pump([&] { return link.router_alive(0); }));
     using events::ack_kind;
     auto ack = [](ack_kind kind, std::uint16_t id) { return events::client_ack{7, kind, id}; };
+    auto kind_at = [&](std::size_t i) {
+        return std::get<events::client_ack>(r.received.at(i)).kind;
+    };
 
-    // A PUBACK alone waits (a posted flush would have sent it in this poll).
-    const auto sent_at = std::chrono::steady_clock::now();
+    // A PUBACK alone waits; the next PUBLISH takes it along, in order.
     link.send(0, ack(ack_kind::puback, 1));
-    f.io.poll();
-    r.poll();
-    if (std::chrono::steady_clock::now() - sent_at < frontend::router_link::ack_delay / 2)
-        BOOST_TEST(r.received.empty());
-    // The next PUBLISH takes it along, in order, at once.
+    f.pump_for(50ms);
+    BOOST_TEST(r.received.empty());
     link.send(0, events::client_publish{8, "t", "m", 1, false, false, 5});
-    f.io.poll();
     BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 2u; }));
     BOOST_TEST(std::get<events::client_ack>(r.received[0]).packet_id == 1);
     BOOST_TEST(std::get<events::client_publish>(r.received[1]).packet_id == 5);
 
-    // With nothing after it, a PUBCOMP goes after the delay.
-    link.send(0, ack(ack_kind::pubcomp, 2));
+    // PUBREC and PUBREL need the router's answer, and a session with a queue
+    // in the router needs its PUBACK or PUBCOMP handled: none of them waits.
+    link.send(0, ack(ack_kind::pubrec, 2));
     BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 3u; }));
-    BOOST_TEST((std::get<events::client_ack>(r.received[2]).kind == ack_kind::pubcomp));
+    link.send(0, ack(ack_kind::pubrel, 3));
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 4u; }));
+    link.send(0, ack(ack_kind::puback, 4), /*may_wait=*/false);
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 5u; }));
+    link.send(0, ack(ack_kind::pubcomp, 5), /*may_wait=*/false);
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 6u; }));
+    BOOST_TEST((kind_at(2) == ack_kind::pubrec));
+    BOOST_TEST((kind_at(3) == ack_kind::pubrel));
+    BOOST_TEST((kind_at(4) == ack_kind::puback));
+    BOOST_TEST((kind_at(5) == ack_kind::pubcomp));
 
-    // PUBREC and PUBREL need the router's answer: never deferred.
-    link.send(0, ack(ack_kind::pubrec, 3));
-    f.io.poll();
-    link.send(0, ack(ack_kind::pubrel, 4));
-    f.io.poll();
-    r.poll();
-    BOOST_TEST_REQUIRE(r.received.size() == 5u);
-    BOOST_TEST((std::get<events::client_ack>(r.received[3]).kind == ack_kind::pubrec));
-    BOOST_TEST((std::get<events::client_ack>(r.received[4]).kind == ack_kind::pubrel));
+    // ack_batch_events of them go without company; every one, in order.
+    const auto n = frontend::router_link::ack_batch_events;
+    for (std::uint16_t id = 10; id < 10 + n; ++id) link.send(0, ack(ack_kind::puback, id));
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 6u + n; }));
+    for (std::size_t i = 6; i < r.received.size(); ++i)
+        BOOST_TEST(std::get<events::client_ack>(r.received[i]).packet_id == i + 4);
+}
 
-    // Enough PUBACKs together go without waiting; every one arrives, in order.
-    for (std::uint16_t id = 10; id < 10 + 3 * frontend::router_link::ack_batch_events; ++id)
-        link.send(0, ack(ack_kind::puback, id));
-    BOOST_TEST_REQUIRE(f.pump(
-        [&] { return r.received.size() == 5u + 3 * frontend::router_link::ack_batch_events; }));
-    for (std::size_t i = 5; i < r.received.size(); ++i)
-        BOOST_TEST(std::get<events::client_ack>(r.received[i]).packet_id == i + 5);
+BOOST_AUTO_TEST_CASE(a_lone_final_ack_goes_after_the_delay) {
+    fixture f;
+    auto& r = f.add_router("r-a");
+    auto settings = fast_settings();
+    settings.ack_delay = 30ms;
+    auto& link = f.make_link({r.endpoints[0]}, settings);
+    link.start();
+    BOOST_TEST_REQUIRE(f.pump([&] { return link.router_alive(0); }));
+    const auto sent_at = std::chrono::steady_clock::now();
+    link.send(0, events::client_ack{7, events::ack_kind::pubcomp, 1});
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 1u; }));
+    BOOST_TEST((std::chrono::steady_clock::now() - sent_at >= settings.ack_delay));
 }
 
 BOOST_AUTO_TEST_CASE(a_full_queue_keeps_events_in_order_and_pauses_until_drained) {
@@ -750,6 +763,43 @@ BOOST_AUTO_TEST_CASE(a_connect_no_router_can_take_gets_connack_3_at_once) {
     BOOST_TEST(f.read_n(c, 4) == bytes({0x20, 0x02, 0x00, 0x03}));  // CONNACK 3
     BOOST_TEST((std::chrono::steady_clock::now() - start < 1000ms));
     BOOST_TEST(r.received.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_puback_for_a_queued_delivery_goes_at_once_a_live_ones_waits) {
+    server_fixture f;
+    auto& r = f.add_router("r-a");
+    auto settings = fast_settings();
+    settings.ack_delay = 3600s;  // a deferred ack stays deferred in this test
+    f.start_server(r.endpoints[0], settings);
+    BOOST_TEST_REQUIRE(f.pump([&] { return f.server->link().router_alive(0); }));
+    auto c = f.client();
+    boost::asio::write(c, boost::asio::buffer(connect_c1));
+    BOOST_TEST_REQUIRE(f.pump([&] { return !r.received.empty(); }));
+    const auto conn = std::get<events::client_connect>(r.received.at(0)).conn;
+    f.answer_connects(r);
+    BOOST_TEST_REQUIRE(f.read_n(c, 4) == bytes({0x20, 0x02, 0x00, 0x00}));
+    r.received.clear();
+    // PUBLISH QoS 1 to the client, topic "t", packet id `id`, payload "x".
+    auto delivered = [](std::uint16_t id) { return publish_qos1(id); };
+    auto puback = [](std::uint16_t id) { return bytes({0x40, 0x02, id >> 8, id & 0xff}); };
+
+    // received_us 0: it waited in the router, which may hold more for c1.
+    r.send(r.last_peer, events::deliver{conn, "t", "x", 1, false, false, 1, 0});
+    BOOST_TEST_REQUIRE(f.read_n(c, 8) == delivered(1));
+    boost::asio::write(c, boost::asio::buffer(puback(1)));
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 1u; }));
+    BOOST_TEST(std::get<events::client_ack>(r.received[0]).packet_id == 1);
+
+    // Straight from routing: its PUBACK waits for company.
+    r.send(r.last_peer, events::deliver{conn, "t", "x", 1, false, false, 2, 1234});
+    BOOST_TEST_REQUIRE(f.read_n(c, 8) == delivered(2));
+    boost::asio::write(c, boost::asio::buffer(puback(2)));
+    f.pump_for(100ms);
+    BOOST_TEST(r.received.size() == 1u);
+    boost::asio::write(c, boost::asio::buffer(publish_qos1(9)));
+    BOOST_TEST_REQUIRE(f.pump([&] { return r.received.size() == 3u; }));
+    BOOST_TEST(std::get<events::client_ack>(r.received[1]).packet_id == 2);
+    BOOST_TEST(std::get<events::client_publish>(r.received[2]).packet_id == 9);
 }
 
 BOOST_AUTO_TEST_CASE(while_paused_qos0_is_shed_and_everything_else_is_kept_in_order) {

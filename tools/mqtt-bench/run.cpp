@@ -123,7 +123,7 @@ run_result run_bench(const bench_options& o, const std::atomic<bool>& stop) {
     for (unsigned i = 0; i < r.threads; ++i) workers.push_back(std::make_unique<worker>());
 
     // Client k (subscribers first) starts k / connect-rate after the base
-    // time, on worker k mod threads.
+    // time, on worker k mod threads (fan-in: see subscribers_apart below).
     const double spacing_ns = 1e9 / o.connect_rate;
     std::uint64_t k = 0;
     const topics names;
@@ -139,7 +139,8 @@ run_result run_bench(const bench_options& o, const std::atomic<bool>& stop) {
     // when its turn comes round, and the tool, not the broker, sets what it
     // receives (it swung between about 100 and 10,000 msg/s from run to run).
     // With two threads or more they get the first one to themselves.
-    const bool subscribers_apart = o.kind == scenario::fanin && workers.size() >= 2;
+    const bool subscribers_apart =
+        o.kind == scenario::fanin && workers.size() >= 2 && o.subscribers < o.publishers;
     if (!storm) {
         for (std::uint32_t i = 0; i < o.subscribers; ++i, ++k) {
             worker& w = *workers[subscribers_apart ? 0 : k % workers.size()];
