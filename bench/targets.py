@@ -13,31 +13,15 @@ it should run. Env holds the shared files (certificates, password files), the tr
 """
 
 import os
-import socket
 import time
 
 import mqtt_raw
 import procs
+from ports import free_port
 
 HOST = "127.0.0.1"
 MOSQUITTO = "/usr/sbin/mosquitto"
 CONNECT_TIMEOUT_S = 60
-
-
-_ports_handed_out = set()
-
-
-def free_port():
-    """A loopback port nothing listens on, never one this process handed out
-    before: the kernel may give a just-closed port to the next bind(0), and two
-    processes told the same port fail at start-up."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((HOST, 0))
-            port = s.getsockname()[1]
-        if port not in _ports_handed_out:
-            _ports_handed_out.add(port)
-            return port
 
 
 class Env:

@@ -36,6 +36,9 @@ import unittest
 
 import paho.mqtt.client as mqtt
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from ports import free_port  # noqa: E402  (one helper for the suite and the tests; re-exported)
+
 BROKER_KIND = (os.environ.get("MQTT_TEST_BROKER") or "ours").strip().lower()
 IS_MOSQUITTO = BROKER_KIND == "mosquitto"
 BIN_DIR = os.environ.get("MQTT_BIN_DIR") or "/work/main/build/bin"
@@ -119,22 +122,6 @@ def cut_connection(sock):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
     except (OSError, TypeError):
         pass
-
-
-_ports_handed_out = set()
-
-
-def free_port():
-    """A loopback port nothing listens on, never one this process handed out
-    before: the kernel may give a just-closed port to the next bind(0), and two
-    processes told the same port fail at start-up."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((HOST, 0))
-            port = s.getsockname()[1]
-        if port not in _ports_handed_out:
-            _ports_handed_out.add(port)
-            return port
 
 
 def run(cmd, **kw):
