@@ -274,7 +274,7 @@ void connection::handle_raw(mqtt::raw_packet&& raw, clock::time_point now) {
     }
 
     boost::system::error_code ec;
-    auto p = mqtt::decode(raw, ec);
+    auto p = mqtt::decode(std::move(raw), ec);
     if (ec || !p) {
         if (ec == mqtt::errc::unsupported_protocol_level) {
             // MQTT-3.1.2-2: unsupported level -> CONNACK 1, then close.

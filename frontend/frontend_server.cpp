@@ -322,13 +322,9 @@ void frontend_server::on_deliver_many(events::deliver_many&& d) {
             continue;
         }
         if (encoded[qos].empty()) {
-            mqtt::publish p;
-            p.qos = qos;
-            p.retain = d.retain;
-            p.topic = d.topic;
-            p.payload = d.payload;
-            p.packet_id = qos > 0 ? 1 : 0;  // a placeholder, patched per receiver
-            mqtt::encode(p, encoded[qos]);
+            // A placeholder packet id, patched per receiver.
+            mqtt::encode_publish({qos, false, d.retain}, d.topic, qos > 0 ? 1 : 0, d.payload,
+                                 encoded[qos]);
             id_offset[qos] = qos > 0 ? encoded[qos].size() - d.payload.size() - 2
                                      : encoded[qos].size();  // nothing to patch
         }
@@ -358,25 +354,20 @@ void frontend_server::on_router_event(events::event&& e) {
         s->incarnation_ = c->router_incarnation;
     if (auto* d = std::get_if<events::deliver>(&e)) {
         // Encoded here like a deliver_many's, so that both take one path
-        // (and a slow client's dropped QoS 0 is not counted as out). The
-        // event is ours: its strings move into the packet, and the packet
-        // is encoded into a buffer kept from call to call.
+        // (and a slow client's dropped QoS 0 is not counted as out), into a
+        // buffer kept from call to call. The event's strings stay where they
+        // are: router_link decodes the next batch into them.
         const auto qos = std::min<std::uint8_t>(d->qos, 2);
-        mqtt::publish p;
-        p.dup = d->dup;
-        p.qos = qos;
-        p.retain = d->retain;
-        p.topic = std::move(d->topic);
-        p.packet_id = qos > 0 ? d->packet_id : 0;  // only on the wire for QoS > 0 (MQTT-2.3.1-5)
-        p.payload = std::move(d->payload);
         auto& packet = encode_buffer_;
         packet.clear();
-        mqtt::encode(p, packet);
+        // The packet id is only on the wire for QoS > 0 (MQTT-2.3.1-5).
+        mqtt::encode_publish({qos, d->dup, d->retain}, d->topic, qos > 0 ? d->packet_id : 0,
+                             d->payload, packet);
         const auto nothing_to_patch = packet.size();
         note_delivery(*s, qos, d->received_us);
         if (s->on_encoded_publish(packet, nothing_to_patch, 0, qos, d->received_us)) {
             ++deliveries_out_[qos];
-            payload_bytes_out_[qos] += p.payload.size();
+            payload_bytes_out_[qos] += d->payload.size();
         }
         if (packet.capacity() > connection::max_kept_buffer)
             std::string().swap(packet);  // no burst-sized buffer kept

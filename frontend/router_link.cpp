@@ -533,9 +533,10 @@ void router_link::drain(router& r) {
 
 void router_link::receive(router& r, const zmq::message_t& msg) {
     boost::system::error_code ec;
-    decoded_.clear();
-    events::decode_batch(std::string_view(static_cast<const char*>(msg.data()), msg.size()),
-                         decoded_, ec);
+    // Handlers may reenter the link (a send, a slot closed): take the slots.
+    auto batch = std::move(decoded_);
+    const std::string_view bytes(static_cast<const char*>(msg.data()), msg.size());
+    const std::size_t count = events::decode_batch_into(bytes, batch, ec);
     if (ec) {
         ++malformed_;
         if (ec != events::errc::version_mismatch) {
@@ -549,10 +550,9 @@ void router_link::receive(router& r, const zmq::message_t& msg) {
                 r.endpoint, events::protocol_version);
         }
     }
-    // Handlers may reenter the link (a send, a slot closed): take the batch.
-    auto batch = std::move(decoded_);
     const auto generation = r.generation;
-    for (auto& e : batch) {
+    for (std::size_t i = 0; i < count; ++i) {
+        auto& e = batch[i];
         if (stopped_ || generation != r.generation) break;
         if (auto* h = std::get_if<events::router_hello>(&e)) {
             on_router_hello(r, *h);
@@ -565,8 +565,12 @@ void router_link::receive(router& r, const zmq::message_t& msg) {
         r.last_seen = clock::now();  // any event proves the router alive
         if (handlers_.on_event) handlers_.on_event(std::move(e));
     }
-    batch.clear();
-    decoded_ = std::move(batch);  // keep the capacity
+    // The slots are kept for the next batch, their strings' buffers with
+    // them; not after a big message (no burst-sized buffers kept), nor more
+    // slots than a router's batch holds.
+    if (bytes.size() > kept_batch_bytes) batch.clear();
+    if (batch.size() > events::batch_max_events) batch.resize(events::batch_max_events);
+    decoded_ = std::move(batch);
 }
 
 }  // namespace frontend

@@ -233,7 +233,8 @@ class router_link {
     bool membership_scheduled_ = false;
     unsigned sockets_opened_ = 0;  // numbers each DEALER's routing id
     std::uint64_t malformed_ = 0;
-    std::vector<events::event> decoded_;  // receive()'s, reused
+    std::vector<events::event> decoded_;  // receive()'s slots, reused
+    static constexpr std::size_t kept_batch_bytes = 64 * 1024;
 };
 
 }  // namespace frontend

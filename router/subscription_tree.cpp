@@ -9,11 +9,12 @@
 namespace router {
 namespace {
 
+// Not noexcept on purpose: libstdc++ then keeps each node's hash beside it,
+// so a lookup compares hashes before strings and never rehashes the keys it
+// walks past (a noexcept hash counts as cheap and is recomputed instead).
 struct string_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-        return std::hash<std::string_view>{}(s);
-    }
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 constexpr auto npos = std::string_view::npos;

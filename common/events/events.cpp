@@ -579,6 +579,21 @@ using body_reader = bool (*)(msgpack_reader&, event&);
 
 template <std::size_t I>
 bool read_alternative(msgpack_reader& body, event& out) {
+    using body_type = std::variant_alternative_t<I, event>;
+    if constexpr (std::is_same_v<body_type, deliver> || std::is_same_v<body_type, client_publish>) {
+        if (auto* same = std::get_if<I>(&out)) {
+            // Every field back to its default, but the strings keep their
+            // buffers (the reader assigns into them).
+            std::string topic = std::move(same->topic);
+            std::string payload = std::move(same->payload);
+            *same = body_type{};
+            same->topic = std::move(topic);
+            same->payload = std::move(payload);
+            same->topic.clear();
+            same->payload.clear();
+            return read(body, *same);
+        }
+    }
     return read(body, out.emplace<I>());
 }
 
@@ -707,6 +722,20 @@ void decode_batch(std::string_view bytes, std::vector<event>& out, boost::system
             return;
         }
     }
+}
+
+std::size_t decode_batch_into(std::string_view bytes, std::vector<event>& slots,
+                              boost::system::error_code& ec) {
+    ec = errc::malformed;
+    std::size_t n = 0;
+    if (bytes.empty()) return n;
+    std::size_t offset = 0;
+    while (offset < bytes.size()) {
+        if (n == slots.size()) slots.emplace_back();
+        if (!decode_into(bytes, offset, slots[n], ec)) return n;
+        ++n;
+    }
+    return n;
 }
 
 const boost::system::error_category& events_category() {

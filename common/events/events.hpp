@@ -357,6 +357,12 @@ std::optional<event> decode(std::string_view bytes, boost::system::error_code& e
 // Stops at the first bad envelope (ec set; those before it are kept; the
 // rest of the message is dropped). Never throws.
 void decode_batch(std::string_view bytes, std::vector<event>& out, boost::system::error_code& ec);
+// The same into the first elements of `slots` (grown as needed), and returns
+// how many it decoded; elements after those are left-overs, not events. A
+// deliver or client_publish decoded where the same kind was keeps the
+// buffers of its strings (no allocation per event on a hot link).
+std::size_t decode_batch_into(std::string_view bytes, std::vector<event>& slots,
+                              boost::system::error_code& ec);
 
 enum class errc {
     ok = 0,

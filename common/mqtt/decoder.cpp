@@ -94,7 +94,10 @@ std::optional<packet> decode_connack(reader& r, error_code& ec) {
     return finish(r, c, ec);
 }
 
-std::optional<packet> decode_publish(std::uint8_t flags, reader& r, error_code& ec) {
+// `body`, when given, is the packet's body to take the payload from: its
+// buffer becomes the payload's (the bytes before it moved out), no copy.
+std::optional<packet> decode_publish(std::uint8_t flags, reader& r, error_code& ec,
+                                     std::string* body) {
     publish p;
     namespace pf = wire::publish_flag;
     p.dup = flags & pf::dup;
@@ -110,7 +113,14 @@ std::optional<packet> decode_publish(std::uint8_t flags, reader& r, error_code& 
         if (!r.read_u16(p.packet_id, ec)) return std::nullopt;
         if (p.packet_id == 0) return fail(ec, errc::zero_packet_id);
     }
-    p.payload.assign(r.read_rest());
+    const auto rest = r.read_rest();
+    if (body != nullptr) {
+        const auto at = static_cast<std::size_t>(rest.data() - body->data());
+        p.payload = std::move(*body);
+        p.payload.erase(0, at);
+    } else {
+        p.payload.assign(rest);
+    }
     return p;
 }
 
@@ -168,9 +178,7 @@ std::optional<packet> decode_unsubscribe(reader& r, error_code& ec) {
     return u;
 }
 
-}  // namespace
-
-std::optional<packet> decode(const raw_packet& raw, error_code& ec) {
+std::optional<packet> decode_raw(const raw_packet& raw, std::string* body, error_code& ec) {
     ec.clear();
     const unsigned type = raw.header >> 4;
     const std::uint8_t flags = raw.header & 0x0f;
@@ -187,7 +195,7 @@ std::optional<packet> decode(const raw_packet& raw, error_code& ec) {
         case packet_type::connack:
             return decode_connack(r, ec);
         case packet_type::publish:
-            return decode_publish(flags, r, ec);
+            return decode_publish(flags, r, ec, body);
         case packet_type::puback:
             return decode_id_only<puback>(r, ec);
         case packet_type::pubrec:
@@ -212,6 +220,16 @@ std::optional<packet> decode(const raw_packet& raw, error_code& ec) {
             return finish(r, disconnect{}, ec);
     }
     return fail(ec, errc::invalid_packet_type);
+}
+
+}  // namespace
+
+std::optional<packet> decode(const raw_packet& raw, error_code& ec) {
+    return decode_raw(raw, nullptr, ec);
+}
+
+std::optional<packet> decode(raw_packet&& raw, error_code& ec) {
+    return decode_raw(raw, &raw.body, ec);
 }
 
 }  // namespace mqtt

@@ -46,20 +46,8 @@ void write(const connack& c, std::string& out) {
           [&](writer& w) { w.u8(c.session_present ? 0x01 : 0x00).u8(c.return_code); });
 }
 
-// The hot path: the body is written straight into `out`, the payload copied once.
 void write(const publish& p, std::string& out) {
-    namespace pf = wire::publish_flag;
-    std::uint8_t flags = static_cast<std::uint8_t>(p.qos << pf::qos_shift);
-    if (p.dup) flags |= pf::dup;
-    if (p.retain) flags |= pf::retain;
-    const std::size_t remaining = 2 + p.topic.size() + (p.qos > 0 ? 2 : 0) + p.payload.size();
-
-    out.reserve(out.size() + 5 + remaining);
-    writer w(out);
-    w.u8(fixed_header(packet_type::publish, flags)).varint(static_cast<std::uint32_t>(remaining));
-    w.utf8(p.topic);
-    if (p.qos > 0) w.u16(p.packet_id);
-    w.bytes(p.payload);
+    encode_publish({p.qos, p.dup, p.retain}, p.topic, p.packet_id, p.payload, out);
 }
 
 void write(const puback& p, std::string& out) {
@@ -114,6 +102,23 @@ void write(const disconnect&, std::string& out) {
 
 void encode(const packet& p, std::string& out) {
     std::visit([&](const auto& v) { write(v, out); }, p);
+}
+
+// The hot path: the body is written straight into `out`, the payload copied once.
+void encode_publish(publish_flags flags, std::string_view topic, std::uint16_t packet_id,
+                    std::string_view payload, std::string& out) {
+    namespace pf = wire::publish_flag;
+    std::uint8_t bits = static_cast<std::uint8_t>(flags.qos << pf::qos_shift);
+    if (flags.dup) bits |= pf::dup;
+    if (flags.retain) bits |= pf::retain;
+    const std::size_t remaining = 2 + topic.size() + (flags.qos > 0 ? 2 : 0) + payload.size();
+
+    out.reserve(out.size() + 5 + remaining);
+    writer w(out);
+    w.u8(fixed_header(packet_type::publish, bits)).varint(static_cast<std::uint32_t>(remaining));
+    w.utf8(topic);
+    if (flags.qos > 0) w.u16(packet_id);
+    w.bytes(payload);
 }
 
 }  // namespace mqtt

@@ -141,4 +141,26 @@ BOOST_AUTO_TEST_CASE(encode_appends_to_existing_bytes) {
                                           })));
 }
 
+BOOST_AUTO_TEST_CASE(encode_publish_from_parts) {
+    // The frontend's delivery path: the same bytes as from a packet.
+    std::string out = "p";
+    mqtt::encode_publish({1, true, true}, "a/b", 0x0102, "xy", out);
+    BOOST_TEST(hex(out) == hex("p" + bytes({
+                                         0x3b,              // PUBLISH, DUP, QoS 1, retain
+                                         0x09,              // remaining length 9
+                                         0x00, 0x03,        // topic length 3
+                                         0x61, 0x2f, 0x62,  // "a/b"
+                                         0x01, 0x02,        // packet id 0x0102
+                                         0x78, 0x79,        // payload "xy"
+                                     })));
+    out.clear();
+    mqtt::encode_publish({0, false, false}, "t", 9, "", out);
+    BOOST_TEST(hex(out) == hex(bytes({
+                               0x30,        // PUBLISH, QoS 0
+                               0x03,        // remaining length 3
+                               0x00, 0x01,  // topic length 1
+                               0x74,        // "t"; no packet id at QoS 0, empty payload
+                           })));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -59,7 +59,16 @@ inline std::optional<mqtt::packet> decode_wire(std::string_view wire,
         return std::nullopt;
     }
     BOOST_TEST_REQUIRE(f.buffered() == 0u, "bytes left after one packet: " << hex(wire));
-    return mqtt::decode(*raw, ec);
+    // Both decoders, the copying one and the consuming one (the frontend's,
+    // whose PUBLISH payload takes over the body), must agree on every input.
+    auto copied = mqtt::decode(*raw, ec);
+    boost::system::error_code consumed_ec;
+    auto consumed = mqtt::decode(std::move(*raw), consumed_ec);
+    BOOST_TEST(consumed_ec == ec,
+               "consuming decode: " << consumed_ec.message() << " for " << hex(wire));
+    BOOST_TEST(consumed.has_value() == copied.has_value());
+    if (consumed && copied) BOOST_TEST((*consumed == *copied), "consuming decode differs");
+    return copied;
 }
 
 }  // namespace codec_test

@@ -901,4 +901,37 @@ BOOST_AUTO_TEST_CASE(a_batch_is_envelopes_back_to_back) {
     BOOST_TEST(got.empty());
 }
 
+BOOST_AUTO_TEST_CASE(decode_batch_into_reuses_slots_and_resets_fields) {
+    // The frontend's receive path: a second batch decoded into the slots of
+    // the first. The 7-field publish that lands where the 8-field one was
+    // must not inherit its received_us, nor anything else.
+    const client_publish full{7,    "a/b",  std::string("\x00\xff\x80", 3), 1, false,
+                              true, 0x1234, 0x00060a2418202240ull};
+    client_publish old = full;
+    old.received_us = 0;
+    std::vector<event> slots;
+    boost::system::error_code ec;
+    const std::string first = bytes_of(publish_wire) + bytes_of(batch_wire);
+    BOOST_TEST(decode_batch_into(first, slots, ec) == 3u);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST_REQUIRE(slots.size() == 3u);
+    BOOST_TEST(same(slots[0], full));
+    BOOST_TEST(same(slots[1], router_hello{"r", 1}));
+    BOOST_TEST(same(slots[2], send_ack{2, ack_kind::puback, 3}));
+
+    // Fewer events this time: the count says how many, the slots stay.
+    BOOST_TEST(decode_batch_into(bytes_of(publish_wire_v1), slots, ec) == 1u);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST_REQUIRE(slots.size() == 3u);
+    BOOST_TEST(same(slots[0], old));
+
+    // A bad envelope after a good one: the good one counts, ec says why.
+    const std::string cut = bytes_of(publish_wire) + bytes_of(publish_wire_v1).substr(0, 6);
+    BOOST_TEST(decode_batch_into(cut, slots, ec) == 1u);
+    BOOST_TEST((ec == make_error_code(errc::malformed)));
+    BOOST_TEST(same(slots[0], full));
+    BOOST_TEST(decode_batch_into("", slots, ec) == 0u);
+    BOOST_TEST((ec == make_error_code(errc::malformed)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
