@@ -565,11 +565,20 @@ void router_link::receive(router& r, const zmq::message_t& msg) {
         r.last_seen = clock::now();  // any event proves the router alive
         if (handlers_.on_event) handlers_.on_event(std::move(e));
     }
-    // The slots are kept for the next batch, their strings' buffers with
-    // them; not after a big message (no burst-sized buffers kept), nor more
-    // slots than a router's batch holds.
-    if (bytes.size() > kept_batch_bytes) batch.clear();
+    // The slots are kept for the next batch, with the buffers of their
+    // delivers' strings (nothing else: a deliver_many or a suback is let go),
+    // up to a router's batch of slots and kept_batch_bytes of buffers (a
+    // string keeps the largest capacity it ever had: big messages spread
+    // over many batches must not pile up).
     if (batch.size() > events::batch_max_events) batch.resize(events::batch_max_events);
+    std::size_t kept = 0;
+    for (auto& e : batch) {
+        if (const auto* d = std::get_if<events::deliver>(&e))
+            kept += d->topic.capacity() + d->payload.capacity();
+        else if (!std::holds_alternative<events::send_ack>(e))
+            e.emplace<events::send_ack>();
+    }
+    if (kept > kept_batch_bytes) batch.clear();
     decoded_ = std::move(batch);
 }
 

@@ -95,7 +95,8 @@ std::optional<packet> decode_connack(reader& r, error_code& ec) {
 }
 
 // `body`, when given, is the packet's body to take the payload from: its
-// buffer becomes the payload's (the bytes before it moved out), no copy.
+// buffer becomes the payload's (the bytes before it are erased: a move within
+// the buffer, no allocation).
 std::optional<packet> decode_publish(std::uint8_t flags, reader& r, error_code& ec,
                                      std::string* body) {
     publish p;

@@ -22,7 +22,7 @@ namespace mqtt {
 // errc::unsupported_protocol_level (the caller answers CONNACK 1).
 std::optional<packet> decode(const raw_packet& raw, boost::system::error_code& ec);
 // The same, consuming `raw`: a PUBLISH's payload takes over the body's buffer
-// (the frontend's read path: one allocation and copy fewer per message).
+// (the frontend's read path: one allocation fewer per message).
 std::optional<packet> decode(raw_packet&& raw, boost::system::error_code& ec);
 
 }  // namespace mqtt

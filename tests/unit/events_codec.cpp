@@ -934,4 +934,71 @@ BOOST_AUTO_TEST_CASE(decode_batch_into_reuses_slots_and_resets_fields) {
     BOOST_TEST((ec == make_error_code(errc::malformed)));
 }
 
+// deliver{conn 5, "t", 100 x 'a', qos 1, retain false, dup false, id 7, received_us 9}:
+// these bytes, 100 x 'a', then deliver_long_tail.
+const std::uint8_t deliver_long_head[] = {
+    0x93,        // envelope: fixarray(3)
+    0x01,        //   protocol_version 1
+    0x08,        //   kind 8 = deliver
+    0x98,        //   body: fixarray(8)
+    0x05,        //     conn 5
+    0xa1, 't',   //     topic: fixstr(1) "t"
+    0xc4, 0x64,  //     payload: bin8(100)
+};
+const std::uint8_t deliver_long_tail[] = {
+    0x01,  //     qos 1
+    0xc2,  //     retain false
+    0xc2,  //     dup false
+    0x07,  //     packet_id 7
+    0x09,  //     received_us 9
+};
+// deliver{conn 6, "u", 40 x 'b', qos 0, retain true, dup false, id 0} in 7 fields
+// (no received_us: it must read as 0, not as the slot's previous 9).
+const std::uint8_t deliver_short_head[] = {
+    0x93,        // envelope: fixarray(3)
+    0x01,        //   protocol_version 1
+    0x08,        //   kind 8 = deliver
+    0x97,        //   body: fixarray(7)
+    0x06,        //     conn 6
+    0xa1, 'u',   //     topic: fixstr(1) "u"
+    0xc4, 0x28,  //     payload: bin8(40)
+};
+const std::uint8_t deliver_short_tail[] = {
+    0x00,  //     qos 0
+    0xc3,  //     retain true
+    0xc2,  //     dup false
+    0x00,  //     packet_id 0
+};
+
+BOOST_AUTO_TEST_CASE(decode_batch_into_keeps_a_delivers_buffers) {
+    const std::string long_wire =
+        bytes_of(deliver_long_head) + std::string(100, 'a') + bytes_of(deliver_long_tail);
+    const std::string short_wire =
+        bytes_of(deliver_short_head) + std::string(40, 'b') + bytes_of(deliver_short_tail);
+    const deliver long_one{5, "t", std::string(100, 'a'), 1, false, false, 7, 9};
+    const deliver short_one{6, "u", std::string(40, 'b'), 0, true, false, 0, 0};
+    std::vector<event> slots;
+    boost::system::error_code ec;
+    BOOST_TEST(decode_batch_into(long_wire, slots, ec) == 1u);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST_REQUIRE(same(slots[0], long_one));
+    BOOST_TEST_REQUIRE(std::get<deliver>(slots[0]).payload.capacity() >= 100u);
+
+    // The same kind again: decoded into the buffer the slot already had (a
+    // fresh string for 40 bytes has room for 40).
+    BOOST_TEST(decode_batch_into(short_wire, slots, ec) == 1u);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST_REQUIRE(same(slots[0], short_one));
+    BOOST_TEST(std::get<deliver>(slots[0]).payload.capacity() >= 100u);
+
+    // Another kind in that slot, then a deliver again: nothing of either leaks.
+    BOOST_TEST(decode_batch_into(bytes_of(batch_wire), slots, ec) == 2u);
+    BOOST_TEST_REQUIRE(same(slots[0], router_hello{"r", 1}));
+    BOOST_TEST(same(slots[1], send_ack{2, ack_kind::puback, 3}));
+    BOOST_TEST(decode_batch_into(long_wire + short_wire, slots, ec) == 2u);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(same(slots[0], long_one));
+    BOOST_TEST(same(slots[1], short_one));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
