@@ -195,10 +195,16 @@ void frontend_server::forward(events::conn_id conn, events::event&& e) {
     link_.send(owner, e, may_wait);
 }
 
-void frontend_server::note_delivery(session_base& s, std::uint8_t qos, std::uint64_t received_us) {
+void frontend_server::hand_over(session_base& s, std::string_view packet, std::size_t id_offset,
+                                std::uint16_t packet_id, std::uint8_t qos,
+                                std::uint64_t received_us, std::size_t payload_size) {
     // received_us is 0 on what did not come straight from routing: it waited
     // in the router, which may hold more behind it.
     if (qos > 0) s.backlogged_ = received_us == 0 ? 1 : 0;
+    if (s.on_encoded_publish(packet, id_offset, packet_id, qos, received_us)) {
+        ++deliveries_out_[qos];
+        payload_bytes_out_[qos] += payload_size;
+    }
 }
 
 void frontend_server::on_membership() {
@@ -328,11 +334,8 @@ void frontend_server::on_deliver_many(events::deliver_many&& d) {
             id_offset[qos] = qos > 0 ? encoded[qos].size() - d.payload.size() - 2
                                      : encoded[qos].size();  // nothing to patch
         }
-        note_delivery(*s, qos, d.received_us);
-        if (s->on_encoded_publish(encoded[qos], id_offset[qos], t.packet_id, qos, d.received_us)) {
-            ++deliveries_out_[qos];
-            payload_bytes_out_[qos] += d.payload.size();
-        }
+        hand_over(*s, encoded[qos], id_offset[qos], t.packet_id, qos, d.received_us,
+                  d.payload.size());
     }
 }
 
@@ -364,11 +367,7 @@ void frontend_server::on_router_event(events::event&& e) {
         mqtt::encode_publish({qos, d->dup, d->retain}, d->topic, qos > 0 ? d->packet_id : 0,
                              d->payload, packet);
         const auto nothing_to_patch = packet.size();
-        note_delivery(*s, qos, d->received_us);
-        if (s->on_encoded_publish(packet, nothing_to_patch, 0, qos, d->received_us)) {
-            ++deliveries_out_[qos];
-            payload_bytes_out_[qos] += d->payload.size();
-        }
+        hand_over(*s, packet, nothing_to_patch, 0, qos, d->received_us, d->payload.size());
         if (packet.capacity() > connection::max_kept_buffer)
             std::string().swap(packet);  // no burst-sized buffer kept
         return;

@@ -177,9 +177,12 @@ class frontend_server {
     session_ptr session_of(events::conn_id conn);
     // `router` owns `conn`'s MQTT session from its client_connect on.
     void own(events::conn_id conn, std::uint32_t router);
-    // Before a delivery to `s`: whether it came from the router's queue (see
-    // session_base::backlogged_).
-    static void note_delivery(session_base& s, std::uint8_t qos, std::uint64_t received_us);
+    // Hands an encoded PUBLISH to `s` (session_base::on_encoded_publish) and
+    // counts it when it goes out; first notes whether it came from the
+    // router's queue (session_base::backlogged_).
+    void hand_over(session_base& s, std::string_view packet, std::size_t id_offset,
+                   std::uint16_t packet_id, std::uint8_t qos, std::uint64_t received_us,
+                   std::size_t payload_size);
     // Every live session (a copy: closing one unregisters it).
     std::vector<session_ptr> live_sessions();
     // CONNECTs waiting for an owner, each with what was pipelined after it.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/events/events.hpp"
+#include "events_test_util.hpp"
 #include "wire_bytes.hpp"
 
 using namespace events;
@@ -16,133 +17,12 @@ using namespace std::string_view_literals;
 
 namespace {
 
+using events_test::expect_error;
+using events_test::publish_wire;
+using events_test::publish_wire_v1;
+using events_test::same;
 using test_util::bytes_of;
 using test_util::to_hex;
-
-// Field-by-field views of each event, for comparison.
-auto tie_of(const hello& e) {
-    return std::tie(e.frontend_id, e.protocol_version, e.incarnation);
-}
-auto tie_of(const route_publish& e) {
-    return std::tie(e.origin, e.stamp, e.topic, e.payload, e.qos, e.retain, e.received_us, e.prev);
-}
-auto tie_of(const route_ack& e) {
-    return std::tie(e.router_id, e.stamp, e.resend);
-}
-auto tie_of(const router_hello& e) {
-    return std::tie(e.router_id, e.incarnation);
-}
-auto tie_of(const will& e) {
-    return std::tie(e.topic, e.payload, e.qos, e.retain);
-}
-auto tie_of(const client_connect& e) {
-    static const will no_will{};
-    const will& w = e.will_message ? *e.will_message : no_will;
-    return std::make_tuple(e.conn, e.client_id, e.clean_session, e.protocol_level, e.keep_alive,
-                           e.username, e.will_message.has_value(), tie_of(w));
-}
-auto tie_of(const client_publish& e) {
-    return std::tie(e.conn, e.topic, e.payload, e.qos, e.retain, e.dup, e.packet_id, e.received_us);
-}
-auto tie_of(const deliver& e) {
-    return std::tie(e.conn, e.topic, e.payload, e.qos, e.retain, e.dup, e.packet_id, e.received_us);
-}
-auto tie_of(const client_ack& e) {
-    return std::tie(e.conn, e.kind, e.packet_id);
-}
-auto tie_of(const client_subscribe& e) {
-    std::vector<std::pair<std::string, std::uint8_t>> subs;
-    for (const auto& s : e.subscriptions) subs.emplace_back(s.filter, s.qos);
-    return std::make_tuple(e.conn, e.packet_id, subs);
-}
-auto tie_of(const client_unsubscribe& e) {
-    return std::tie(e.conn, e.packet_id, e.filters);
-}
-auto tie_of(const client_disconnect& e) {
-    return std::tie(e.conn, e.reason);
-}
-auto tie_of(const connack& e) {
-    return std::tie(e.conn, e.session_present, e.return_code, e.router_incarnation);
-}
-auto tie_of(const send_ack& e) {
-    return std::tie(e.conn, e.kind, e.packet_id);
-}
-auto tie_of(const suback& e) {
-    return std::tie(e.conn, e.packet_id, e.return_codes);
-}
-auto tie_of(const unsuback& e) {
-    return std::tie(e.conn, e.packet_id);
-}
-auto tie_of(const close_connection& e) {
-    return std::tie(e.conn, e.reason);
-}
-
-auto tie_of(const router_leaving& e) {
-    return std::tie(e.router_id, e.incarnation);
-}
-auto tie_of(const stored_message& m) {
-    return std::tie(m.topic, m.payload, m.qos, m.retain, m.stamp, m.origin);
-}
-auto tie_of(const session_fetch& e) {
-    return std::tie(e.request, e.client_id, e.requester);
-}
-auto tie_of(const session_state& e) {
-    std::vector<std::pair<std::string, std::uint8_t>> subs;
-    for (const auto& s : e.subscriptions) subs.emplace_back(s.filter, s.qos);
-    using stored_tuple = decltype(tie_of(stored_message{}));
-    std::vector<std::tuple<
-        std::uint16_t, std::uint8_t, std::uint8_t, bool, bool,
-        std::tuple<std::string, std::string, std::uint8_t, bool, std::uint64_t, std::string>>>
-        inflight;
-    static const stored_message none{};
-    for (const auto& f : e.inflight) {
-        const auto& m = f.message ? *f.message : none;
-        inflight.emplace_back(f.packet_id, f.state, f.qos, f.retain, f.message.has_value(),
-                              stored_tuple(tie_of(m)));
-    }
-    std::vector<std::tuple<
-        std::tuple<std::string, std::string, std::uint8_t, bool, std::uint64_t, std::string>,
-        std::uint8_t, bool>>
-        queue;
-    for (const auto& q : e.queue) queue.emplace_back(tie_of(q.message), q.qos, q.retain);
-    std::vector<std::pair<std::string, std::uint64_t>> seen;
-    for (const auto& h : e.seen) seen.emplace_back(h.origin, h.stamp);
-    return std::make_tuple(e.request, e.client_id, e.sender, e.found, subs, inflight, queue,
-                           e.inbound_qos2, e.last_packet_id, seen, e.pushed_to);
-}
-auto tie_of(const session_state_ack& e) {
-    return std::tie(e.client_id, e.sender);
-}
-auto tie_of(const retained_sync_request& e) {
-    return std::tie(e.requester);
-}
-auto tie_of(const retained_sync& e) {
-    std::vector<
-        std::tuple<std::string, std::string, std::uint8_t, bool, std::uint64_t, std::string>>
-        messages;
-    for (const auto& m : e.messages) messages.emplace_back(tie_of(m));
-    return std::make_tuple(e.sender, messages, e.last);
-}
-
-auto tie_of(const deliver_many& e) {
-    std::vector<std::tuple<conn_id, std::uint8_t, std::uint16_t>> targets;
-    for (const auto& t : e.targets) targets.emplace_back(t.conn, t.qos, t.packet_id);
-    return std::make_tuple(e.topic, e.payload, e.retain, e.received_us, targets);
-}
-
-auto tie_of(const router_stats& e) {
-    return std::tie(e.router_id, e.incarnation, e.values);
-}
-
-bool same(const event& a, const event& b) {
-    if (a.index() != b.index()) return false;
-    return std::visit(
-        [&](const auto& x) {
-            using T = std::decay_t<decltype(x)>;
-            return tie_of(x) == tie_of(std::get<T>(b));
-        },
-        a);
-}
 
 std::string all_bytes() {
     std::string s;
@@ -213,47 +93,6 @@ std::vector<event> samples() {
         deliver_many{"", "", true, 0, {}},
     };
 }
-
-void expect_error(std::string_view bytes, errc expected) {
-    boost::system::error_code ec;
-    std::optional<event> e;
-    BOOST_CHECK_NO_THROW(e = decode(bytes, ec));
-    BOOST_TEST(!e.has_value(), to_hex(bytes));
-    BOOST_TEST((ec == make_error_code(expected)), to_hex(bytes) << " -> " << ec.message());
-}
-
-// client_publish{conn 7, "a/b", 00 ff 80, qos 1, retain false, dup true, id 0x1234,
-//                received_us 1700000000123456}
-const std::uint8_t publish_wire[] = {
-    0x93,                          // envelope: fixarray(3)
-    0x01,                          //   protocol_version 1
-    0x02,                          //   kind 2 = client_publish
-    0x98,                          //   body: fixarray(8)
-    0x07,                          //     conn 7
-    0xa3, 'a',  '/',  'b',         //     topic: fixstr(3) "a/b"
-    0xc4, 0x03, 0x00, 0xff, 0x80,  //     payload: bin8(3) 00 ff 80
-    0x01,                          //     qos 1
-    0xc2,                          //     retain false
-    0xc3,                          //     dup true
-    0xcd, 0x12, 0x34,              //     packet_id: uint16 0x1234
-    0xcf, 0x00, 0x06, 0x0a, 0x24,  //     received_us: uint64
-    0x18, 0x20, 0x22, 0x40,        //       0x00060a2418202240
-};
-
-// The same publish as written before received_us was appended: 7 fields.
-const std::uint8_t publish_wire_v1[] = {
-    0x93,                          // envelope: fixarray(3)
-    0x01,                          //   protocol_version 1
-    0x02,                          //   kind 2 = client_publish
-    0x97,                          //   body: fixarray(7)
-    0x07,                          //     conn 7
-    0xa3, 'a',  '/',  'b',         //     topic: fixstr(3) "a/b"
-    0xc4, 0x03, 0x00, 0xff, 0x80,  //     payload: bin8(3) 00 ff 80
-    0x01,                          //     qos 1
-    0xc2,                          //     retain false
-    0xc3,                          //     dup true
-    0xcd, 0x12, 0x34,              //     packet_id: uint16 0x1234
-};
 
 // Replaces `old` at `at` with `replacement` in a copy of `wire`, checking that
 // `old` is what is there (so a wrong offset fails loudly rather than testing
@@ -854,151 +693,6 @@ BOOST_AUTO_TEST_CASE(pinned_deliver_many) {
     bad = bytes_of(deliver_many_wire);
     bad[12] = '\x92';  // the first target: fixarray(2)
     expect_error(bad, errc::malformed);
-}
-
-// Two envelopes back to back: router_hello{"r", 1} then send_ack{conn 2, puback, id 3}.
-const std::uint8_t batch_wire[] = {
-    0x93, 0x01, 0x0d,  // envelope, version 1, kind 13 = router_hello
-    0x92,              //   body: fixarray(2)
-    0xa1, 'r',         //     router_id "r"
-    0x01,              //     incarnation 1
-    0x93, 0x01, 0x09,  // envelope, version 1, kind 9 = send_ack
-    0x93,              //   body: fixarray(3)
-    0x02,              //     conn 2
-    0x04,              //     kind 4 = puback
-    0x03,              //     packet_id 3
-};
-
-BOOST_AUTO_TEST_CASE(a_batch_is_envelopes_back_to_back) {
-    std::string built;
-    encode_to(router_hello{"r", 1}, built);
-    encode_to(send_ack{2, ack_kind::puback, 3}, built);
-    BOOST_TEST(to_hex(built) == to_hex(bytes_of(batch_wire)));
-
-    std::vector<event> got;
-    boost::system::error_code ec;
-    decode_batch(bytes_of(batch_wire), got, ec);
-    BOOST_TEST(!ec, ec.message());
-    BOOST_TEST_REQUIRE(got.size() == 2u);
-    BOOST_TEST(same(got[0], router_hello{"r", 1}));
-    BOOST_TEST(same(got[1], send_ack{2, ack_kind::puback, 3}));
-
-    // decode() takes exactly one envelope: a batch is "trailing bytes" to it.
-    expect_error(bytes_of(batch_wire), errc::malformed);
-
-    // A truncated second envelope: the first is kept, the error reported.
-    got.clear();
-    const std::string cut = bytes_of(batch_wire).substr(0, sizeof(batch_wire) - 1);
-    decode_batch(cut, got, ec);
-    BOOST_TEST((ec == make_error_code(errc::malformed)));
-    BOOST_TEST_REQUIRE(got.size() == 1u);
-    BOOST_TEST(same(got[0], router_hello{"r", 1}));
-
-    // An empty message holds no envelope: malformed, nothing decoded.
-    got.clear();
-    decode_batch("", got, ec);
-    BOOST_TEST((ec == make_error_code(errc::malformed)));
-    BOOST_TEST(got.empty());
-}
-
-BOOST_AUTO_TEST_CASE(decode_batch_into_reuses_slots_and_resets_fields) {
-    // The frontend's receive path: a second batch decoded into the slots of
-    // the first. The 7-field publish that lands where the 8-field one was
-    // must not inherit its received_us, nor anything else.
-    const client_publish full{7,    "a/b",  std::string("\x00\xff\x80", 3), 1, false,
-                              true, 0x1234, 0x00060a2418202240ull};
-    client_publish old = full;
-    old.received_us = 0;
-    std::vector<event> slots;
-    boost::system::error_code ec;
-    const std::string first = bytes_of(publish_wire) + bytes_of(batch_wire);
-    BOOST_TEST(decode_batch_into(first, slots, ec) == 3u);
-    BOOST_TEST(!ec, ec.message());
-    BOOST_TEST_REQUIRE(slots.size() == 3u);
-    BOOST_TEST(same(slots[0], full));
-    BOOST_TEST(same(slots[1], router_hello{"r", 1}));
-    BOOST_TEST(same(slots[2], send_ack{2, ack_kind::puback, 3}));
-
-    // Fewer events this time: the count says how many, the slots stay.
-    BOOST_TEST(decode_batch_into(bytes_of(publish_wire_v1), slots, ec) == 1u);
-    BOOST_TEST(!ec, ec.message());
-    BOOST_TEST_REQUIRE(slots.size() == 3u);
-    BOOST_TEST(same(slots[0], old));
-
-    // A bad envelope after a good one: the good one counts, ec says why.
-    const std::string cut = bytes_of(publish_wire) + bytes_of(publish_wire_v1).substr(0, 6);
-    BOOST_TEST(decode_batch_into(cut, slots, ec) == 1u);
-    BOOST_TEST((ec == make_error_code(errc::malformed)));
-    BOOST_TEST(same(slots[0], full));
-    BOOST_TEST(decode_batch_into("", slots, ec) == 0u);
-    BOOST_TEST((ec == make_error_code(errc::malformed)));
-}
-
-// deliver{conn 5, "t", 100 x 'a', qos 1, retain false, dup false, id 7, received_us 9}:
-// these bytes, 100 x 'a', then deliver_long_tail.
-const std::uint8_t deliver_long_head[] = {
-    0x93,        // envelope: fixarray(3)
-    0x01,        //   protocol_version 1
-    0x08,        //   kind 8 = deliver
-    0x98,        //   body: fixarray(8)
-    0x05,        //     conn 5
-    0xa1, 't',   //     topic: fixstr(1) "t"
-    0xc4, 0x64,  //     payload: bin8(100)
-};
-const std::uint8_t deliver_long_tail[] = {
-    0x01,  //     qos 1
-    0xc2,  //     retain false
-    0xc2,  //     dup false
-    0x07,  //     packet_id 7
-    0x09,  //     received_us 9
-};
-// deliver{conn 6, "u", 40 x 'b', qos 0, retain true, dup false, id 0} in 7 fields
-// (no received_us: it must read as 0, not as the slot's previous 9).
-const std::uint8_t deliver_short_head[] = {
-    0x93,        // envelope: fixarray(3)
-    0x01,        //   protocol_version 1
-    0x08,        //   kind 8 = deliver
-    0x97,        //   body: fixarray(7)
-    0x06,        //     conn 6
-    0xa1, 'u',   //     topic: fixstr(1) "u"
-    0xc4, 0x28,  //     payload: bin8(40)
-};
-const std::uint8_t deliver_short_tail[] = {
-    0x00,  //     qos 0
-    0xc3,  //     retain true
-    0xc2,  //     dup false
-    0x00,  //     packet_id 0
-};
-
-BOOST_AUTO_TEST_CASE(decode_batch_into_keeps_a_delivers_buffers) {
-    const std::string long_wire =
-        bytes_of(deliver_long_head) + std::string(100, 'a') + bytes_of(deliver_long_tail);
-    const std::string short_wire =
-        bytes_of(deliver_short_head) + std::string(40, 'b') + bytes_of(deliver_short_tail);
-    const deliver long_one{5, "t", std::string(100, 'a'), 1, false, false, 7, 9};
-    const deliver short_one{6, "u", std::string(40, 'b'), 0, true, false, 0, 0};
-    std::vector<event> slots;
-    boost::system::error_code ec;
-    BOOST_TEST(decode_batch_into(long_wire, slots, ec) == 1u);
-    BOOST_TEST(!ec, ec.message());
-    BOOST_TEST_REQUIRE(same(slots[0], long_one));
-    BOOST_TEST_REQUIRE(std::get<deliver>(slots[0]).payload.capacity() >= 100u);
-
-    // The same kind again: decoded into the buffer the slot already had (a
-    // fresh string for 40 bytes has room for 40).
-    BOOST_TEST(decode_batch_into(short_wire, slots, ec) == 1u);
-    BOOST_TEST(!ec, ec.message());
-    BOOST_TEST_REQUIRE(same(slots[0], short_one));
-    BOOST_TEST(std::get<deliver>(slots[0]).payload.capacity() >= 100u);
-
-    // Another kind in that slot, then a deliver again: nothing of either leaks.
-    BOOST_TEST(decode_batch_into(bytes_of(batch_wire), slots, ec) == 2u);
-    BOOST_TEST_REQUIRE(same(slots[0], router_hello{"r", 1}));
-    BOOST_TEST(same(slots[1], send_ack{2, ack_kind::puback, 3}));
-    BOOST_TEST(decode_batch_into(long_wire + short_wire, slots, ec) == 2u);
-    BOOST_TEST(!ec, ec.message());
-    BOOST_TEST(same(slots[0], long_one));
-    BOOST_TEST(same(slots[1], short_one));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
