@@ -46,7 +46,7 @@ class Settings:
         return Settings(rounds=1, curve_rounds=1, duration=0.5, curve_duration=0.5, warmup=0.2,
                         drain=0.5, pairs=5, fanout_subscribers=10, fanin_publishers=10,
                         fanout_rate=100.0, fanin_rate=10.0,
-                        latency_pairs=2, storm=(200, 400), storm_hold=0.5,
+                        latency_pairs=2, storm=(200, 400), storm_hold=2.0,
                         storm_connect_rate=1000.0, retained=1000,
                         queued=200, curve_points=(1.0,), idle_timeout=5.0)
 
