@@ -13,6 +13,7 @@
 
 #include "common/config/options.hpp"
 #include "common/stats/combine.hpp"
+#include "frontend/net/tls_buffer_cache.hpp"
 #include "frontend/run.hpp"
 #include "router/from_options.hpp"
 #include "router/io_driver.hpp"
@@ -20,6 +21,8 @@
 #include "router/store_setup.hpp"
 
 int main(int argc, char** argv, char** envp) {
+    // Before anything allocates through OpenSSL (net/tls_buffer_cache.hpp).
+    const bool tls_cache = frontend::tls_buffer_cache::install();
     auto parsed = config::parse(config::program::broker, argc, argv, envp);
     if (!parsed.opts) {
         (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message << "\n";
@@ -27,6 +30,8 @@ int main(int argc, char** argv, char** envp) {
     }
     auto options = *parsed.opts;
     spdlog::set_level(spdlog::level::from_str(options.common.log_level));
+    if (!tls_cache)
+        spdlog::debug("tls: OpenSSL allocated before main; record buffers are not cached");
 
     zmq::context_t zctx(1);
     const std::string endpoint = "inproc://router";
