@@ -5,16 +5,17 @@
 // declaration order. Integers are packed in their smallest msgpack form; topics,
 // ids and names are str; payloads are bin; optional<will> is nil or an array.
 // decode() accepts exactly those types, checks every array's size, and maps
-// any failure to an errc; it never throws. Encoding uses msgpack-c's packer;
-// decoding reads the bytes in place (msgpack_reader.hpp says why).
+// any failure to an errc; it never throws. Encoding writes the bytes msgpack-c's packer
+// would (writer, below); decoding reads them in place (msgpack_reader.hpp
+// says why).
 #include "common/events/events.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <exception>
 #include <limits>
-#include <msgpack.hpp>
 #include <type_traits>
 #include <utility>
 
@@ -25,50 +26,117 @@ namespace {
 
 // ---- encoding -------------------------------------------------------------
 
-// Lets msgpack::packer append straight into a std::string.
-struct string_sink {
-    std::string& out;
-    void write(const char* data, std::size_t size) { out.append(data, size); }
-};
-
+// Writes msgpack in the forms msgpack-c's packer chooses (the smallest
+// integer, array, str and bin headers), without its packer: the packer hands
+// every token to the sink on its own, one std::string::append each (some 14
+// per PUBLISH event). Here the small tokens gather in a scratch buffer that
+// goes out in one append when a long string or payload comes, when it is
+// full, or at the end (flush(); the destructor too).
 class writer {
   public:
-    explicit writer(std::string& out) : sink_{out}, pk_(sink_) {}
+    explicit writer(std::string& out) : out_(out) {}
+    ~writer() { flush(); }
+    writer(const writer&) = delete;
+    writer& operator=(const writer&) = delete;
 
     writer& array(std::size_t n) {
-        pk_.pack_array(static_cast<std::uint32_t>(n));
-        return *this;
-    }
-    writer& uint(std::uint64_t v) {
-        pk_.pack_uint64(v);  // smallest form: fixint, uint8, uint16, ...
-        return *this;
-    }
-    writer& boolean(bool v) {
-        if (v) {
-            pk_.pack_true();
+        room(5);
+        if (n < 16) {
+            byte(0x90 | n);
+        } else if (n <= 0xffff) {
+            byte(0xdc);
+            big_endian(n, 2);
         } else {
-            pk_.pack_false();
+            byte(0xdd);
+            big_endian(n, 4);
         }
         return *this;
     }
-    writer& str(std::string_view s) {
-        pk_.pack_str(static_cast<std::uint32_t>(s.size()));
-        pk_.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+    writer& uint(std::uint64_t v) {
+        room(9);
+        if (v < 128) {
+            byte(v);
+        } else if (v <= 0xff) {
+            byte(0xcc);
+            byte(v);
+        } else if (v <= 0xffff) {
+            byte(0xcd);
+            big_endian(v, 2);
+        } else if (v <= 0xffffffff) {
+            byte(0xce);
+            big_endian(v, 4);
+        } else {
+            byte(0xcf);
+            big_endian(v, 8);
+        }
         return *this;
     }
-    writer& bin(std::string_view s) {
-        pk_.pack_bin(static_cast<std::uint32_t>(s.size()));
-        pk_.pack_bin_body(s.data(), static_cast<std::uint32_t>(s.size()));
+    writer& boolean(bool v) {
+        room(1);
+        byte(v ? 0xc3 : 0xc2);
         return *this;
     }
     writer& nil() {
-        pk_.pack_nil();
+        room(1);
+        byte(0xc0);
         return *this;
+    }
+    writer& str(std::string_view s) {
+        room(5);
+        if (s.size() < 32) {
+            byte(0xa0 | s.size());
+        } else {
+            sized_header(0xd9, s.size());  // str 8, 16, 32
+        }
+        return body(s);
+    }
+    writer& bin(std::string_view s) {
+        room(5);
+        sized_header(0xc4, s.size());  // bin 8, 16, 32
+        return body(s);
+    }
+
+    void flush() {
+        if (used_ == 0) return;
+        out_.append(scratch_, used_);
+        used_ = 0;
     }
 
   private:
-    string_sink sink_;
-    msgpack::packer<string_sink> pk_;
+    void room(std::size_t n) {
+        if (used_ + n > sizeof scratch_) flush();
+    }
+    void byte(std::uint64_t b) { scratch_[used_++] = static_cast<char>(b); }
+    void big_endian(std::uint64_t v, int width) {
+        for (int i = width - 1; i >= 0; --i) byte((v >> (8 * i)) & 0xff);
+    }
+    // `head` for a length that fits a byte, head + 1 for two, head + 2 for four.
+    void sized_header(std::uint8_t head, std::size_t n) {
+        if (n <= 0xff) {
+            byte(head);
+            byte(n);
+        } else if (n <= 0xffff) {
+            byte(head + 1);
+            big_endian(n, 2);
+        } else {
+            byte(head + 2);
+            big_endian(n, 4);
+        }
+    }
+    writer& body(std::string_view s) {
+        if (s.size() <= sizeof scratch_ - used_) {
+            if (!s.empty()) std::memcpy(scratch_ + used_, s.data(), s.size());
+            used_ += s.size();
+        } else {
+            flush();
+            out_.append(s);
+        }
+        return *this;
+    }
+
+    std::string& out_;
+    char scratch_[128];
+    std::size_t used_ = 0;
 };
 
 template <typename E>
