@@ -136,17 +136,12 @@ class connection {
 
     output take_output();
     // The same into `into`, without allocating: `into` is cleared and
-    // swapped with the output, which keeps `into`'s buffers. give_back()
-    // hands spent buffers back (emptied) when the output has none, so a
-    // glue that takes and gives back every call allocates nothing.
+    // swapped with the output, which keeps `into`'s buffers. A glue that
+    // takes every call's output into an emptied spare of its own (the
+    // session: frontend_server::take_spare_output) allocates nothing.
     void take_output(output& into) {
         into.clear();
         into.swap(env_.out);
-    }
-    void give_back(output& spent) {
-        if (env_.out.bytes.capacity() != 0 || spent.bytes.capacity() > max_kept_buffer) return;
-        spent.clear();
-        env_.out.swap(spent);
     }
     // Larger buffers are not kept for reuse (a burst's memory goes back).
     static constexpr std::size_t max_kept_buffer = 64 * 1024;

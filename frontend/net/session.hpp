@@ -199,9 +199,15 @@ class session final : public session_base {
     void apply(std::uint64_t received_us = 0) {
         // All of the connection's output is taken out first (its buffers are
         // shared by this thread's connections), so a nested call (lost()
-        // below lets the connection write again) sees only its own; the
-        // buffers go back afterwards with their capacity.
-        connection::output out;
+        // below lets the connection write again) sees only its own. It is
+        // swapped with a spare of the server's, which goes back afterwards
+        // with its buffers' capacity.
+        struct spare {
+            frontend_server& server;
+            std::unique_ptr<connection::output> out = server.take_spare_output();
+            ~spare() { server.give_back_spare_output(std::move(out)); }
+        } taken{server_};
+        auto& out = *taken.out;
         conn_.take_output(out);
         for (auto& e : out.events) server_.forward(conn_.id(), std::move(e));
         auto& bytes = out.bytes;
@@ -234,7 +240,6 @@ class session final : public session_base {
             spdlog::debug("conn {} ({}) closing: {}", conn_.id(), peer(), out.close_reason);
             if (!writing_) finish();
         }
-        conn_.give_back(out);
         arm_timer();
     }
 
