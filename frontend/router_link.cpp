@@ -551,6 +551,7 @@ void router_link::receive(router& r, const zmq::message_t& msg) {
         }
     }
     const auto generation = r.generation;
+    bool seen = false;
     for (std::size_t i = 0; i < count; ++i) {
         auto& e = batch[i];
         if (stopped_ || generation != r.generation) break;
@@ -562,23 +563,15 @@ void router_link::receive(router& r, const zmq::message_t& msg) {
             on_router_leaving(r, *l);
             continue;
         }
-        r.last_seen = clock::now();  // any event proves the router alive
+        if (!seen) {  // any event proves the router alive (one clock read a batch)
+            r.last_seen = clock::now();
+            seen = true;
+        }
         if (handlers_.on_event) handlers_.on_event(std::move(e));
     }
-    // The slots are kept for the next batch, with the buffers of their
-    // delivers' strings (nothing else: a deliver_many or a suback is let go),
-    // up to a router's batch of slots and kept_batch_bytes of buffers (a
-    // string keeps the largest capacity it ever had: big messages spread
-    // over many batches must not pile up).
-    if (batch.size() > events::batch_max_events) batch.resize(events::batch_max_events);
-    std::size_t kept = 0;
-    for (auto& e : batch) {
-        if (const auto* d = std::get_if<events::deliver>(&e))
-            kept += d->topic.capacity() + d->payload.capacity();
-        else if (!std::holds_alternative<events::send_ack>(e))
-            e.emplace<events::send_ack>();
-    }
-    if (kept > kept_batch_bytes) batch.clear();
+    // The slots are kept for the next batch with their delivers' buffers,
+    // within bounds (events.hpp).
+    events::trim_for_reuse(batch, count + 1, kept_slot_bytes);
     decoded_ = std::move(batch);
 }
 

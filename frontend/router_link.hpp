@@ -234,7 +234,9 @@ class router_link {
     unsigned sockets_opened_ = 0;  // numbers each DEALER's routing id
     std::uint64_t malformed_ = 0;
     std::vector<events::event> decoded_;  // receive()'s slots, reused
-    static constexpr std::size_t kept_batch_bytes = 64 * 1024;
+    // receive() keeps a slot's topic and payload buffers up to this size: at
+    // most batch_max_events * 2 * 4 KiB (256 KiB) are kept.
+    static constexpr std::size_t kept_slot_bytes = 4 * 1024;
 };
 
 }  // namespace frontend

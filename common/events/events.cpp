@@ -806,6 +806,20 @@ std::size_t decode_batch_into(std::string_view bytes, std::vector<event>& slots,
     return n;
 }
 
+void trim_for_reuse(std::vector<event>& slots, std::size_t written, std::size_t max_string_bytes) {
+    if (slots.size() > batch_max_events) slots.resize(batch_max_events);
+    written = std::min(written, slots.size());
+    for (std::size_t i = 0; i < written; ++i) {
+        auto& e = slots[i];
+        if (auto* d = std::get_if<deliver>(&e)) {
+            if (d->topic.capacity() > max_string_bytes) std::string().swap(d->topic);
+            if (d->payload.capacity() > max_string_bytes) std::string().swap(d->payload);
+        } else if (!std::holds_alternative<send_ack>(e)) {
+            e.emplace<send_ack>();
+        }
+    }
+}
+
 const boost::system::error_category& events_category() {
     static const category instance;
     return instance;

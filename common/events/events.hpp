@@ -363,6 +363,15 @@ void decode_batch(std::string_view bytes, std::vector<event>& out, boost::system
 // buffers of its strings (no allocation per event on a hot link).
 std::size_t decode_batch_into(std::string_view bytes, std::vector<event>& slots,
                               boost::system::error_code& ec);
+// Readies slots for the next decode_batch_into after one that wrote the
+// first `written` of them (its count, plus one for the slot a malformed
+// envelope stopped in): at most batch_max_events slots stay; of those
+// written, a deliver keeps the buffers of its topic and payload up to
+// `max_string_bytes` each (a string keeps the largest capacity it ever had),
+// any other kind becomes an empty send_ack (a deliver_many's or a suback's
+// buffers are let go). Slots after `written` were readied before and are left
+// alone, so the kept buffers stay within batch_max_events * 2 * max_string_bytes.
+void trim_for_reuse(std::vector<event>& slots, std::size_t written, std::size_t max_string_bytes);
 
 enum class errc {
     ok = 0,

@@ -169,4 +169,33 @@ BOOST_AUTO_TEST_CASE(decode_batch_into_keeps_a_delivers_buffers) {
     BOOST_TEST(same(slots[1], short_one));
 }
 
+BOOST_AUTO_TEST_CASE(trim_for_reuse_keeps_small_deliver_buffers_only) {
+    std::vector<event> slots;
+    slots.emplace_back(deliver{1, "t", std::string(100, 'a'), 1, false, false, 7, 9});
+    slots.emplace_back(
+        deliver{2, std::string(5000, 't'), std::string(5000, 'p'), 1, false, false, 8, 9});
+    slots.emplace_back(deliver_many{"t", std::string(300, 'x'), false, 0, {{1, 0, 0}}});
+    slots.emplace_back(suback{3, 4, {0, 1}});
+    // Past `written`: left as it is (readied by an earlier call).
+    slots.emplace_back(deliver{5, "u", std::string(5000, 'q'), 0, false, false, 0, 0});
+    for (std::size_t i = slots.size(); i < batch_max_events + 3; ++i)
+        slots.emplace_back(send_ack{i, ack_kind::puback, 1});
+
+    trim_for_reuse(slots, 4, 4096);
+    BOOST_TEST(slots.size() == batch_max_events);  // no more slots than a batch holds
+    BOOST_TEST_REQUIRE(std::holds_alternative<deliver>(slots[0]));
+    BOOST_TEST(std::get<deliver>(slots[0]).payload.capacity() >= 100u);  // kept
+    BOOST_TEST_REQUIRE(std::holds_alternative<deliver>(slots[1]));
+    BOOST_TEST(std::get<deliver>(slots[1]).topic.capacity() < 4096u);  // let go
+    BOOST_TEST(std::get<deliver>(slots[1]).payload.capacity() < 4096u);
+    BOOST_TEST(same(slots[2], send_ack{}));  // other kinds let their buffers go
+    BOOST_TEST(same(slots[3], send_ack{}));
+    BOOST_TEST_REQUIRE(std::holds_alternative<deliver>(slots[4]));
+    BOOST_TEST(std::get<deliver>(slots[4]).payload.size() == 5000u);  // untouched
+
+    // `written` beyond the slots (a decode that stopped in the last one).
+    trim_for_reuse(slots, batch_max_events + 1, 4096);
+    BOOST_TEST(std::get<deliver>(slots[4]).payload.capacity() < 4096u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
