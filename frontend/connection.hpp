@@ -88,7 +88,9 @@ class connection {
             bytes.swap(other.bytes);
             events.swap(other.events);
             std::swap(close, other.close);
-            close_reason.swap(other.close_reason);
+            // Almost always both empty (a string swap is some 40 instructions).
+            if (!close_reason.empty() || !other.close_reason.empty())
+                close_reason.swap(other.close_reason);
         }
     };
 
