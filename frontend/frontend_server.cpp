@@ -94,6 +94,7 @@ frontend_server::frontend_server(boost::asio::io_context& io, zmq::context_t& zc
     // OpenSSL writes to TLS sockets itself (tls_transport.hpp), with write(2):
     // a peer that went away must be an EPIPE, not a SIGPIPE that kills us.
     std::signal(SIGPIPE, SIG_IGN);
+    spare_outputs_.reserve(max_spare_outputs);  // give_back_spare_output() never allocates
     limits_.set_ticket_lookup([this](events::conn_id conn) -> const limits::admission_ticket* {
         const session_base* s = sessions_.find(conn);
         return s ? &s->ticket_ : nullptr;

@@ -90,21 +90,23 @@ class frontend_server {
     const connection::environment& connection_env() const { return connection_env_; }
     // An empty output for a session to swap with connection_output() (which
     // takes a call's output and leaves it these buffers to write into), and
-    // back when done: one per nesting level of session::apply, kept with the
-    // capacity of their buffers, so a call's output costs neither an
-    // allocation nor a second swap.
+    // back when done: one for each nesting level of session::apply in use, up
+    // to max_spare_outputs kept with the capacity of their buffers (within
+    // bounds), so a call's output costs neither an allocation nor a second swap.
     std::unique_ptr<connection::output> take_spare_output() {
         if (spare_outputs_.empty()) return std::make_unique<connection::output>();
         auto spare = std::move(spare_outputs_.back());
         spare_outputs_.pop_back();
         return spare;
     }
-    void give_back_spare_output(std::unique_ptr<connection::output> spare) {
-        // A burst-sized buffer goes back to the allocator, not to the next call.
+    void give_back_spare_output(std::unique_ptr<connection::output> spare) noexcept {
+        // A burst's buffers go back to the allocator, not to the next call.
         if (spare->bytes.capacity() > connection::max_kept_buffer) std::string().swap(spare->bytes);
+        if (spare->events.capacity() > max_kept_events)
+            std::vector<events::event>().swap(spare->events);
         if (spare_outputs_.size() >= max_spare_outputs) return;
         spare->clear();
-        spare_outputs_.push_back(std::move(spare));
+        spare_outputs_.push_back(std::move(spare));  // no allocation: reserved up front
     }
     // --use-identity-as-username: a tls/wss client's certificate CN is its identity.
     bool use_identity_as_username() const { return options_.use_identity_as_username; }
@@ -167,7 +169,9 @@ class frontend_server {
     auth::reloadable auth_;                 // stable: connections hold references to it
     connection::output connection_output_;  // see connection_output()
     static constexpr std::size_t max_spare_outputs = 4;
-    std::vector<std::unique_ptr<connection::output>> spare_outputs_;  // see take_spare_output()
+    static constexpr std::size_t max_kept_events = 256;
+    // See take_spare_output(); its capacity is reserved by the constructor.
+    std::vector<std::unique_ptr<connection::output>> spare_outputs_;
     const connection::environment connection_env_{settings_, auth_, connection_output_};
     std::string encode_buffer_;  // on_router_event()'s PUBLISH, reused
     std::unique_ptr<boost::asio::ssl::context> tls_;

@@ -31,11 +31,11 @@ namespace {
 // every token to the sink on its own, one std::string::append each (some 14
 // per PUBLISH event). Here the small tokens gather in a scratch buffer that
 // goes out in one append when a long string or payload comes, when it is
-// full, or at the end (flush(); the destructor too).
+// full, or at the end: the caller's flush(), which nothing else does (a
+// destructor that appends could throw while unwinding).
 class writer {
   public:
     explicit writer(std::string& out) : out_(out) {}
-    ~writer() { flush(); }
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
 
@@ -724,6 +724,7 @@ void encode_to(const event& e, std::string& out) {
             writer w(out);
             w.array(3).uint(protocol_version).uint(e.index());
             write(w, body);
+            w.flush();
         },
         e);
 }

@@ -34,9 +34,20 @@ bool in_class(std::size_t n) {
     return n > 16 * 1024 && n <= class_size;
 }
 
+// Makes the drainer of this thread, once: on the first record buffer it
+// takes or gives (so that it exists before any buffer could be cached, even
+// one freed by OpenSSL's own thread-exit handlers).
+void register_drainer() {
+    if (local.registered) return;
+    local.registered = true;
+    thread_local drainer d;  // its destructor runs when this thread ends
+    (void)d;
+}
+
 void* take(std::size_t n, const char*, int) {
     if (n == 0) return nullptr;  // as OpenSSL's own CRYPTO_malloc does
     if (!in_class(n)) return std::malloc(n);
+    register_drainer();
     if (local.held > 0) {
         ++local.hits;
         return local.slots[--local.held];
@@ -47,11 +58,7 @@ void* take(std::size_t n, const char*, int) {
 void give(void* p, const char*, int) {
     if (p == nullptr) return;
     if (!local.closed && local.held < capacity && malloc_usable_size(p) == class_usable) {
-        if (!local.registered) {
-            local.registered = true;
-            thread_local drainer d;  // its destructor runs when this thread ends
-            (void)d;
-        }
+        register_drainer();
         local.slots[local.held++] = p;
         return;
     }

@@ -25,10 +25,17 @@ namespace {
 
 namespace cache = frontend::tls_buffer_cache;
 
-// Installed once per process, before the first test allocates through
-// OpenSSL; each suite runs in a process of its own (tests/CMakeLists.txt).
+// Installed before any static initializer of the test binary can allocate
+// through OpenSSL (a priority above every default one), so the suite also
+// passes when the whole binary runs in one process; each test then checks
+// that it took.
+struct install_first {
+    bool installed = cache::install();
+};
+__attribute__((init_priority(101))) install_first early_install;
+
 struct installed {
-    installed() { BOOST_TEST_REQUIRE(cache::install()); }
+    installed() { BOOST_TEST_REQUIRE(early_install.installed); }
 };
 
 void* crypto_malloc(std::size_t n) {

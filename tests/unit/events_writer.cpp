@@ -34,14 +34,19 @@ void pack_bin(msgpack::packer<sink>& pk, const std::string& s) {
     pk.pack_bin_body(s.data(), static_cast<std::uint32_t>(s.size()));
 }
 
+// The envelope [version, kind, body] up to the body's array header.
+void envelope(msgpack::packer<sink>& pk, const events::event& e, std::uint32_t arity) {
+    pk.pack_array(3);
+    pk.pack_uint64(events::protocol_version);
+    pk.pack_uint64(e.index());
+    pk.pack_array(arity);
+}
+
 // What msgpack-c packs for a client_publish: [version, kind, [8 fields]].
 std::string reference(const events::client_publish& e) {
     sink s;
     msgpack::packer<sink> pk(s);
-    pk.pack_array(3);
-    pk.pack_uint64(events::protocol_version);
-    pk.pack_uint64(events::event(e).index());
-    pk.pack_array(8);
+    envelope(pk, e, 8);
     pk.pack_uint64(e.conn);
     pack_str(pk, e.topic);
     pack_bin(pk, e.payload);
@@ -56,14 +61,34 @@ std::string reference(const events::client_publish& e) {
 std::string reference(const events::suback& e) {
     sink s;
     msgpack::packer<sink> pk(s);
-    pk.pack_array(3);
-    pk.pack_uint64(events::protocol_version);
-    pk.pack_uint64(events::event(e).index());
-    pk.pack_array(3);
+    envelope(pk, e, 3);
     pk.pack_uint64(e.conn);
     pk.pack_uint64(e.packet_id);
     pk.pack_array(static_cast<std::uint32_t>(e.return_codes.size()));
     for (auto rc : e.return_codes) pk.pack_uint64(rc);
+    return s.out;
+}
+
+// A client_connect: its will is nil or [topic, payload, qos, retain].
+std::string reference(const events::client_connect& e) {
+    sink s;
+    msgpack::packer<sink> pk(s);
+    envelope(pk, e, 7);
+    pk.pack_uint64(e.conn);
+    pack_str(pk, e.client_id);
+    e.clean_session ? pk.pack_true() : pk.pack_false();
+    pk.pack_uint64(e.protocol_level);
+    pk.pack_uint64(e.keep_alive);
+    pack_str(pk, e.username);
+    if (e.will_message) {
+        pk.pack_array(4);
+        pack_str(pk, e.will_message->topic);
+        pack_bin(pk, e.will_message->payload);
+        pk.pack_uint64(e.will_message->qos);
+        e.will_message->retain ? pk.pack_true() : pk.pack_false();
+    } else {
+        pk.pack_nil();
+    }
     return s.out;
 }
 
@@ -120,6 +145,22 @@ BOOST_AUTO_TEST_CASE(arrays_of_every_length_as_msgpack_c_packs_them) {
         e.return_codes.assign(n, 0x80);
         BOOST_TEST(events::encode(e) == reference(e), n << " return codes");
     }
+}
+
+BOOST_AUTO_TEST_CASE(nil_and_nested_arrays_as_msgpack_c_packs_them) {
+    events::client_connect without;
+    without.conn = 9;
+    without.client_id = "sensor-1";
+    without.keep_alive = 60;
+    without.username = "fleet";
+    const std::string wire = events::encode(without);
+    BOOST_TEST(wire == reference(without));
+    BOOST_TEST(static_cast<unsigned char>(wire.back()) == 0xc0);  // nil: no will
+
+    events::client_connect with = without;
+    with.clean_session = false;
+    with.will_message = events::will{"fleet/sensor-1/status", "offline", 1, true};
+    BOOST_TEST(events::encode(with) == reference(with));
 }
 
 BOOST_AUTO_TEST_CASE(boundary_forms_pinned) {
