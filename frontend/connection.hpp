@@ -147,6 +147,10 @@ class connection {
     }
     // Larger buffers are not kept for reuse (a burst's memory goes back).
     static constexpr std::size_t max_kept_buffer = 64 * 1024;
+    // Gives `buffer`'s memory back when it grew past max_kept_buffer.
+    static void let_burst_go(std::string& buffer) noexcept {
+        if (buffer.capacity() > max_kept_buffer) std::string().swap(buffer);
+    }
     const output& peek_output() const { return env_.out; }
 
     // When on_timer() must be called next (nullopt: no timer needed).

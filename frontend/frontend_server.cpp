@@ -369,8 +369,7 @@ void frontend_server::on_router_event(events::event&& e) {
                              d->payload, packet);
         const auto nothing_to_patch = packet.size();
         hand_over(*s, packet, nothing_to_patch, 0, qos, d->received_us, d->payload.size());
-        if (packet.capacity() > connection::max_kept_buffer)
-            std::string().swap(packet);  // no burst-sized buffer kept
+        connection::let_burst_go(packet);
         return;
     }
     s->on_router_event(e);

@@ -101,7 +101,7 @@ class frontend_server {
     }
     void give_back_spare_output(std::unique_ptr<connection::output> spare) noexcept {
         // A burst's buffers go back to the allocator, not to the next call.
-        if (spare->bytes.capacity() > connection::max_kept_buffer) std::string().swap(spare->bytes);
+        connection::let_burst_go(spare->bytes);
         if (spare->events.capacity() > max_kept_events)
             std::vector<events::event>().swap(spare->events);
         if (spare_outputs_.size() >= max_spare_outputs) return;

@@ -278,8 +278,7 @@ class session final : public session_base {
                 o.in_flight.clear();
                 if (!ec) self->record_latencies();
                 // Keep small buffers for reuse; give a burst's memory back.
-                if (o.in_flight.capacity() > connection::max_kept_buffer)
-                    std::string().swap(o.in_flight);
+                connection::let_burst_go(o.in_flight);
                 if (self->closed_) return;
                 if (ec) {
                     self->lost();
