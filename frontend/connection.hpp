@@ -198,6 +198,7 @@ class connection {
     // Handles the framed packets buffered, in order, until one closes us or
     // a CONNECT is held (what follows it waits in the framer meanwhile).
     void process_buffered(clock::time_point now);
+    void close_on_framing_error(const boost::system::error_code& ec);
     void handle_packet(mqtt::packet&& p, clock::time_point now);
     // `released`: the CONNECT was held by the failed-login slowdown and its time came.
     void handle_connect(mqtt::connect&& c, clock::time_point now, bool released = false);

@@ -35,12 +35,15 @@ void framer::feed(std::string_view bytes) {
     buffer_.append(bytes);
 }
 
-std::optional<raw_packet> framer::next(boost::system::error_code& ec) {
-    ec.clear();
-    const std::string_view avail = std::string_view(buffer_).substr(read_pos_);
-    if (avail.empty()) return std::nullopt;
+namespace {
 
-    const auto header = static_cast<std::uint8_t>(avail[0]);
+// Splits the first packet off `in` (see framer::next for the errors).
+std::optional<raw_packet> take_packet(std::string_view& in, std::uint32_t max_packet_size,
+                                      boost::system::error_code& ec) {
+    ec.clear();
+    if (in.empty()) return std::nullopt;
+
+    const auto header = static_cast<std::uint8_t>(in[0]);
     const unsigned type = header >> 4;
     if (type == 0 || type == 15) {
         ec = errc::invalid_packet_type;
@@ -48,29 +51,45 @@ std::optional<raw_packet> framer::next(boost::system::error_code& ec) {
     }
 
     std::uint32_t remaining = 0;
-    const std::size_t length_bytes = decode_remaining_length(avail.substr(1), remaining, ec);
+    const std::size_t length_bytes = decode_remaining_length(in.substr(1), remaining, ec);
     if (ec || length_bytes == 0) return std::nullopt;
 
     // Checked before anything is allocated for the body.
     const std::size_t header_size = 1 + length_bytes;
-    if (header_size + remaining > max_packet_size_) {
+    if (header_size + remaining > max_packet_size) {
         ec = errc::packet_too_large;
         return std::nullopt;
     }
-    if (avail.size() < header_size + remaining) return std::nullopt;
+    if (in.size() < header_size + remaining) return std::nullopt;
 
     raw_packet p;
     p.header = header;
-    p.body.assign(avail.substr(header_size, remaining));
-    read_pos_ += header_size + remaining;
+    p.body.assign(in.substr(header_size, remaining));
+    in.remove_prefix(header_size + remaining);
+    return p;
+}
+
+}  // namespace
+
+std::optional<raw_packet> framer::next(boost::system::error_code& ec) {
+    std::string_view avail = std::string_view(buffer_).substr(read_pos_);
+    const auto before = avail.size();
+    auto p = take_packet(avail, max_packet_size_, ec);
+    if (!p) return p;
+    read_pos_ += static_cast<std::uint32_t>(before - avail.size());
     if (read_pos_ == buffer_.size()) {
         // Everything consumed: an idle connection keeps no buffer at all
         // (thousands of idle clients would each hold their last read's
-        // capacity). A busy one pays one allocation per read for it.
+        // capacity).
         std::string().swap(buffer_);
         read_pos_ = 0;
     }
     return p;
+}
+
+std::optional<raw_packet> framer::next_from(std::string_view& in,
+                                            boost::system::error_code& ec) const {
+    return take_packet(in, max_packet_size_, ec);
 }
 
 }  // namespace mqtt

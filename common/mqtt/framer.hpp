@@ -41,6 +41,12 @@ class framer {
     // invalid_packet_type). After an error the stream is unusable.
     std::optional<raw_packet> next(boost::system::error_code& ec);
 
+    // The same, taken straight from bytes the caller holds, while nothing is
+    // buffered (buffered() == 0): a read that brings whole packets is never
+    // copied into the framer. Removes the packet's bytes from `in`; what is
+    // left there (an unfinished packet) is the caller's to feed().
+    std::optional<raw_packet> next_from(std::string_view& in, boost::system::error_code& ec) const;
+
     // Bytes buffered but not yet returned as a packet.
     std::size_t buffered() const { return buffer_.size() - read_pos_; }
 

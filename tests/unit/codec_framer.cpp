@@ -277,4 +277,63 @@ BOOST_AUTO_TEST_CASE(empty_framer_needs_more) {
     BOOST_TEST(f.buffered() == 1u);
 }
 
+// next_from: whole packets straight from the caller's bytes, the unfinished
+// tail left there for feed(), at every split point of the stream.
+BOOST_AUTO_TEST_CASE(next_from_takes_whole_packets_and_leaves_the_tail) {
+    for (std::size_t cut = 0; cut <= three_packets.size(); ++cut) {
+        BOOST_TEST_CONTEXT("cut at " << cut) {
+            mqtt::framer f(1024);
+            std::vector<mqtt::raw_packet> got;
+            error_code ec;
+            std::string_view first = std::string_view(three_packets).substr(0, cut);
+            while (auto p = f.next_from(first, ec)) got.push_back(std::move(*p));
+            BOOST_TEST_REQUIRE(!ec.failed());
+            // What is left is exactly the unfinished packet at the cut:
+            // PINGREQ ends at 2, PUBLISH at 9, PUBACK at 13.
+            const std::size_t whole = cut >= 13 ? 13 : cut >= 9 ? 9 : cut >= 2 ? 2 : 0;
+            BOOST_TEST(first.size() == cut - whole);
+            BOOST_TEST(got.size() == (whole == 13 ? 3u : whole == 9 ? 2u : whole == 2 ? 1u : 0u));
+            BOOST_TEST(f.buffered() == 0u);  // nothing was copied in
+            f.feed(first);
+            f.feed(std::string_view(three_packets).substr(cut));
+            while (auto p = f.next(ec)) got.push_back(std::move(*p));
+            BOOST_TEST(!ec.failed());
+            check_three_packets(got);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(next_from_refuses_as_next_does) {
+    const std::string too_large = bytes({
+        0x30,  // PUBLISH, QoS 0
+        0x04,  // remaining length 4: 6 bytes in all, one over the limit
+    });
+    mqtt::framer f(5);
+    error_code ec;
+    std::string_view in = too_large;
+    BOOST_TEST(!f.next_from(in, ec).has_value());
+    BOOST_TEST(ec == mqtt::errc::packet_too_large);
+    BOOST_TEST(in.size() == 2u);  // nothing taken
+
+    const std::string reserved = bytes({0xf0, 0x00});
+    in = reserved;
+    BOOST_TEST(!f.next_from(in, ec).has_value());
+    BOOST_TEST(ec == mqtt::errc::invalid_packet_type);
+
+    const std::string malformed = bytes({0x30, 0xff, 0xff, 0xff, 0xff});
+    in = malformed;
+    BOOST_TEST(!f.next_from(in, ec).has_value());
+    BOOST_TEST(ec == mqtt::errc::malformed_remaining_length);
+
+    // The limit in effect is the framer's current one.
+    f.set_max_packet_size(6);
+    const std::string fits = bytes({0x30, 0x04, 0x00, 0x01, 0x74, 0x21});
+    in = fits;
+    auto p = f.next_from(in, ec);
+    BOOST_TEST(!ec.failed());
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST(hex(p->body) == "00 01 74 21");
+    BOOST_TEST(in.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
