@@ -124,13 +124,15 @@ class writer {
         }
     }
     writer& body(std::string_view s) {
-        if (s.size() <= sizeof scratch_ - used_) {
-            if (!s.empty()) std::memcpy(scratch_ + used_, s.data(), s.size());
-            used_ += s.size();
-        } else {
+        // (Written as a sum, not as the room left: GCC's bounds check then
+        // sees the copy stays within scratch_.)
+        if (used_ + s.size() > sizeof scratch_) {
             flush();
             out_.append(s);
+            return *this;
         }
+        if (!s.empty()) std::memcpy(scratch_ + used_, s.data(), s.size());
+        used_ += s.size();
         return *this;
     }
 
