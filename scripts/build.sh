@@ -23,6 +23,38 @@ if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
     configure+=(-G Ninja)  # the generator can only be chosen for a new build directory
 fi
 
+# train PGO_DIR: builds the instrumented broker in PGO_DIR/build, runs the
+# training workload, and leaves the profile in PGO_DIR/profile with its hash
+# in PGO_DIR/profile.id. Returns non-zero (and leaves no profile.id) on failure.
+# (Every step checks its own status: errexit does not apply inside a function
+# called from an || list.)
+train() (
+    local pgo_dir="$1" train_build="$1/build"
+    local train_configure=(-S "$root" -B "$train_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+        -DBUILD_TESTING=OFF -DMQTT_PGO=generate "-DMQTT_PGO_DIR=$pgo_dir/profile-new"
+        # Same optimisation as the build proper (the profile must match its
+        # code), without debug information: a quicker compile.
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG")
+    [[ -f "$train_build/CMakeCache.txt" ]] || train_configure+=(-G Ninja)
+    rm -rf "$pgo_dir/profile-new"
+    cmake "${train_configure[@]}" >/dev/null || return 1
+    # Without ccache: an instrumented object holds the absolute path its
+    # profile goes to, which ccache's hash leaves out (CCACHE_BASEDIR), so
+    # another clone's object would write its profile there.
+    CCACHE_DISABLE=1 cmake --build "$train_build" --parallel "$(nproc)" \
+        --target mqtt-broker mqtt-bench mqtt-passwd || return 1
+    "$root/scripts/pgo-train.sh" "$train_build/bin" || return 1
+    if ! compgen -G "$pgo_dir/profile-new/*.gcda" >/dev/null; then
+        echo "build: the training left no profile in $pgo_dir/profile-new" >&2
+        return 1
+    fi
+    rm -rf "$pgo_dir/profile" && mv "$pgo_dir/profile-new" "$pgo_dir/profile" || return 1
+    # The profile's name in every compile command: a new profile compiles
+    # everything again (ccache and Ninja alike).
+    (cd "$pgo_dir/profile" && find . -name '*.gcda' -print0 | sort -z | xargs -0 sha256sum) |
+        sha256sum | cut -c1-16 >"$pgo_dir/profile.id"
+)
+
 pgo_dir="$build_dir/pgo"
 profile="$pgo_dir/profile"
 if [[ "${MQTT_PGO:-1}" == 0 ]]; then
@@ -30,33 +62,15 @@ if [[ "${MQTT_PGO:-1}" == 0 ]]; then
 else
     if [[ ! -s "$pgo_dir/profile.id" || "${MQTT_PGO_RETRAIN:-0}" == 1 ]]; then
         echo "build: training the profile-guided build (MQTT_PGO=0 skips it)"
-        train_build="$pgo_dir/build"
-        train_configure=(-S "$root" -B "$train_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-            -DBUILD_TESTING=OFF -DMQTT_PGO=generate "-DMQTT_PGO_DIR=$pgo_dir/profile-new"
-            # Same optimisation as the build proper (the profile must match
-            # its code), without debug information: a quicker compile.
-            "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG")
-        [[ -f "$train_build/CMakeCache.txt" ]] || train_configure+=(-G Ninja)
-        rm -rf "$pgo_dir/profile-new" "$pgo_dir/profile.id"
-        cmake "${train_configure[@]}" >/dev/null
-        # Without ccache: an instrumented object holds the absolute path its
-        # profile goes to, which ccache's hash leaves out (CCACHE_BASEDIR), so
-        # another clone's object would write its profile there.
-        CCACHE_DISABLE=1 cmake --build "$train_build" --parallel "$(nproc)" \
-            --target mqtt-broker mqtt-bench mqtt-passwd
-        "$root/scripts/pgo-train.sh" "$train_build/bin"
-        if ! compgen -G "$pgo_dir/profile-new/*.gcda" >/dev/null; then
-            echo "build: the training left no profile in $pgo_dir/profile-new" >&2
-            exit 1
-        fi
-        rm -rf "$profile"
-        mv "$pgo_dir/profile-new" "$profile"
-        # The profile's name in every compile command: a new profile compiles
-        # everything again (ccache and Ninja alike).
-        (cd "$profile" && find . -name '*.gcda' -print0 | sort -z | xargs -0 sha256sum) |
-            sha256sum | cut -c1-16 >"$pgo_dir/profile.id"
+        rm -f "$pgo_dir/profile.id"
+        train "$pgo_dir" ||
+            echo "build: WARNING: the training failed (above); building without a profile" >&2
     fi
-    configure+=(-DMQTT_PGO=use "-DMQTT_PGO_DIR=$profile" "-DMQTT_PGO_ID=$(cat "$pgo_dir/profile.id")")
+    if [[ -s "$pgo_dir/profile.id" ]]; then
+        configure+=(-DMQTT_PGO=use "-DMQTT_PGO_DIR=$profile" "-DMQTT_PGO_ID=$(cat "$pgo_dir/profile.id")")
+    else
+        configure+=(-DMQTT_PGO=off)
+    fi
 fi
 
 cmake "${configure[@]}"
