@@ -6,8 +6,11 @@
 #   -DMQTT_PGO=use -DMQTT_PGO_DIR=DIR       optimised with the profile in DIR
 #       -DMQTT_PGO_ID=TEXT                  names that profile (a hash of it):
 #                                           part of every compile command, so
-#                                           ccache and Ninja compile again when
-#                                           the profile changes
+#                                           Ninja compiles again when the
+#                                           profile changes (and ccache, which
+#                                           cannot find .gcda files named as
+#                                           below, never reuses an object
+#                                           made with another profile)
 #
 # scripts/build.sh does both (and scripts/pgo-train.sh runs the training
 # workload in between); docs/architecture.md "Build" says why. The .gcda
@@ -15,11 +18,13 @@
 # (-fprofile-prefix-path), so the instrumented build may live in another
 # directory than the one that uses its profile.
 #
-# Code the training never ran is compiled as without a profile
-# (-fprofile-partial-training), not for size: the cluster's and WebSocket
-# paths stay as fast as before. A source edited after the training compiles
-# with what still matches of the profile (-Wno-coverage-mismatch: a warning,
-# not an error).
+# Functions the training never ran are compiled as without a profile
+# (-fprofile-partial-training), not for size; in functions it did run, the
+# branches it never took are laid out as cold. A source edited after the
+# training compiles with what still matches of the profile
+# (-Wno-coverage-mismatch: a warning, not an error). -fprofile-correction
+# smooths counts that a thread still running at exit left inconsistent
+# (without it GCC refuses such a profile).
 
 set(MQTT_PGO "off" CACHE STRING "Profile-guided optimisation: off, generate or use")
 set(MQTT_PGO_DIR "" CACHE PATH "Profile directory for MQTT_PGO=generate|use")
@@ -48,7 +53,7 @@ elseif(MQTT_PGO STREQUAL "use")
   if(NOT IS_DIRECTORY "${MQTT_PGO_DIR}")
     message(FATAL_ERROR "MQTT_PGO_DIR ${MQTT_PGO_DIR} is not a directory (scripts/build.sh trains it)")
   endif()
-  add_compile_options(-fprofile-use=${MQTT_PGO_DIR} -fprofile-partial-training
+  add_compile_options(-fprofile-use=${MQTT_PGO_DIR} -fprofile-partial-training -fprofile-correction
                       -fprofile-prefix-path=${CMAKE_BINARY_DIR} -Wno-missing-profile
                       -Wno-coverage-mismatch)
   add_compile_definitions(MQTT_PGO_PROFILE="${MQTT_PGO_ID}")

@@ -5,18 +5,19 @@
 #
 # Profile-guided (GCC, cmake/pgo.cmake): the first build of a build directory
 # also builds an instrumented broker in $BUILD_DIR/pgo/build, runs
-# scripts/pgo-train.sh's workload against it (about 20 s), and keeps the
+# scripts/pgo-train.sh's workload against it (about 30 s), and keeps the
 # profile in $BUILD_DIR/pgo/profile; the build proper is optimised with it.
 # Later builds reuse that profile (sources edited since compile with what still
 # matches of it).
-#   MQTT_PGO=0          build without a profile (and without training)
-#   MQTT_PGO_RETRAIN=1  train again first (after changes to the hot paths)
+#   MQTT_PGO=0          build without a profile (and without training); also off, no, false
+#   MQTT_PGO_RETRAIN=1  train again first (after changes to the hot paths, or
+#                       after a failed training, which later builds do not retry)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-$root/build}"
 mkdir -p "$build_dir"
-build_dir="$(cd "$build_dir" && pwd)"
+build_dir="$(cd "$build_dir" && pwd -P)"  # GCC names profiles by the real path
 
 configure=(-S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON)
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
@@ -52,19 +53,30 @@ train() (
     # The profile's name in every compile command: a new profile compiles
     # everything again (ccache and Ninja alike).
     (cd "$pgo_dir/profile" && find . -name '*.gcda' -print0 | sort -z | xargs -0 sha256sum) |
-        sha256sum | cut -c1-16 >"$pgo_dir/profile.id"
+        sha256sum | cut -c1-16 >"$pgo_dir/profile.id.new" || return 1
+    mv "$pgo_dir/profile.id.new" "$pgo_dir/profile.id"
 )
 
 pgo_dir="$build_dir/pgo"
 profile="$pgo_dir/profile"
-if [[ "${MQTT_PGO:-1}" == 0 ]]; then
+case "${MQTT_PGO:-1}" in 0 | off | no | false) pgo=0 ;; *) pgo=1 ;; esac
+if ((pgo == 0)); then
     configure+=(-DMQTT_PGO=off)
 else
-    if [[ ! -s "$pgo_dir/profile.id" || "${MQTT_PGO_RETRAIN:-0}" == 1 ]]; then
+    if [[ "${MQTT_PGO_RETRAIN:-0}" == 1 ]]; then
+        rm -f "$pgo_dir/profile.id" "$pgo_dir/training-failed"
+    fi
+    if [[ -e "$pgo_dir/training-failed" ]]; then
+        echo "build: WARNING: the last training failed; building without a profile" \
+            "(MQTT_PGO_RETRAIN=1 tries again)" >&2
+    elif [[ ! -s "$pgo_dir/profile.id" ]]; then
         echo "build: training the profile-guided build (MQTT_PGO=0 skips it)"
-        rm -f "$pgo_dir/profile.id"
-        train "$pgo_dir" ||
-            echo "build: WARNING: the training failed (above); building without a profile" >&2
+        if ! train "$pgo_dir"; then
+            rm -f "$pgo_dir/profile.id"
+            mkdir -p "$pgo_dir" && touch "$pgo_dir/training-failed"
+            echo "build: WARNING: the training failed (above); building without a profile" \
+                "(MQTT_PGO_RETRAIN=1 tries again)" >&2
+        fi
     fi
     if [[ -s "$pgo_dir/profile.id" ]]; then
         configure+=(-DMQTT_PGO=use "-DMQTT_PGO_DIR=$profile" "-DMQTT_PGO_ID=$(cat "$pgo_dir/profile.id")")

@@ -2,7 +2,7 @@
 # The training workload of the profile-guided build (scripts/build.sh): runs
 # the instrumented mqtt-broker in BIN_DIR on a loopback TLS port with a
 # development certificate and password authentication, drives it with
-# mqtt-bench (p2p QoS 0, 1 and 2, fan-out, fan-in; about 20 s), and stops it
+# mqtt-bench (p2p QoS 0, 1 and 2, fan-out, fan-in; about 30 s), and stops it
 # with SIGTERM so that it writes its profile (where it was built to:
 # cmake/pgo.cmake). mqtt-bench and mqtt-passwd write theirs to a throwaway
 # directory: the profile is the broker's alone. Exits non-zero when a step
@@ -20,11 +20,17 @@ bin="$(cd "$1" && pwd)"
 # shellcheck source=bench/common.sh
 source "$root/bench/common.sh"
 # The tools' profiles go under this prefix (GCOV_PREFIX), the broker's where
-# it was built to write it (env -u below).
+# it was built to write it (env -u below). bench_setup's exit trap calls
+# bench_cleanup: wrapped here so that it removes them too.
 tool_profiles="$(mktemp -d /tmp/pgo-train-tools-XXXXXX)"
 export GCOV_PREFIX="$tool_profiles"
+eval "$(declare -f bench_cleanup | sed '1s/bench_cleanup/bench_cleanup_base/')"
+bench_cleanup() {
+    bench_cleanup_base
+    rm -rf "$tool_profiles"
+}
+trap bench_cleanup EXIT
 bench_setup pgo-train
-trap 'bench_cleanup; rm -rf "$tool_profiles"' EXIT
 
 port="$(free_port)"
 env -u GCOV_PREFIX "$bin/mqtt-broker" --listen "tls://127.0.0.1:$port" \

@@ -124,9 +124,9 @@ class writer {
         }
     }
     writer& body(std::string_view s) {
-        // (Written as a sum, not as the room left: GCC's bounds check then
-        // sees the copy stays within scratch_.)
-        if (used_ + s.size() > sizeof scratch_) {
+        // Both bounds, so that GCC's -Warray-bounds and -Wstringop-overflow
+        // (after a profile-guided build's inlining) can see the copy fits.
+        if (s.size() > sizeof scratch_ || used_ + s.size() > sizeof scratch_) {
             flush();
             out_.append(s);
             return *this;
