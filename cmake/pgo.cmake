@@ -7,10 +7,11 @@
 #       -DMQTT_PGO_ID=TEXT                  names that profile (a hash of it):
 #                                           part of every compile command, so
 #                                           Ninja compiles again when the
-#                                           profile changes (and ccache, which
-#                                           cannot find .gcda files named as
-#                                           below, never reuses an object
-#                                           made with another profile)
+#                                           profile changes. (ccache 4.7 does
+#                                           not cache these compiles at all:
+#                                           it refuses the unknown
+#                                           -fprofile-partial-training and
+#                                           -fprofile-prefix-path.)
 #
 # scripts/build.sh does both (and scripts/pgo-train.sh runs the training
 # workload in between); docs/architecture.md "Build" says why. The .gcda
