@@ -188,8 +188,10 @@ void router_link::open_socket(router& r) {
         return;
     }
     r.open = true;
-    r.fd.assign(r.socket.get(zmq::sockopt::fd));
-    wait_readable(r);
+    if (!settings_.router_on_this_thread) {
+        r.fd.assign(r.socket.get(zmq::sockopt::fd));
+        wait_readable(r);
+    }
     send_hello(r);
 }
 
@@ -259,14 +261,16 @@ void router_link::send_hello(router& r) {
     if (!r.open || !r.backlog.empty()) return;
     const auto bytes =
         events::encode(events::hello{frontend_id_, events::protocol_version, incarnation_});
-    if (!util::retry_eintr(
-            [&] { return r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait); }) &&
-        r.alive) {
+    const bool sent = util::retry_eintr([&] {
+                          return r.socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+                      }).has_value();
+    if (sent) ++messages_sent_;
+    if (!sent && r.alive) {
         r.backlog.emplace_back(bytes, 1);
         ++r.backlog_events;
         update_pause();
     }
-    schedule_drain(r);
+    after_send(r);
 }
 
 void router_link::mark_lost(router& r, const std::string& why) {
@@ -423,7 +427,9 @@ void router_link::schedule_flush(router& r) {
         }
         flush_batch(r, /*then_drain=*/false);  // the drain below comes sooner
         after_flush_();
-        if (!stopped_ && r.open && generation == r.generation) drain(r);
+        // A router on this thread had its driver read the answers already.
+        if (!settings_.router_on_this_thread && !stopped_ && r.open && generation == r.generation)
+            drain(r);
     });
 }
 
@@ -435,16 +441,26 @@ void router_link::flush_batch(router& r, bool then_drain) {
     if (!r.backlog.empty()) {
         r.backlog.emplace_back(std::move(r.batch), events);  // behind what waits already
         r.backlog_events += events;
-    } else if (!util::retry_eintr([&] {
+    } else if (util::retry_eintr([&] {
                    return r.socket.send(zmq::buffer(r.batch), zmq::send_flags::dontwait);
                })) {
+        ++messages_sent_;
+    } else {
         r.backlog.emplace_back(std::move(r.batch), events);
         r.backlog_events += events;
         update_pause();
     }
     r.batch.clear();
-    // A send may consume the descriptor's edge: look at the socket again.
-    if (then_drain) schedule_drain(r);
+    if (then_drain) after_send(r);
+}
+
+void router_link::after_send(router& r) {
+    if (!settings_.router_on_this_thread) {
+        // A send may consume the descriptor's edge: look at the socket again.
+        schedule_drain(r);
+    } else if (wake_router_) {
+        wake_router_();
+    }
 }
 
 void router_link::clear_queues(router& r) {
@@ -463,8 +479,10 @@ std::size_t router_link::flush_backlog(router& r) {
         r.backlog_events -= r.backlog.front().second;
         r.backlog.pop_front();
         ++sent;
+        ++messages_sent_;
     }
     if (r.backlog.empty()) update_pause();
+    if (sent > 0 && settings_.router_on_this_thread && wake_router_) wake_router_();
     return sent;
 }
 
@@ -501,7 +519,15 @@ void router_link::wait_readable(router& r) {
                     });
 }
 
-void router_link::drain(router& r) {
+std::size_t router_link::read_now(std::size_t limit) {
+    std::size_t read = 0;
+    for (auto& slot : routers_)
+        if (slot->open && read < limit)
+            read += drain(*slot, limit == no_limit ? limit : limit - read);
+    return read;
+}
+
+std::size_t router_link::drain(router& r, std::size_t limit) {
     // libzmq's ZMQ_FD is edge-triggered: keep going until the socket has
     // nothing to do. A receive that finds nothing took in every command
     // libzmq had for the socket, as a ZMQ_EVENTS query would (and costs the
@@ -512,22 +538,25 @@ void router_link::drain(router& r) {
     // to the client sockets: a busy router must not starve this frontend's
     // readers.
     const auto generation = r.generation;
-    for (int received = 0;;) {
-        if (stopped_ || !r.open || generation != r.generation) return;
+    for (std::size_t received = 0;;) {
+        if (stopped_ || !r.open || generation != r.generation) return received;
         if (received == 256) {
             schedule_drain(r);
-            return;
+            return received;
         }
-        zmq::message_t msg;
-        if (util::retry_eintr([&] { return r.socket.recv(msg, zmq::recv_flags::dontwait); })) {
-            ++received;
-            receive(r, msg);
-            continue;
+        if (received < limit) {
+            zmq::message_t msg;
+            if (util::retry_eintr([&] { return r.socket.recv(msg, zmq::recv_flags::dontwait); })) {
+                ++received;
+                receive(r, msg);
+                continue;
+            }
         }
-        if (r.backlog.empty()) return;
+        if (r.backlog.empty()) return received;
         const auto ready = util::retry_eintr([&] { return r.socket.get(zmq::sockopt::events); });
         const bool sent = (ready & ZMQ_POLLOUT) && flush_backlog(r) > 0;
-        if (!sent && !(ready & ZMQ_POLLIN)) return;
+        if (!sent && !(ready & ZMQ_POLLIN)) return received;
+        limit = no_limit;  // read what ZMQ_EVENTS shows
     }
 }
 

@@ -68,6 +68,12 @@ struct link_settings {
     std::size_t queue_limit = 10000;                     // ZMQ_SNDHWM of each DEALER, in events
     // How long a batch of deferrable acknowledgements waits (router_link::send).
     std::chrono::microseconds ack_delay{1000};
+    // The only router runs on this io_context (mqtt-broker, router/io_driver.hpp
+    // coupled mode): the link does not watch its sockets' ZMQ_FD. The router's
+    // driver calls read_now() after each of its turns, and the link calls the
+    // wake_router hook after every send that the after_flush hook does not
+    // follow at once.
+    bool router_on_this_thread = false;
 };
 
 class router_link {
@@ -128,6 +134,18 @@ class router_link {
     // two reactor turns later (each turn being every client read that became
     // ready meanwhile). Full batches, under load, wait as before (see the .cpp).
     void set_after_flush(std::function<void()> f) { after_flush_ = std::move(f); }
+    // With link_settings::router_on_this_thread: asks for the router's turn
+    // soon (io_driver::wake), after a send that after_flush does not follow.
+    void set_wake_router(std::function<void()> f) { wake_router_ = std::move(f); }
+    // With link_settings::router_on_this_thread: reads what the routers sent
+    // (the router's driver calls it after every turn, with how many messages
+    // the router sent: then the link does not ask the socket for more, which
+    // would let the inproc pipe sleep; io_driver.hpp). Returns how many
+    // ZeroMQ messages it read.
+    static constexpr std::size_t no_limit = static_cast<std::size_t>(-1);
+    std::size_t read_now(std::size_t limit = no_limit);
+    // ZeroMQ messages sent to the routers so far (all slots).
+    std::uint64_t messages_sent() const { return messages_sent_; }
     static constexpr std::size_t after_flush_max_events = 8;
     // A batch of nothing but final acknowledgements (a client's PUBACK or
     // PUBCOMP) of sessions with nothing waiting in the router waits about
@@ -187,8 +205,13 @@ class router_link {
     void open_socket(router& r);
     void close_socket(router& r);
     void wait_readable(router& r);
-    void drain(router& r);
+    // Reads slot r's socket (at most `limit` messages unless ZMQ_EVENTS is
+    // asked, for a FIFO); returns the messages read.
+    std::size_t drain(router& r, std::size_t limit = no_limit);
     void schedule_drain(router& r);
+    // After a send: have the answer read (a drain, or with a router on this
+    // thread, its turn, which reads it).
+    void after_send(router& r);
     // Sends what waits in r's FIFO while the DEALER takes it; returns how many.
     std::size_t flush_backlog(router& r);
     // Sends r's batch (or puts it in the FIFO), then schedules a drain
@@ -217,6 +240,8 @@ class router_link {
     link_settings settings_;
     handlers handlers_;
     std::function<void()> after_flush_;
+    std::function<void()> wake_router_;
+    std::uint64_t messages_sent_ = 0;
     zmq::context_t& zctx_;
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer ack_timer_;

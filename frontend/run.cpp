@@ -19,10 +19,11 @@ int run(zmq::context_t& zctx, const config::options& options, const run_hooks& h
     const auto& on_stopped = hooks.on_stopped;
     boost::asio::io_context io(1);
     std::unique_ptr<frontend_server> server;
-    const link_settings link{std::chrono::milliseconds(options.common.heartbeat_interval_ms),
-                             std::chrono::milliseconds(options.common.peer_timeout_ms),
-                             std::chrono::milliseconds(options.common.discovery_interval_ms),
-                             options.common.queue_limit};
+    link_settings link{std::chrono::milliseconds(options.common.heartbeat_interval_ms),
+                       std::chrono::milliseconds(options.common.peer_timeout_ms),
+                       std::chrono::milliseconds(options.common.discovery_interval_ms),
+                       options.common.queue_limit};
+    link.router_on_this_thread = hooks.router_on_this_thread;
     try {
         server = std::make_unique<frontend_server>(io, zctx, options.frontend, link,
                                                    auth::from_options(options.frontend));
@@ -95,8 +96,7 @@ int run(zmq::context_t& zctx, const config::options& options, const run_hooks& h
             io.stop();
         });
     });
-    if (hooks.after_flush) server->link().set_after_flush(hooks.after_flush);
-    if (hooks.on_io) hooks.on_io(io);
+    if (hooks.on_io) hooks.on_io(io, server->link());
     io.run();
     server.reset();
     if (on_stopped) on_stopped();

@@ -16,6 +16,8 @@
 
 namespace frontend {
 
+class router_link;
+
 // mqtt-broker's additions to a plain frontend run.
 struct run_hooks {
     // Runs after the frontend stopped (mqtt-broker stops its router there).
@@ -26,12 +28,15 @@ struct run_hooks {
     // Runs on SIGHUP after the frontend reloaded its files, on the frontend's
     // thread (mqtt-broker reloads its router's ACL there).
     std::function<void()> on_reload;
-    // Called with the frontend's io_context once the frontend started, before
-    // the context runs (mqtt-broker may run its router on it).
-    std::function<void(boost::asio::io_context&)> on_io;
-    // Called after the link sent a batch to a router from its posted flush
-    // (router_link::set_after_flush): mqtt-broker runs its router's turn.
-    std::function<void()> after_flush;
+    // The only router runs on this frontend's io_context (mqtt-broker): the
+    // link does not watch its socket (link_settings::router_on_this_thread);
+    // on_io must then couple the two (router_link::set_after_flush,
+    // set_wake_router, read_now; router::io_driver's coupled mode).
+    bool router_on_this_thread = false;
+    // Called with the frontend's io_context and its router link once the
+    // frontend started, before the context runs (mqtt-broker may run its
+    // router on it).
+    std::function<void(boost::asio::io_context&, router_link&)> on_io;
 };
 
 int run(zmq::context_t& zctx, const config::options& options, const run_hooks& hooks = {});

@@ -14,17 +14,24 @@ io_driver::io_driver(boost::asio::io_context& io, router_loop& loop)
         throw std::invalid_argument("router::io_driver: a router with peers needs its own thread");
 }
 
+io_driver::io_driver(boost::asio::io_context& io, router_loop& loop, coupling frontend)
+    : io_driver(io, loop) {
+    if (!frontend.sent || !frontend.read)
+        throw std::invalid_argument("router::io_driver: coupled mode needs both callbacks");
+    frontend_ = std::move(frontend);
+}
+
 io_driver::~io_driver() {
     stop();
 }
 
 void io_driver::start() {
     if (running_) return;
-    fd_.assign(loop_.socket_fd());
+    if (!coupled()) fd_.assign(loop_.socket_fd());
     running_ = true;
     const auto generation = ++generation_;
     boost::asio::post(io_, [this, alive = std::weak_ptr(alive_), generation] {
-        if (alive.lock() && running_ && generation == generation_) run_turn();
+        if (alive.lock() && running_ && generation == generation_) run_turn(/*timed=*/true);
     });
 }
 
@@ -32,24 +39,59 @@ void io_driver::stop() {
     if (!running_) return;
     running_ = false;
     ++generation_;
-    boost::system::error_code ignored;
-    fd_.cancel(ignored);
     timer_.cancel();
     timer_waiting_ = false;
     ++timer_generation_;
-    (void)fd_.release();  // libzmq's descriptor: not ours to close
+    if (fd_.is_open()) {
+        boost::system::error_code ignored;
+        fd_.cancel(ignored);
+        (void)fd_.release();  // libzmq's descriptor: not ours to close
+    }
 }
 
 void io_driver::run_now() {
     if (running_) run_turn();
 }
 
-void io_driver::run_turn() {
+void io_driver::wake() {
+    if (!running_) return;
+    wake_wanted_ = true;
+    if (wake_posted_) return;
+    wake_posted_ = true;
+    boost::asio::post(io_, [this, alive = std::weak_ptr(alive_)] {
+        if (!alive.lock()) return;
+        wake_posted_ = false;
+        // A turn since the last wake() read what that wake was for.
+        if (running_ && wake_wanted_) run_turn();
+    });
+}
+
+void io_driver::run_turn(bool timed) {
     ++generation_;  // whatever was armed before is stale now
+    wake_wanted_ = false;
+    std::uint64_t sent = 0;
+    if (coupled()) {
+        sent = frontend_.sent();
+        if (!timed) loop_.set_read_limit(static_cast<std::size_t>(sent - input_seen_));
+    }
     if (!loop_.turn()) {
         spdlog::debug("router: loop ended");
         stop();
         return;
+    }
+    if (coupled()) {
+        // A receive that found the socket empty: there was less than counted
+        // (a message of a socket the link replaced); nothing is left.
+        input_seen_ = loop_.take_socket_emptied() ? sent : input_seen_ + loop_.last_reads();
+        // The frontend reads the answers now. If it read some while replies
+        // wait for room (back-pressure), its reads made that room: go on.
+        const auto out = loop_.messages_sent();
+        const std::size_t announced =
+            timed ? no_limit : static_cast<std::size_t>(out - output_seen_);
+        output_seen_ = out;
+        const std::size_t read = announced == 0 ? 0 : frontend_.read(announced);
+        if (!running_) return;
+        if (read > 0 && loop_.backlogged()) wake();
     }
     arm();
 }
@@ -58,7 +100,14 @@ void io_driver::arm() {
     if (!running_) return;
     const auto generation = generation_;
     const auto wait = loop_.next_wait();
-    if (wait.read && loop_.input_pending()) {
+    if (coupled()) {
+        // Only the turn's own cap leaves input behind: nothing else sends
+        // to the socket but the frontend, which wakes the driver itself.
+        if (wait.read && !loop_.read_to_end()) {
+            wake();
+            return;
+        }
+    } else if (wait.read && loop_.input_pending()) {
         // More than one turn reads (1024 messages), or what the flush sent
         // changed the socket's state after its last edge: no edge will come.
         boost::asio::post(io_, [this, alive = std::weak_ptr(alive_), generation] {
@@ -66,7 +115,7 @@ void io_driver::arm() {
         });
         return;
     }
-    if (wait.read && !fd_waiting_) {
+    if (!coupled() && wait.read && !fd_waiting_) {
         // One wait at a time; whenever it fires, readiness is news: a turn.
         fd_waiting_ = true;
         fd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
@@ -84,7 +133,7 @@ void io_driver::arm() {
                        setting = ++timer_generation_](const boost::system::error_code& ec) {
         if (ec || !alive.lock() || setting != timer_generation_) return;
         timer_waiting_ = false;
-        if (running_) run_turn();
+        if (running_) run_turn(/*timed=*/true);
     });
 }
 

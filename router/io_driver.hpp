@@ -13,6 +13,23 @@
 // turn that comes early is harmless): moving it at every turn cost a
 // timerfd_settime and a cancelled handler per message.
 //
+// Coupled mode (mqtt-broker's default): the frontend on the same io_context
+// is the socket's only peer. Then ZMQ_FD is not watched at all: whatever
+// makes the socket readable is a send of that frontend's link, on this
+// thread, which runs a turn at once (run_now, for a light batch) or asks for
+// one (wake), and what the router sends is read after every turn by the
+// `after_turn` callback (router_link::read_now). Watching the descriptor cost
+// each hop a stale wake-up: a reactor event for a signal the inline turn had
+// already consumed, an empty receive (a poll) and a re-armed wait (an
+// epoll_ctl). And since the driver knows how many messages each side sent,
+// each side reads exactly those (router_loop::set_read_limit), never a
+// receive that finds the socket empty: then neither inproc pipe ever sleeps,
+// and a hop costs no system call at all (an empty receive lets a pipe sleep,
+// and the next send must wake it: an eventfd write, a poll, a read and a
+// poll). The timer still runs turns at least every next_wait().timeout, and
+// those read both sockets until empty, so nothing waits longer than that if
+// a count were ever wrong.
+//
 // Only for a loop without peer routers (their DEALERs are not watched).
 // Owns nothing but its waits: the loop and the io_context outlive it, and it
 // must be destroyed (or stop()ped) before the io_context is. Used only on the
@@ -22,7 +39,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "router/router_loop.hpp"
@@ -33,6 +52,16 @@ class io_driver {
   public:
     // Throws std::invalid_argument if `loop` has peer routers.
     io_driver(boost::asio::io_context& io, router_loop& loop);
+    // Coupled mode (above): the frontend's side of the socket pair.
+    struct coupling {
+        // Messages the frontend has sent the router so far.
+        std::function<std::uint64_t()> sent;
+        // Reads what the router sent: at most `messages` (no_limit: until
+        // its socket is empty); returns how many messages it read.
+        std::function<std::size_t(std::size_t messages)> read;
+    };
+    static constexpr std::size_t no_limit = static_cast<std::size_t>(-1);
+    io_driver(boost::asio::io_context& io, router_loop& loop, coupling frontend);
     ~io_driver();
     io_driver(const io_driver&) = delete;
     io_driver& operator=(const io_driver&) = delete;
@@ -44,17 +73,28 @@ class io_driver {
     // after_flush), and waiting for the reactor to report ZMQ_FD would cost
     // a whole turn of client reads. Nothing when not running.
     void run_now();
+    // Coupled mode: the frontend sent the router something without running
+    // its turn: a turn soon (posted, once however often it is asked).
+    void wake();
     bool running() const { return running_; }
+    bool coupled() const { return static_cast<bool>(frontend_.read); }
 
   private:
-    void run_turn();
+    // `timed`: the timer's turn, which reads both sockets until they are
+    // empty (whatever the counts say: a safety net).
+    void run_turn(bool timed = false);
     void arm();
 
     boost::asio::io_context& io_;
     router_loop& loop_;
     // The socket's ZMQ_FD, borrowed: released, never closed, by stop().
-    boost::asio::posix::stream_descriptor fd_;
+    boost::asio::posix::stream_descriptor fd_;  // not used when coupled
     boost::asio::steady_timer timer_;
+    coupling frontend_;  // set: coupled mode
+    // Coupled mode: the frontend's messages the router has read (or that
+    // were never there), and the router's messages handed to frontend_.read.
+    std::uint64_t input_seen_ = 0;
+    std::uint64_t output_seen_ = 0;
     // Bumped at every turn: a post made before it is stale.
     std::uint64_t generation_ = 0;
     // Bumped whenever timer_ is set: a completion of an earlier setting is stale.
@@ -62,6 +102,8 @@ class io_driver {
     bool running_ = false;
     bool fd_waiting_ = false;     // an async_wait on fd_ is outstanding
     bool timer_waiting_ = false;  // timer_ is set for timer_.expiry()
+    bool wake_wanted_ = false;    // wake() since the last turn began
+    bool wake_posted_ = false;    // a wake's turn is posted
     // Expires with the driver: handlers still queued then do nothing.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

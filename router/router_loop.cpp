@@ -143,14 +143,24 @@ bool router_loop::turn() {
     flush_backlogs();
     if (paused) ++counters_.paused_reads;
     input_drained_ = false;
+    read_to_end_ = false;
+    last_reads_ = 0;
+    const std::size_t limit = std::exchange(read_limit_, no_read_limit);
     if (!paused) {
-        for (int n = 0; n < 1024; ++n) {
+        for (std::size_t n = 0; n < 1024; ++n) {
+            if (n == limit) {  // all that was announced: the socket is not asked for more
+                read_to_end_ = true;
+                break;
+            }
             zmq::message_t identity, body;
             if (!util::retry_eintr(
                     [&] { return socket_.recv(identity, zmq::recv_flags::dontwait); })) {
                 input_drained_ = true;
+                read_to_end_ = true;
+                socket_emptied_ = true;
                 break;
             }
+            ++last_reads_;
             last_read_ = now;
             if (!identity.more() ||
                 !util::retry_eintr([&] { return socket_.recv(body, zmq::recv_flags::none); }))
@@ -666,6 +676,7 @@ void router_loop::send_batch(batch& b) {
                 })) {
                 util::retry_eintr(
                     [&] { return socket_.send(zmq::buffer(b.bytes), zmq::send_flags::none); });
+                ++messages_sent_;
                 b.bytes.clear();
                 b.parts.clear();
                 return;
@@ -727,6 +738,7 @@ void router_loop::flush_backlogs() {
                     return socket_.send(zmq::buffer(q.batches.front().first),
                                         zmq::send_flags::none);
                 });
+                ++messages_sent_;
             } catch (const zmq::error_t&) {
                 gone = true;  // the frontend is gone: what waited for it is moot
                 break;

@@ -72,6 +72,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
@@ -137,6 +138,25 @@ class router_loop {
     // makes ZMQ_FD readable.
     int socket_fd() const;
     bool input_pending() const;
+    // For a driver whose frontend is the socket's only peer, on the same
+    // thread (io_driver's coupled mode): whether the last turn read all there
+    // was, or all it was told of (false: it stopped at its cap, or was
+    // paused), and whether replies wait for a frontend to make room.
+    bool read_to_end() const { return read_to_end_; }
+    bool backlogged() const { return backlog_total_ > 0; }
+    // The same driver knows how many messages its frontend sent: the next
+    // turn reads at most `messages` and then stops without a receive that
+    // finds the socket empty. Such a receive lets the inproc pipe sleep, and
+    // the frontend's next send must wake it with a command: an eventfd write,
+    // and here a poll, a read and another poll. Read that way, the pipe
+    // stays awake between turns. Applies to the next turn only.
+    void set_read_limit(std::size_t messages) { read_limit_ = messages; }
+    // Messages the last turn read, and whether one of its receives found the
+    // socket empty (then there was less than announced: nothing is left).
+    std::size_t last_reads() const { return last_reads_; }
+    bool take_socket_emptied() { return std::exchange(socket_emptied_, false); }
+    // Messages sent on the socket so far (to every frontend).
+    std::uint64_t messages_sent() const { return messages_sent_; }
     bool has_peers() const { return !peers_.empty() || !cluster_.peers.empty(); }
     void stop();   // thread-safe: ends run() at once
     void leave();  // thread-safe: hand the sessions over, then end run()
@@ -241,6 +261,12 @@ class router_loop {
     bool leaving_ = false;
     // The last receive on socket_ came back empty, and no send followed.
     bool input_drained_ = false;
+    bool read_to_end_ = false;  // the last turn read all there was, or all announced
+    static constexpr std::size_t no_read_limit = static_cast<std::size_t>(-1);
+    std::size_t read_limit_ = no_read_limit;  // set_read_limit(), for the next turn
+    std::size_t last_reads_ = 0;
+    bool socket_emptied_ = false;
+    std::uint64_t messages_sent_ = 0;
     clock::time_point started_ = clock::now();
     clock::time_point next_heartbeat_ = clock::now();
     clock::time_point leave_deadline_;

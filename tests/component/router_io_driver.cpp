@@ -7,7 +7,10 @@
 // stop: the driver stops turning and the loop stays usable, and a frontend's
 // router_link on the same io_context (mqtt-broker) that runs the router's
 // turn from its flush (after_flush -> run_now) and so reads the answer in
-// the handler that sent the request.
+// the handler that sent the request; and the coupled mode mqtt-broker runs
+// (neither side watches its ZMQ_FD): answers within the flush, a full batch
+// routed on a wake, back-pressure both ways without loss, and the turn's
+// read_to_end() that decides whether the driver turns again at once.
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,6 +19,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <zmq.hpp>
@@ -196,6 +200,162 @@ BOOST_AUTO_TEST_CASE(a_full_batch_waits_for_the_reactor_as_before) {
     constexpr int light = static_cast<int>(frontend::router_link::after_flush_max_events);
     BOOST_TEST(connack_read_within_the_flush(true, light - 2));  // light - 1 events in all
     BOOST_TEST(!connack_read_within_the_flush(true, light - 1));
+}
+
+namespace {
+
+// mqtt-broker's default shape: the link and the driver coupled (the link is
+// the router's only peer; neither watches its socket's ZMQ_FD). Run by the
+// test thread; events from the router are counted by type.
+struct coupled_pair {
+    explicit coupled_pair(std::size_t queue_limit = 10000)
+        : endpoint(unique_loop_endpoint()),
+          loop(ctx, endpoint, {}, {}),
+          link(io, ctx, "fe", {endpoint}, settings(queue_limit),
+               {[this](events::event&& e) { on_event(std::move(e)); },
+                [](std::size_t, const std::string&, std::uint64_t) {}, [](bool) {}, [] {}}),
+          driver(io, loop,
+                 {[this] { return link.messages_sent(); },
+                  [this](std::size_t messages) { return link.read_now(messages); }}) {
+        link.set_after_flush([this] { driver.run_now(); });
+        link.set_wake_router([this] { driver.wake(); });
+        driver.start();
+        link.start();
+        BOOST_REQUIRE(until([&] { return link.owner_of("A").has_value(); }));
+    }
+    ~coupled_pair() {
+        driver.stop();
+        link.stop();
+        io.poll();
+    }
+    static frontend::link_settings settings(std::size_t queue_limit) {
+        frontend::link_settings s;
+        s.queue_limit = queue_limit;
+        s.router_on_this_thread = true;
+        return s;
+    }
+    void on_event(events::event&& e) {
+        if (std::holds_alternative<events::connack>(e)) ++connacks;
+        if (std::holds_alternative<events::suback>(e)) ++subacks;
+        if (std::holds_alternative<events::send_ack>(e)) ++acks;
+        if (std::holds_alternative<events::deliver>(e)) ++delivers;
+        if (auto* m = std::get_if<events::deliver_many>(&e)) delivers += m->targets.size();
+    }
+    template <typename Done>
+    bool until(Done done, std::chrono::milliseconds limit = 5s) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < deadline) io.run_for(5ms);
+        return done();
+    }
+    // Sends from a handler, then whether `answered` held when a handler
+    // posted right after the sends ran (within the link's flush).
+    template <typename Send, typename Answered>
+    bool answered_within_the_flush(Send send, Answered answered) {
+        std::optional<bool> seen;
+        boost::asio::post(io, [&] {
+            send();
+            boost::asio::post(io, [&] { seen = answered(); });
+        });
+        BOOST_REQUIRE(until([&] { return seen.has_value() && answered(); }));
+        return *seen;
+    }
+
+    zmq::context_t ctx{1};
+    boost::asio::io_context io{1};
+    std::string endpoint;
+    router::router_loop loop;
+    frontend::router_link link;
+    router::io_driver driver;
+    int connacks = 0, subacks = 0, acks = 0;
+    std::size_t delivers = 0;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(coupled_a_light_batch_is_answered_within_its_flush) {
+    coupled_pair p;
+    BOOST_TEST(p.driver.coupled());
+    BOOST_TEST(p.answered_within_the_flush([&] { p.link.send(0, connect_event(1, "A")); },
+                                           [&] { return p.connacks == 1; }));
+    BOOST_TEST(p.answered_within_the_flush(
+        [&] {
+            p.link.send(0, events::client_subscribe{1, 10, {{"t/+", 1}}});
+        },
+        [&] { return p.subacks == 1; }));
+    // A QoS 1 PUBLISH: its PUBACK and its delivery (to the same client).
+    BOOST_TEST(p.answered_within_the_flush(
+        [&] {
+            p.link.send(0, events::client_publish{1, "t/x", "hi", 1, false, false, 7});
+        },
+        [&] { return p.acks == 1 && p.delivers == 1; }));
+}
+
+BOOST_AUTO_TEST_CASE(coupled_a_full_batch_is_routed_on_a_wake) {
+    // Nothing watches the router's socket: a batch that does not take the
+    // hop at once (a full one) must wake the driver, or it would wait for
+    // the router's timer.
+    coupled_pair p;
+    constexpr int light = static_cast<int>(frontend::router_link::after_flush_max_events);
+    boost::asio::post(p.io, [&] {
+        p.link.send(0, connect_event(1, "A"));
+        for (int i = 0; i < light; ++i)
+            p.link.send(0, events::client_publish{1, "nobody", "x", 0, false, false, 0});
+    });
+    // Only handlers that are ready, never a wait: the router's timer (50 ms)
+    // cannot be what brings the answer (a few handlers do, on a wake).
+    for (int i = 0; i < 200 && p.connacks == 0; ++i) p.io.poll();
+    BOOST_TEST(p.connacks == 1);
+}
+
+BOOST_AUTO_TEST_CASE(coupled_back_pressure_both_ways_loses_nothing) {
+    // A queue limit of a few events: the link's FIFO and the router's
+    // backlog both fill, and only the coupling (read_now after every turn,
+    // wakes after sends) drains them. 2000 QoS 1 PUBLISHes from one client
+    // to itself: every PUBACK and every delivery arrives.
+    coupled_pair p(8);
+    p.link.send(0, connect_event(1, "A"));
+    BOOST_REQUIRE(p.until([&] { return p.connacks == 1; }));
+    p.link.send(0, events::client_subscribe{1, 10, {{"t/+", 0}}});
+    BOOST_REQUIRE(p.until([&] { return p.subacks == 1; }));
+    constexpr int n = 2000;
+    boost::asio::post(p.io, [&] {
+        for (int i = 1; i <= n; ++i)
+            p.link.send(0, events::client_publish{1, "t/x", "payload", 1, false, false,
+                                                  static_cast<std::uint16_t>(i)});
+    });
+    BOOST_TEST(p.until([&] { return p.acks == n && p.delivers == static_cast<std::size_t>(n); }));
+    BOOST_TEST(p.acks == n);
+    BOOST_TEST(p.delivers == static_cast<std::size_t>(n));
+}
+
+BOOST_AUTO_TEST_CASE(a_turn_says_whether_it_read_the_socket_to_the_end) {
+    // The coupled driver turns again at once only when a turn stopped at its
+    // cap (1024 messages): nothing else can leave input behind.
+    zmq::context_t ctx(1);
+    const auto endpoint = unique_loop_endpoint();
+    router::router_loop loop(ctx, endpoint, {}, {});
+    fake_frontend fa(ctx, endpoint, "fe-a", 0);
+    for (int i = 0; i < 1500; ++i)
+        fa.send(events::hello{"frontend-a", events::protocol_version, 1});
+    std::this_thread::sleep_for(100ms);  // the inproc pipe holds them all
+    // Told of 10: reads those, never asks the socket for more.
+    loop.set_read_limit(10);
+    BOOST_REQUIRE(loop.turn());
+    BOOST_TEST(loop.last_reads() == 10u);
+    BOOST_TEST(loop.read_to_end());
+    BOOST_TEST(!loop.take_socket_emptied());
+    // Not told: the cap.
+    BOOST_REQUIRE(loop.turn());
+    BOOST_TEST(loop.last_reads() == 1024u);
+    BOOST_TEST(!loop.read_to_end());
+    BOOST_TEST(!loop.take_socket_emptied());
+    // Told of more than there is: reads the rest, finds the socket empty.
+    loop.set_read_limit(1000);
+    BOOST_REQUIRE(loop.turn());
+    BOOST_TEST(loop.last_reads() == 1500u - 10u - 1024u);
+    BOOST_TEST(loop.read_to_end());
+    BOOST_TEST(loop.take_socket_emptied());
+    BOOST_TEST(!loop.take_socket_emptied());  // taken
 }
 
 BOOST_AUTO_TEST_CASE(a_router_with_peers_is_refused) {

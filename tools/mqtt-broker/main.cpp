@@ -14,6 +14,7 @@
 #include "common/config/options.hpp"
 #include "common/stats/combine.hpp"
 #include "frontend/net/tls_buffer_cache.hpp"
+#include "frontend/router_link.hpp"
 #include "frontend/run.hpp"
 #include "router/from_options.hpp"
 #include "router/io_driver.hpp"
@@ -67,14 +68,20 @@ int main(int argc, char** argv, char** envp) {
         spdlog::info("router on its own thread");
         router_thread = std::thread([&] { router.run(); });
     } else {
-        hooks.on_io = [&](boost::asio::io_context& io) {
-            driver = std::make_unique<router::io_driver>(io, router);
+        // Coupled (router/io_driver.hpp): the frontend's link is the router's
+        // only peer, on this thread. What it sends in a light batch is
+        // routed, and the answers read, in the same handler (no reactor turn
+        // between the hops); neither side watches its socket's descriptor.
+        hooks.router_on_this_thread = true;
+        hooks.on_io = [&](boost::asio::io_context& io, frontend::router_link& link) {
+            driver = std::make_unique<router::io_driver>(
+                io, router,
+                router::io_driver::coupling{
+                    [&link] { return link.messages_sent(); },
+                    [&link](std::size_t messages) { return link.read_now(messages); }});
+            link.set_after_flush([&] { driver->run_now(); });
+            link.set_wake_router([&] { driver->wake(); });
             driver->start();
-        };
-        // What the frontend sends in a light batch is routed, and the answers
-        // read, in the same handler (no reactor turn between the hops).
-        hooks.after_flush = [&] {
-            if (driver) driver->run_now();
         };
     }
     hooks.on_stopped = [&] {
