@@ -1,6 +1,8 @@
 // The frontend's link to the router tier: one ZeroMQ DEALER per router,
-// driven by the frontend's Asio io_context (each socket's ZMQ_FD is watched by
-// Asio, then ZMQ_EVENTS is drained, as libzmq requires for edge-triggered use).
+// driven by the frontend's Asio io_context: each socket's ZMQ_FD is watched by
+// Asio, then ZMQ_EVENTS is drained, as libzmq requires for edge-triggered use.
+// With the router on this thread (link_settings::router_on_this_thread,
+// mqtt-broker) nothing is watched: that router's driver has the link read.
 //
 // Membership. The router set comes from --routers, where every entry may be a
 // DNS name standing for several routers (cluster::endpoint_watcher resolves

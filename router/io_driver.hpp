@@ -3,8 +3,8 @@
 // message goes from one client's socket to another's without a hand-over
 // between threads (docs/architecture.md "Threads").
 //
-// The loop's ROUTER socket is watched through its ZMQ_FD (readable whenever
-// its ZMQ_EVENTS may have changed; edge-triggered, so after every turn the
+// Uncoupled, the loop's ROUTER socket is watched through its ZMQ_FD (readable
+// whenever its ZMQ_EVENTS may have changed; edge-triggered, so after every turn the
 // driver asks input_pending() and turns again at once, through a post, if
 // messages still wait). A timer runs the turn at the latest after
 // next_wait().timeout, for heartbeats, ticks and back-pressure retries;
@@ -90,7 +90,8 @@ class io_driver {
     // The socket's ZMQ_FD, borrowed: released, never closed, by stop().
     boost::asio::posix::stream_descriptor fd_;  // not used when coupled
     boost::asio::steady_timer timer_;
-    coupling frontend_;  // set: coupled mode
+    boost::asio::steady_timer wake_timer_;  // wake(): expired, completes after the reactor's pass
+    coupling frontend_;                     // set: coupled mode
     // Coupled mode: the frontend's messages the router has read (or that
     // were never there), and the router's messages handed to frontend_.read.
     std::uint64_t input_seen_ = 0;
@@ -103,7 +104,7 @@ class io_driver {
     bool fd_waiting_ = false;     // an async_wait on fd_ is outstanding
     bool timer_waiting_ = false;  // timer_ is set for timer_.expiry()
     bool wake_wanted_ = false;    // wake() since the last turn began
-    bool wake_posted_ = false;    // a wake's turn is posted
+    bool wake_posted_ = false;    // a wake's turn is pending on wake_timer_
     // Expires with the driver: handlers still queued then do nothing.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
