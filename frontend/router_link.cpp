@@ -521,13 +521,18 @@ void router_link::wait_readable(router& r) {
 
 std::size_t router_link::read_now(std::size_t limit) {
     std::size_t read = 0;
-    for (auto& slot : routers_)
-        if (slot->open && read < limit)
-            read += drain(*slot, limit == no_limit ? limit : limit - read);
+    for (auto& slot : routers_) {
+        // A slot with a FIFO is drained even with nothing to read: the
+        // router's turn may have made the room it waits for.
+        if (!slot->open || (read >= limit && slot->backlog.empty())) continue;
+        read += drain(*slot, limit == no_limit ? limit : limit - std::min(read, limit));
+    }
     return read;
 }
 
 std::size_t router_link::drain(router& r, std::size_t limit) {
+    // With a limit (read_now for a router on this thread): read that many,
+    // never a receive that finds the socket empty (io_driver.hpp). Else:
     // libzmq's ZMQ_FD is edge-triggered: keep going until the socket has
     // nothing to do. A receive that finds nothing took in every command
     // libzmq had for the socket, as a ZMQ_EVENTS query would (and costs the
@@ -540,11 +545,11 @@ std::size_t router_link::drain(router& r, std::size_t limit) {
     const auto generation = r.generation;
     for (std::size_t received = 0;;) {
         if (stopped_ || !r.open || generation != r.generation) return received;
-        if (received == 256) {
-            schedule_drain(r);
-            return received;
-        }
         if (received < limit) {
+            if (received == 256) {
+                schedule_drain(r);
+                return received;
+            }
             zmq::message_t msg;
             if (util::retry_eintr([&] { return r.socket.recv(msg, zmq::recv_flags::dontwait); })) {
                 ++received;

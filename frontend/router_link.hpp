@@ -130,9 +130,11 @@ class router_link {
 
     // Called after the posted flush sent a slot's light batch (fewer than
     // after_flush_max_events events, nothing backlogged; never from inside
-    // send()), before the link reads that slot's socket right there. For a
-    // router on the same thread (mqtt-broker): it runs the router's turn at
-    // once, so the router's answers are read in this same handler instead of
+    // send()), before the link reads that slot's socket right there (with
+    // link_settings::router_on_this_thread the router's driver has it read
+    // instead). For a router on the same thread (mqtt-broker): it runs the
+    // router's turn at once, so the router's answers are read in this same
+    // handler instead of
     // two reactor turns later (each turn being every client read that became
     // ready meanwhile). Full batches, under load, wait as before (see the .cpp).
     void set_after_flush(std::function<void()> f) { after_flush_ = std::move(f); }

@@ -66,12 +66,13 @@ void io_driver::wake() {
     // batches back, and more, smaller TLS writes; saturated QoS 1 fell by
     // a sixth).
     wake_timer_.expires_at(boost::asio::steady_timer::time_point::min());
-    wake_timer_.async_wait([this, alive = std::weak_ptr(alive_)](const boost::system::error_code&) {
-        if (!alive.lock()) return;
-        wake_posted_ = false;
-        // A turn since the last wake() read what that wake was for.
-        if (running_ && wake_wanted_) run_turn();
-    });
+    wake_timer_.async_wait(
+        [this, alive = std::weak_ptr(alive_)](const boost::system::error_code& ec) {
+            if (!alive.lock()) return;
+            wake_posted_ = false;
+            // A turn since the last wake() read what that wake was for.
+            if (!ec && running_ && wake_wanted_) run_turn();
+        });
 }
 
 void io_driver::run_turn(bool timed) {
@@ -97,7 +98,10 @@ void io_driver::run_turn(bool timed) {
         const std::size_t announced =
             timed ? no_limit : static_cast<std::size_t>(out - output_seen_);
         output_seen_ = out;
-        const std::size_t read = announced == 0 ? 0 : frontend_.read(announced);
+        // Called even with nothing announced: a FIFO of the link's may wait
+        // for the room this turn's reads made (read_now(0) costs nothing
+        // otherwise).
+        const std::size_t read = frontend_.read(announced);
         if (!running_) return;
         if (read > 0 && loop_.backlogged()) wake();
     }

@@ -17,16 +17,18 @@
 // is the socket's only peer. Then ZMQ_FD is not watched at all: whatever
 // makes the socket readable is a send of that frontend's link, on this
 // thread, which runs a turn at once (run_now, for a light batch) or asks for
-// one (wake), and what the router sends is read after every turn by the
-// `after_turn` callback (router_link::read_now). Watching the descriptor cost
+// one (wake), and what the router sends is read after every turn through the
+// coupling's `read` (router_link::read_now). Watching the descriptor cost
 // each hop a stale wake-up: a reactor event for a signal the inline turn had
 // already consumed, an empty receive (a poll) and a re-armed wait (an
 // epoll_ctl). And since the driver knows how many messages each side sent,
 // each side reads exactly those (router_loop::set_read_limit), never a
 // receive that finds the socket empty: then neither inproc pipe ever sleeps,
-// and a hop costs no system call at all (an empty receive lets a pipe sleep,
-// and the next send must wake it: an eventfd write, a poll, a read and a
-// poll). The timer still runs turns at least every next_wait().timeout, and
+// and an inline hop (run_now) costs no system call at all (an empty receive
+// lets a pipe sleep, and the next send must wake it: an eventfd write, a
+// poll, a read and a poll); a woken one costs the reactor's timerfd_settime
+// for its expired timer. The timer still runs turns at least every
+// next_wait().timeout, and
 // those read both sockets until empty, so nothing waits longer than that if
 // a count were ever wrong.
 //
@@ -74,7 +76,8 @@ class io_driver {
     // a whole turn of client reads. Nothing when not running.
     void run_now();
     // Coupled mode: the frontend sent the router something without running
-    // its turn: a turn soon (posted, once however often it is asked).
+    // its turn: a turn after the reactor's next pass (an expired timer; once
+    // however often it is asked).
     void wake();
     bool running() const { return running_; }
     bool coupled() const { return static_cast<bool>(frontend_.read); }
