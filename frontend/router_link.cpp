@@ -455,12 +455,16 @@ void router_link::flush_batch(router& r, bool then_drain) {
 }
 
 void router_link::after_send(router& r) {
-    if (!settings_.router_on_this_thread) {
+    if (settings_.router_on_this_thread) {
+        wake_router();
+    } else {
         // A send may consume the descriptor's edge: look at the socket again.
         schedule_drain(r);
-    } else if (wake_router_) {
-        wake_router_();
     }
+}
+
+void router_link::wake_router() {
+    if (settings_.router_on_this_thread && wake_router_) wake_router_();
 }
 
 void router_link::clear_queues(router& r) {
@@ -482,7 +486,7 @@ std::size_t router_link::flush_backlog(router& r) {
         ++messages_sent_;
     }
     if (r.backlog.empty()) update_pause();
-    if (sent > 0 && settings_.router_on_this_thread && wake_router_) wake_router_();
+    if (sent > 0) wake_router();
     return sent;
 }
 

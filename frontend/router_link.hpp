@@ -216,6 +216,8 @@ class router_link {
     // After a send: have the answer read (a drain, or with a router on this
     // thread, its turn, which reads it).
     void after_send(router& r);
+    // With a router on this thread: its turn soon (the wake_router hook).
+    void wake_router();
     // Sends what waits in r's FIFO while the DEALER takes it; returns how many.
     std::size_t flush_backlog(router& r);
     // Sends r's batch (or puts it in the FIFO), then schedules a drain
