@@ -377,11 +377,22 @@ void router_link::send(std::size_t index, const events::event& e, bool may_wait)
     // Every QoS 1 message costs its subscriber's PUBACK a hop of its own when
     // it travels alone (a wake-up of the router's socket and a turn): it
     // waits a little for the next PUBLISH instead.
-    if (r.batch_urgent == 0 && r.batch_events < ack_batch_events) {
+    if (r.batch_urgent == 0 && r.batch_events < ack_batch_events && acks_may_wait()) {
         defer_flush();
         return;
     }
     schedule_flush(r);
+}
+
+bool router_link::acks_may_wait() const {
+    // With the router on this thread a hop costs no system call, only the
+    // router's turn, while a wait costs a timer (two timerfd_settime calls
+    // and a wake-up): acks wait only when traffic makes company likely, i.e.
+    // the last batch held more than one event or went less than ack_delay
+    // ago. Under load nothing changes (acks that never wait cost saturated
+    // QoS 1 some 8 %).
+    return !settings_.router_on_this_thread || last_batch_events_ > 1 ||
+           std::chrono::steady_clock::now() - last_flush_ < settings_.ack_delay;
 }
 
 void router_link::defer_flush() {
@@ -436,6 +447,10 @@ void router_link::schedule_flush(router& r) {
 void router_link::flush_batch(router& r, bool then_drain) {
     if (r.batch_events == 0) return;
     const auto events = r.batch_events;
+    if (settings_.router_on_this_thread) {
+        last_flush_ = std::chrono::steady_clock::now();
+        last_batch_events_ = events;
+    }
     r.batch_events = 0;
     r.batch_urgent = 0;
     if (!r.backlog.empty()) {

@@ -125,7 +125,8 @@ class router_link {
     // batched: those sent to a slot before the io_context gets back to the
     // link's posted flush (or until a batch is full) go in one ZeroMQ message.
     // A client's PUBACK or PUBCOMP with `may_wait` (its session has nothing
-    // waiting in the router) may wait longer: see ack_batch_events.
+    // waiting in the router) may wait longer: see ack_batch_events (with a
+    // router on this thread, only while batches flow: acks_may_wait).
     void send(std::size_t index, const events::event& e, bool may_wait = true);
 
     // Called after the posted flush sent a slot's light batch (fewer than
@@ -154,9 +155,10 @@ class router_link {
     // A batch of nothing but final acknowledgements (a client's PUBACK or
     // PUBCOMP) of sessions with nothing waiting in the router waits about
     // link_settings::ack_delay for an event that cannot wait, or until
-    // ack_batch_events of them, and goes with it. (The router answers such an ack only by moving
-    // a queued message into the window; a session with a queue sends its acks
-    // at once: frontend_server knows which from the deliveries.)
+    // ack_batch_events of them, and goes with it (with a router on this
+    // thread only while batches flow: acks_may_wait). (The router answers such an ack only by
+    // moving a queued message into the window; a session with a queue sends its acks at once:
+    // frontend_server knows which from the deliveries.)
     static constexpr std::uint32_t ack_batch_events = 16;
 
     bool paused() const { return paused_; }
@@ -226,6 +228,8 @@ class router_link {
     void schedule_flush(router& r);
     // Arms ack_timer_ (once) to flush batches that hold only deferrable acks.
     void defer_flush();
+    // Whether a batch of deferrable acks waits (defer_flush) or goes now.
+    bool acks_may_wait() const;
     void clear_queues(router& r);
     void receive(router& r, const zmq::message_t& msg);
     void update_pause();
@@ -252,6 +256,10 @@ class router_link {
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer ack_timer_;
     bool ack_timer_armed_ = false;
+    // With a router on this thread: when flush_batch last sent, and how many
+    // events that batch held (acks_may_wait).
+    std::chrono::steady_clock::time_point last_flush_{};
+    std::uint32_t last_batch_events_ = 0;
     std::uint64_t incarnation_;
     std::vector<std::unique_ptr<router>> routers_;  // slots, in order of discovery
     std::unique_ptr<cluster::endpoint_watcher> watcher_;

@@ -79,9 +79,15 @@ void io_driver::run_turn(bool timed) {
     ++generation_;  // whatever was armed before is stale now
     wake_wanted_ = false;
     std::uint64_t sent = 0;
+    bool read_all = false;  // coupled: both sockets until empty (the safety net)
     if (coupled()) {
+        if (timed) {
+            const auto now = boost::asio::steady_timer::clock_type::now();
+            read_all = now >= next_read_all_;
+            if (read_all) next_read_all_ = now + read_all_interval;
+        }
         sent = frontend_.sent();
-        if (!timed) loop_.set_read_limit(static_cast<std::size_t>(sent - input_seen_));
+        if (!read_all) loop_.set_read_limit(static_cast<std::size_t>(sent - input_seen_));
     }
     if (!loop_.turn()) {
         spdlog::debug("router: loop ended");
@@ -96,7 +102,7 @@ void io_driver::run_turn(bool timed) {
         // wait for room (back-pressure), its reads made that room: go on.
         const auto out = loop_.messages_sent();
         const std::size_t announced =
-            timed ? no_limit : static_cast<std::size_t>(out - output_seen_);
+            read_all ? no_limit : static_cast<std::size_t>(out - output_seen_);
         output_seen_ = out;
         // Called even with nothing announced: a FIFO of the link's may wait
         // for the room this turn's reads made (read_now(0) costs nothing

@@ -28,9 +28,11 @@
 // lets a pipe sleep, and the next send must wake it: an eventfd write, a
 // poll, a read and a poll); a woken one costs the reactor's timerfd_settime
 // for its expired timer. The timer still runs turns at least every
-// next_wait().timeout, and
-// those read both sockets until empty, so nothing waits longer than that if
-// a count were ever wrong.
+// next_wait().timeout, and once every read_all_interval (1 s) such a
+// turn reads both sockets until empty, so nothing would wait longer than that
+// if a count were ever wrong. (Every timer turn did so at first, and then the
+// pipes slept after each one: at low rates every message paid the wake-up,
+// nine system calls.)
 //
 // Only for a loop without peer routers (their DEALERs are not watched).
 // Owns nothing but its waits: the loop and the io_context outlive it, and it
@@ -41,6 +43,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -83,9 +86,11 @@ class io_driver {
     bool coupled() const { return static_cast<bool>(frontend_.read); }
 
   private:
-    // `timed`: the timer's turn, which reads both sockets until they are
-    // empty (whatever the counts say: a safety net).
+    // `timed`: the timer's turn (or the first); coupled, one of those every
+    // read_all_interval reads both sockets until they are empty, whatever
+    // the counts say (a safety net).
     void run_turn(bool timed = false);
+    static constexpr std::chrono::seconds read_all_interval{1};
     void arm();
 
     boost::asio::io_context& io_;
@@ -99,6 +104,8 @@ class io_driver {
     // were never there), and the router's messages handed to frontend_.read.
     std::uint64_t input_seen_ = 0;
     std::uint64_t output_seen_ = 0;
+    // Coupled: when a timed turn next reads both sockets to the end.
+    boost::asio::steady_timer::clock_type::time_point next_read_all_{};
     // Bumped at every turn: a post made before it is stale.
     std::uint64_t generation_ = 0;
     // Bumped whenever timer_ is set: a completion of an earlier setting is stale.

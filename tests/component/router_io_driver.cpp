@@ -209,10 +209,11 @@ namespace {
 // the router's only peer; neither watches its socket's ZMQ_FD). Run by the
 // test thread; events from the router are counted by type.
 struct coupled_pair {
-    explicit coupled_pair(std::size_t queue_limit = 10000)
+    explicit coupled_pair(std::size_t queue_limit = 10000,
+                          std::chrono::microseconds ack_delay = frontend::link_settings{}.ack_delay)
         : endpoint(unique_loop_endpoint()),
           loop(ctx, endpoint, {}, {}),
-          link(io, ctx, "fe", {endpoint}, settings(queue_limit),
+          link(io, ctx, "fe", {endpoint}, settings(queue_limit, ack_delay),
                {[this](events::event&& e) { on_event(std::move(e)); },
                 [](std::size_t, const std::string&, std::uint64_t) {}, [](bool) {}, [] {}}),
           driver(io, loop,
@@ -229,9 +230,11 @@ struct coupled_pair {
         link.stop();
         io.poll();
     }
-    static frontend::link_settings settings(std::size_t queue_limit) {
+    static frontend::link_settings settings(std::size_t queue_limit,
+                                            std::chrono::microseconds ack_delay) {
         frontend::link_settings s;
         s.queue_limit = queue_limit;
+        s.ack_delay = ack_delay;
         s.router_on_this_thread = true;
         return s;
     }
@@ -308,6 +311,34 @@ BOOST_AUTO_TEST_CASE(coupled_a_full_batch_is_routed_on_a_wake) {
     // it cannot fail spuriously.
     for (int i = 0; i < 200 && p.connacks == 0; ++i) p.io.poll();
     BOOST_TEST(p.connacks == 1);
+}
+
+BOOST_AUTO_TEST_CASE(coupled_a_lone_ack_waits_only_while_batches_flow) {
+    // A client's PUBACK may wait for company (link_settings::ack_delay).
+    // Coupled, its hop costs only the router's turn, so it waits only when
+    // the link flushed within ack_delay; on a quiet link it goes at once.
+    coupled_pair p(10000, 300ms);
+    p.link.send(0, connect_event(1, "A"));
+    BOOST_REQUIRE(p.until([&] { return p.connacks == 1; }));
+    // Sent within the flush: whether the link's count of messages to the
+    // router grew before a handler posted right after the send ran.
+    const auto sent_within_the_flush = [&](std::uint16_t id) {
+        std::optional<bool> sent;
+        boost::asio::post(p.io, [&] {
+            const auto before = p.link.messages_sent();
+            p.link.send(0, events::client_ack{1, events::ack_kind::puback, id});
+            boost::asio::post(p.io,
+                              [&sent, &p, before] { sent = p.link.messages_sent() > before; });
+        });
+        BOOST_REQUIRE(p.until([&] { return sent.has_value(); }));
+        return *sent;
+    };
+    std::this_thread::sleep_for(350ms);  // quiet for longer than ack_delay
+    BOOST_TEST(sent_within_the_flush(1));
+    // That flush was just now: the next one waits for company or the timer.
+    const auto before = p.link.messages_sent();
+    BOOST_TEST(!sent_within_the_flush(2));
+    BOOST_TEST(p.until([&] { return p.link.messages_sent() > before; }));
 }
 
 BOOST_AUTO_TEST_CASE(coupled_many_messages_both_ways_lose_nothing) {
