@@ -256,9 +256,11 @@ class router_link {
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer ack_timer_;
     bool ack_timer_armed_ = false;
-    // With a router on this thread: when flush_batch last sent, and how many
-    // events that batch held (acks_may_wait).
+    // With a router on this thread (acks_may_wait): when flush_batch last
+    // sent or queued a batch, when it did so before, and how many events
+    // the last batch held.
     std::chrono::steady_clock::time_point last_flush_{};
+    std::chrono::steady_clock::time_point flush_before_last_{};
     std::uint32_t last_batch_events_ = 0;
     std::uint64_t incarnation_;
     std::vector<std::unique_ptr<router>> routers_;  // slots, in order of discovery

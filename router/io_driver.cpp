@@ -29,6 +29,7 @@ void io_driver::start() {
     if (running_) return;
     if (!coupled()) fd_.assign(loop_.socket_fd());
     running_ = true;
+    next_read_all_ = {};  // the first turn reads everything
     const auto generation = ++generation_;
     boost::asio::post(io_, [this, alive = std::weak_ptr(alive_), generation] {
         if (alive.lock() && running_ && generation == generation_) run_turn(/*timed=*/true);
