@@ -389,11 +389,10 @@ bool router_link::acks_may_wait() const {
     // router's turn, while a wait costs a timer (two timerfd_settime calls
     // and a wake-up): acks wait only when traffic makes company likely.
     // That is, unless the link was quiet for 10 ack_delays, when the last
-    // batch held several events (under load) or the two batches before this
-    // one went less than ack_delay apart. (Not the
-    // time since the last batch: that is usually the PUBLISH this ack
-    // answers, a round trip ago.) Acks that never wait cost saturated QoS 1
-    // some 8 %.
+    // batch held several events (under load) or the two batches before
+    // this one went less than ack_delay apart. (Not the time since the last
+    // batch: that is usually the PUBLISH this ack answers, a round trip
+    // ago.) Acks that never wait cost saturated QoS 1 some 8 %.
     if (!settings_.router_on_this_thread) return true;
     if (std::chrono::steady_clock::now() - last_flush_ >= 10 * settings_.ack_delay)
         return false;  // quiet

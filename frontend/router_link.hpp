@@ -156,9 +156,10 @@ class router_link {
     // PUBCOMP) of sessions with nothing waiting in the router waits about
     // link_settings::ack_delay for an event that cannot wait, or until
     // ack_batch_events of them, and goes with it (with a router on this
-    // thread only while batches flow: acks_may_wait). (The router answers such an ack only by
-    // moving a queued message into the window; a session with a queue sends its acks at once:
-    // frontend_server knows which from the deliveries.)
+    // thread only while batches flow: acks_may_wait). (The router answers
+    // such an ack only by moving a queued message into the window; a session
+    // with a queue sends its acks at once: frontend_server knows which from
+    // the deliveries.)
     static constexpr std::uint32_t ack_batch_events = 16;
 
     bool paused() const { return paused_; }
