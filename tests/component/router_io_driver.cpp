@@ -331,15 +331,9 @@ BOOST_AUTO_TEST_CASE(coupled_a_lone_ack_waits_only_while_batches_flow) {
     // the router grew before a handler posted right after the send ran.
     // (Heartbeats are off: only batches count.)
     const auto sent_within_the_flush = [&](auto send) {
-        std::optional<bool> sent;
-        boost::asio::post(p.io, [&] {
-            const auto before = p.link.messages_sent();
-            send();
-            boost::asio::post(p.io,
-                              [&sent, &p, before] { sent = p.link.messages_sent() > before; });
-        });
-        BOOST_REQUIRE(p.until([&] { return sent.has_value(); }));
-        return *sent;
+        const auto before = p.link.messages_sent();
+        return p.answered_within_the_flush(
+            send, [&p, before] { return p.link.messages_sent() > before; });
     };
     const auto ack = [&](std::uint16_t id) {
         return [&p, id] { p.link.send(0, events::client_ack{1, events::ack_kind::puback, id}); };
