@@ -27,6 +27,7 @@ import queue
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -817,6 +818,14 @@ class RawClient:
         """Abrupt close: no DISCONNECT, no TLS close_notify."""
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close()
+
+    def reset(self):
+        """Closes with a TCP reset instead of a FIN (SO_LINGER with a zero timeout)."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
             pass
         self.close()

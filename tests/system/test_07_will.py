@@ -7,6 +7,11 @@ import harness
 from harness import BrokerTestCase, packet
 
 CONNACK_OK = packet("20 02 00 00")  # CONNACK, session present 0, rc 0
+PUBLISH_QOS0 = packet("""
+    30 0a                       # PUBLISH QoS 0, remaining length 10
+    00 03 61 2f 62              # topic "a/b"
+    68 65 6c 6c 6f              # payload "hello"
+""")
 
 
 def will_connect(client_digit, flags="c6", keepalive="00 3c"):
@@ -49,6 +54,23 @@ class WillTest(BrokerTestCase):
         m = o.get_message(5)
         self.assertEqual((m.topic, m.payload, m.qos, m.retain), ("will/1", b"gone", 0, False))
         o.expect_no_message(0.5)  # MQTT-3.1.2-10: published once
+
+    def test_will_when_the_last_bytes_come_with_the_end(self):
+        """MQTT-3.1.2-8 with keep-alive 0, so that only the socket can end the connection: a
+        client's last PUBLISH (QoS 0: the broker answers nothing) followed at once by a FIN, or
+        by a TCP reset, gets its will published. The end arrives with the bytes, so the broker
+        must see it once it has read them, without waiting for another wake-up. A few times
+        each, since the two arrive together only on some runs."""
+        o = self.observer("will/9")
+        for end in ("fin", "reset") * 10:
+            r = self.connect_with_will(9, keepalive="00 00")
+            r.send(PUBLISH_QOS0)
+            if end == "fin":
+                r.drop()
+            else:
+                r.reset()
+            m = o.get_message(5)
+            self.assertEqual((m.topic, m.payload), ("will/9", b"gone"), end)
 
     def test_will_on_keepalive_timeout(self):
         """MQTT-3.1.2-8 / MQTT-3.1.2-24: a client silent for 1.5 x keep-alive (1 s) is
