@@ -65,7 +65,8 @@ class tls_transport {
 
     // Tries SSL_read at once (posted) and waits for the socket only after
     // OpenSSL found it empty: Asio's readiness is edge-triggered, and bytes
-    // that arrived with the end of the handshake raise no new edge.
+    // that arrived with the end of the handshake raise no new edge. (The
+    // wait's re-arm is needed as well: see tcp_transport::async_read_view.)
     template <class Handler>
     void async_read_view(Handler&& h) {
         boost::asio::post(socket_.get_executor(),

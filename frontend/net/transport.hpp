@@ -57,7 +57,10 @@ class tcp_transport {
 
     // Reads at once (posted), and waits for the socket only after a read
     // found it empty (Asio's readiness is edge-triggered): one that returned
-    // less than the buffer held, or EAGAIN.
+    // less than the buffer held, or EAGAIN. The wait re-arms the socket in
+    // epoll (a system call), and that is what reports a FIN or a reset that
+    // came with the bytes of that short read: no new edge follows them
+    // (docs/benchmarks.md, "tried, not kept"; test_07_will pins it).
     template <class Handler>
     void async_read_view(Handler&& h) {
         boost::asio::post(socket_.get_executor(),
