@@ -324,7 +324,8 @@ BOOST_AUTO_TEST_CASE(coupled_a_lone_ack_waits_only_while_batches_flow) {
     // Coupled, its hop costs only the router's turn, so it waits only while
     // traffic makes company likely (router_link::acks_may_wait); on a quiet
     // link it goes at once.
-    coupled_pair p(10000, 300ms);
+    const auto ack_delay = 300ms;
+    coupled_pair p(10000, ack_delay);
     p.link.send(0, connect_event(1, "A"));
     BOOST_REQUIRE(p.until([&] { return p.connacks == 1; }));
     // Sends from a handler, then whether the link's count of messages to
@@ -346,15 +347,15 @@ BOOST_AUTO_TEST_CASE(coupled_a_lone_ack_waits_only_while_batches_flow) {
         const auto sent_at = std::chrono::steady_clock::now();
         if (sent_within_the_flush(ack(id))) return false;
         BOOST_REQUIRE(p.until([&] { return p.link.messages_sent() > before; }));
-        return std::chrono::steady_clock::now() - sent_at >= 300ms;
+        return std::chrono::steady_clock::now() - sent_at >= ack_delay;
     };
 
     // Quiet (no batch for 10 ack_delays): at once.
-    std::this_thread::sleep_for(3100ms);
+    std::this_thread::sleep_for(10 * ack_delay + 100ms);
     BOOST_TEST(sent_within_the_flush(ack(1)));
     // After a batch of two events (and ack_delay after the batch before
     // it): the ack waits for the timer.
-    std::this_thread::sleep_for(400ms);
+    std::this_thread::sleep_for(ack_delay + 100ms);
     BOOST_TEST(sent_within_the_flush([&] {
         publish();
         publish();
