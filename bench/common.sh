@@ -7,6 +7,11 @@
 #   free_port            -> a free loopback TCP port
 #   wait_listening PORT  -> returns once something accepts on PORT (at most
 #                           $2 tenths of a second, default 100)
+#   broker_args PORT     -> sets the array broker_args: mqtt-broker's arguments
+#                           as the suite gives them, TLS on 127.0.0.1:PORT
+#   mosquitto_conf PORT  -> writes $work/mosquitto.conf (and its password file):
+#                           Debian's Mosquitto as the suite configures it
+#                           (bench/targets.py), TLS on 127.0.0.1:PORT
 
 bench_setup() {
     local name="$1" b
@@ -36,4 +41,34 @@ wait_listening() {
         sleep 0.1
     done
     return 0
+}
+
+mosquitto_conf() {
+    local pw="$work/passwd.mosquitto"
+    mosquitto_passwd -c -b "$pw" bench benchpw >/dev/null
+    chmod 600 "$pw"
+    cat >"$work/mosquitto.conf" <<EOF
+per_listener_settings false
+allow_anonymous false
+password_file $pw
+persistence false
+sys_interval 0
+max_queued_messages 1000
+max_inflight_messages 20
+set_tcp_nodelay true
+log_dest stderr
+log_type error
+user root
+listener $1 127.0.0.1
+max_connections -1
+certfile $work/server.crt
+keyfile $work/server.key
+EOF
+}
+
+broker_args() {
+    broker_args=(--listen "tls://127.0.0.1:$1" --tls-cert "$work/server.crt"
+        --tls-key "$work/server.key" --password-file "$work/passwd" --stats none
+        --sys-interval 0 --log-level warn --max-queued-messages 1000
+        --max-inflight-messages 20)
 }

@@ -62,32 +62,11 @@ run_one() {
     rm -f "$out".*
     local vg=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$out.%p")
     if [[ -z "$broker" ]]; then
-        local pw="$work/passwd.mosquitto"
-        mosquitto_passwd -c -b "$pw" bench benchpw >/dev/null
-        chmod 600 "$pw"
-        cat >"$work/mosquitto.conf" <<EOF
-per_listener_settings false
-allow_anonymous false
-password_file $pw
-persistence false
-sys_interval 0
-max_queued_messages 1000
-max_inflight_messages 20
-set_tcp_nodelay true
-log_dest stderr
-log_type error
-user root
-listener $port 127.0.0.1
-max_connections -1
-certfile $work/server.crt
-keyfile $work/server.key
-EOF
+        mosquitto_conf "$port"
         "${vg[@]}" mosquitto -c "$work/mosquitto.conf" >>"$work/broker.log" 2>&1 &
     else
-        "${vg[@]}" "$broker" --listen "tls://127.0.0.1:$port" --tls-cert "$work/server.crt" \
-            --tls-key "$work/server.key" --password-file "$work/passwd" --stats none \
-            --sys-interval 0 --log-level warn --max-queued-messages 1000 \
-            --max-inflight-messages 20 >>"$work/broker.log" 2>&1 &
+        broker_args "$port"
+        "${vg[@]}" "$broker" "${broker_args[@]}" >>"$work/broker.log" 2>&1 &
     fi
     broker_pid=$!
     wait_listening "$port" 300
