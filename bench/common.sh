@@ -56,8 +56,10 @@ sys_interval 0
 max_queued_messages 1000
 max_inflight_messages 20
 set_tcp_nodelay true
+connection_messages false
 log_dest stderr
 log_type error
+log_type warning
 user root
 listener $1 127.0.0.1
 max_connections -1
