@@ -7,6 +7,10 @@
 #   free_port            -> a free loopback TCP port
 #   wait_listening PORT  -> returns once something accepts on PORT (at most
 #                           $2 tenths of a second, default 100)
+#   bench_targets NAME LIST -> from a --targets list (`ours`, `mosquitto`,
+#                           NAME=PATH of another mqtt-broker): the array `order`
+#                           (their names) and the map `paths` (name -> binary,
+#                           "" for Mosquitto); NAME prefixes error messages
 #   broker_args PORT     -> sets the array broker_args: mqtt-broker's arguments
 #                           as the suite gives them, TLS on 127.0.0.1:PORT
 #   mosquitto_conf PORT  -> writes $work/mosquitto.conf (and its password file):
@@ -73,4 +77,22 @@ broker_args() {
         --tls-key "$work/server.key" --password-file "$work/passwd" --stats none
         --sys-interval 0 --log-level warn --max-queued-messages 1000
         --max-inflight-messages 20)
+}
+
+bench_targets() {
+    local name="$1" t names
+    IFS=, read -ra names <<<"$2"
+    declare -gA paths=()
+    order=()
+    for t in "${names[@]}"; do
+        case "$t" in
+            ours) paths[$t]="$bin/mqtt-broker" ;;
+            mosquitto)
+                command -v mosquitto >/dev/null || { echo "$name: mosquitto missing" >&2; exit 2; }
+                paths[$t]="" ;;
+            *=*) paths[${t%%=*}]="${t#*=}" ;;
+            *) echo "$name: unknown target $t" >&2; exit 2 ;;
+        esac
+        order+=("${t%%=*}")
+    done
 }

@@ -113,19 +113,7 @@ print("\t".join([name, str(len(held))] + [f"{pct(p):.1f}" for p in (0.1, 0.5, 0.
 ' "$name"
 }
 
-IFS=, read -ra names <<<"$targets"
-declare -A paths
-for t in "${names[@]}"; do
-    case "$t" in
-        ours) paths[$t]="$bin/mqtt-broker" ;;
-        mosquitto) command -v mosquitto >/dev/null || { echo "critical-path: mosquitto missing" >&2; exit 2; }
-                   paths[$t]="" ;;
-        *=*) paths[${t%%=*}]="${t#*=}" ;;
-        *) echo "critical-path: unknown target $t" >&2; exit 2 ;;
-    esac
-done
-order=()
-for t in "${names[@]}"; do order+=("${t%%=*}"); done
+bench_targets critical-path "$targets"
 
 : >"$work/rows"
 for ((r = 1; r <= rounds; r++)); do

@@ -115,19 +115,7 @@ for obj, n in by_object.items():
 ' "$name" "$((pairs * rate * duration))" "$(basename "${broker:-mosquitto}")"
 }
 
-IFS=, read -ra names <<<"$targets"
-declare -A paths
-for t in "${names[@]}"; do
-    case "$t" in
-        ours) paths[$t]="$bin/mqtt-broker" ;;
-        mosquitto) command -v mosquitto >/dev/null || { echo "instructions: mosquitto missing" >&2; exit 2; }
-                   paths[$t]="" ;;
-        *=*) paths[${t%%=*}]="${t#*=}" ;;
-        *) echo "instructions: unknown target $t" >&2; exit 2 ;;
-    esac
-done
-order=()
-for t in "${names[@]}"; do order+=("${t%%=*}"); done
+bench_targets instructions "$targets"
 
 : >"$work/rows"
 for ((r = 1; r <= rounds; r++)); do
