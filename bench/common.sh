@@ -1,7 +1,8 @@
 # Shared by the bench scripts that start a broker of their own (source it,
 # after setting `root` and `bin`): checks the binaries, makes a temp work
 # dir with a development certificate and a password file (user bench,
-# password benchpw), and on exit stops $broker_pid and removes the dir.
+# password benchpw), and on exit stops $broker_pid and $helper_pid (a
+# measuring window's subshell, when a script runs one) and removes the dir.
 #
 #   bench_setup NAME     -> $work; NAME prefixes the dir and error messages
 #   free_port            -> a free loopback TCP port
@@ -24,13 +25,17 @@ bench_setup() {
     done
     work="$(mktemp -d "/tmp/$name-XXXXXX")"
     broker_pid=""
+    helper_pid=""
     trap bench_cleanup EXIT
     bash "$root/scripts/dev-certs.sh" "$work" >/dev/null
     "$bin/mqtt-passwd" -c -b "$work/passwd" bench benchpw >/dev/null
 }
 
 bench_cleanup() {
-    [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
+    local p
+    for p in "$helper_pid" "$broker_pid"; do
+        [[ -n "$p" ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
     rm -rf "$work"
 }
 
@@ -73,7 +78,7 @@ EOF
 }
 
 broker_args() {
-    broker_args=(--listen "tls://127.0.0.1:$1" --tls-cert "$work/server.crt"
+    broker_args=(--listen "tls://127.0.0.1:$1" --connect-timeout 60 --tls-cert "$work/server.crt"
         --tls-key "$work/server.key" --password-file "$work/passwd" --stats none
         --sys-interval 0 --log-level warn --max-queued-messages 1000
         --max-inflight-messages 20)

@@ -68,19 +68,26 @@ run_one() {
     broker_pid=$!
     wait_listening "$port"
     local warmup=2
+    rm -f "$work/perf.data"
     (
         sleep $((pairs * 2 / 200 + warmup + 2))  # connected, and the load steady
         perf record -q -o "$work/perf.data" "${events[@]}" -p "$broker_pid" \
-            -- sleep "$seconds" >/dev/null 2>&1
+            -- sleep "$seconds" >"$work/perf.log" 2>&1
     ) &
-    local window=$!
+    helper_pid=$!
     "$bin/mqtt-bench" --url "mqtts://127.0.0.1:$port" --cafile "$work/ca.crt" -u bench -P benchpw \
         --scenario p2p --publishers "$pairs" --qos 1 --payload 64 --rate "$rate" \
         --warmup $((warmup + 2)) --duration "$seconds" --drain 1 --connect-rate 200 \
         --json >"$work/bench.json"
-    wait "$window" || true
+    wait "$helper_pid" || true
+    helper_pid=""
     kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
     broker_pid=""
+    if [[ ! -s "$work/perf.data" ]]; then
+        echo "critical-path: $name: perf recorded nothing:" >&2
+        cat "$work/perf.log" >&2
+        return 1
+    fi
     perf script -i "$work/perf.data" -F time,event,trace 2>/dev/null |
         /usr/bin/python3 -c '
 import collections, re, sys
@@ -92,7 +99,8 @@ for line in sys.stdin:
         continue
     t, call, rest = float(m.group(1)) * 1e6, m.group(3), m.group(4)
     if m.group(2) == "exit":  # a receive: what it returned
-        if rest.startswith("0x") and int(rest, 16) >= 64:
+        # (A failed call returns -errno, printed as a huge unsigned number.)
+        if rest.startswith("0x") and 64 <= int(rest, 16) < 1 << 63:
             received.append(t)
     else:  # a send: its length argument
         size = re.search(r"(?:len|count): (0x[0-9a-f]+)", rest)

@@ -80,12 +80,13 @@ run_one() {
         callgrind_control -i off "$broker_pid" >/dev/null 2>&1
         callgrind_control -d "$broker_pid" >/dev/null 2>&1
     ) &
-    local window=$!
+    helper_pid=$!
     "$bin/mqtt-bench" --url "mqtts://127.0.0.1:$port" --cafile "$work/ca.crt" -u bench -P benchpw \
         --scenario p2p --publishers "$pairs" --qos 1 --payload 64 --rate "$rate" \
         --warmup $((duration + 4)) --duration 2 --drain 2 --connect-rate 20 --connect-timeout 60 \
         --json >"$work/bench.json"
-    wait "$window"
+    wait "$helper_pid"
+    helper_pid=""
     kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
     broker_pid=""
     local dump
@@ -121,7 +122,9 @@ bench_targets instructions "$targets"
 for ((r = 1; r <= rounds; r++)); do
     for t in "${order[@]}"; do
         echo "instructions: round $r/$rounds: $t" >&2
-        run_one "$t" "${paths[$t]}" | sed "s/^/$r\t/" >>"$work/rows"
+        # (Not in a pipeline: run_one sets broker_pid for the cleanup.)
+        run_one "$t" "${paths[$t]}" >"$work/row"
+        sed "s/^/$r\t/" "$work/row" >>"$work/rows"
     done
 done
 

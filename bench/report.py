@@ -199,12 +199,20 @@ def _bench_table(summary, plan, names, labels, group, rate_col):
 
 
 def paired_rounds(records, sc, t, key, higher):
-    """(better, rounds): in how many rounds target t's figure beat Mosquitto's of the same round,
-    over the rounds where both runs succeeded. Medians hide how often each side wins; on a noisy
-    machine that count says whether a small difference of medians is more than noise."""
+    """(better, rounds): in how many rounds target t's figure beat Mosquitto's of the same round
+    (a tie is not better), over the rounds where both runs succeeded. Medians hide how often each
+    side wins; on a noisy machine that count says whether a small difference of medians is more
+    than noise. Every invocation of the suite on a results dir numbers its rounds from 1: the
+    n-th run of round r of one target pairs with the n-th of the other."""
     def by_round(name):
-        return {r["round"]: r["metrics"].get(key) for r in records
-                if r["scenario"] == sc and r["target"] == name and r.get("ok")}
+        seen, out = {}, {}
+        for r in records:
+            if r["scenario"] != sc or r["target"] != name:
+                continue
+            nth = seen[r["round"]] = seen.get(r["round"], 0) + 1
+            if r.get("ok"):
+                out[(r["round"], nth)] = r["metrics"].get(key)
+        return out
     ours, ref = by_round(t), by_round("mosquitto")
     pairs = [(ours[k], ref[k]) for k in ours if k in ref and None not in (ours[k], ref[k])]
     better = sum(1 for v, m in pairs if (v > m if higher else v < m))
