@@ -14,8 +14,9 @@
 # of 64 bytes or more is a PUBLISH and a send of that size a delivery; the
 # broker's thread handles them in order, so each such send pairs with the
 # oldest such receive not yet paired (one older than 5 ms is dropped: its
-# delivery left together with another's). Targets run one after the other, alternating over
-# rounds; the table gives the medians of each round's percentiles.
+# delivery left together with another's). Targets run one after the other,
+# alternating over rounds; the table gives the medians of each round's
+# percentiles.
 #
 #   bench/critical-path.sh [--targets LIST] [--rounds N] [--pairs N]
 #                          [--rate R] [--seconds S] [--smoke]
@@ -94,10 +95,10 @@ import collections, re, sys
 name = sys.argv[1]
 received, held = collections.deque(), []
 for line in sys.stdin:
-    m = re.match(r"\s*([\d.]+):\s+syscalls:sys_(exit|enter)_(\w+):\s*(.*)", line)
+    m = re.match(r"\s*([\d.]+):\s+syscalls:sys_(exit|enter)_\w+:\s*(.*)", line)
     if not m:
         continue
-    t, call, rest = float(m.group(1)) * 1e6, m.group(3), m.group(4)
+    t, rest = float(m.group(1)) * 1e6, m.group(3)
     if m.group(2) == "exit":  # a receive: what it returned
         # (A failed call returns -errno, printed as a huge unsigned number.)
         if rest.startswith("0x") and 64 <= int(rest, 16) < 1 << 63:
