@@ -370,6 +370,7 @@ void router_link::send(std::size_t index, const events::event& e, bool may_wait)
     ++r.batch_events;
     if (!may_wait || !deferrable(e)) ++r.batch_urgent;
     if (r.batch_events >= events::batch_max_events || r.batch.size() >= events::batch_max_bytes) {
+        r.filled = true;
         flush_batch(r);
         return;
     }
@@ -431,11 +432,17 @@ void router_link::schedule_flush(router& r) {
             if (r.batch_events > 0) schedule_flush(r);
             return;
         }
-        // Only a light batch: under load, running the router at every flush
-        // hands the deliveries back in small pieces, written in more, smaller
-        // TLS writes (it halved saturated QoS 1 throughput); a full batch
-        // waits for the reactor as before, with the others of its turn.
-        const bool light = r.batch_events < after_flush_max_events && r.backlog.empty();
+        // Only when no batch of this pass filled up: a pass that filled one
+        // is a loaded reactor's, and its router turn waits for the next pass
+        // (io_driver::wake), so that each client's deliveries of both passes
+        // go in one TLS write. Running the router at every flush there
+        // writes one packet per system call (1.9 sends per message routed
+        // against 0.9) and halved saturated QoS 1 throughput. Under that, the
+        // deliveries go at once: at half load no write carries more than one
+        // packet anyway, and a pass of 8 to 31 events waiting for the next
+        // one only added to its latency (docs/benchmarks.md).
+        const bool light = !r.filled && r.backlog.empty();
+        r.filled = false;
         if (!after_flush_ || !light) {
             flush_batch(r);
             return;

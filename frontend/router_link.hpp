@@ -129,15 +129,16 @@ class router_link {
     // router on this thread, only while batches flow: acks_may_wait).
     void send(std::size_t index, const events::event& e, bool may_wait = true);
 
-    // Called after the posted flush sent a slot's light batch (fewer than
-    // after_flush_max_events events, nothing backlogged; never from inside
-    // send()), before the link reads that slot's socket right there (with
-    // link_settings::router_on_this_thread the router's driver has it read
-    // instead). For a router on the same thread (mqtt-broker): it runs the
-    // router's turn at once, so the router's answers are read in this same
-    // handler instead of
-    // two reactor turns later (each turn being every client read that became
-    // ready meanwhile). Full batches, under load, wait as before (see the .cpp).
+    // Called after the posted flush sent a slot's light batch (no batch of
+    // that slot filled up since the last posted flush, nothing backlogged;
+    // never from inside send()), before the link reads that slot's socket
+    // right there (with link_settings::router_on_this_thread the router's
+    // driver has it read instead). For a router on the same thread
+    // (mqtt-broker): it runs the router's turn at once, so the router's
+    // answers are read in this same handler instead of two reactor turns
+    // later (each turn being every client read that became ready
+    // meanwhile). After a pass that filled a batch (under load) the router's
+    // turn waits for the next pass instead (see the .cpp).
     void set_after_flush(std::function<void()> f) { after_flush_ = std::move(f); }
     // With link_settings::router_on_this_thread: asks for the router's turn
     // soon (io_driver::wake), after a send that after_flush does not follow.
@@ -151,7 +152,6 @@ class router_link {
     std::size_t read_now(std::size_t limit = no_limit);
     // ZeroMQ messages sent to the routers so far (all slots).
     std::uint64_t messages_sent() const { return messages_sent_; }
-    static constexpr std::size_t after_flush_max_events = 8;
     // A batch of nothing but final acknowledgements (a client's PUBACK or
     // PUBCOMP) of sessions with nothing waiting in the router waits about
     // link_settings::ack_delay for an event that cannot wait, or until
@@ -193,7 +193,8 @@ class router_link {
         std::uint32_t batch_events = 0;
         std::uint32_t batch_urgent = 0;  // of which not deferrable (see send())
         bool flush_scheduled = false;
-        bool open = false;  // socket connected (false: retired or duplicate)
+        bool filled = false;  // a full batch went since the last posted flush
+        bool open = false;    // socket connected (false: retired or duplicate)
         bool drain_scheduled = false;
         bool alive = false;               // answered hello within the peer timeout
         bool lost = false;                // was deemed dead, until it answers again
