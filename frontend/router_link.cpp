@@ -370,7 +370,9 @@ void router_link::send(std::size_t index, const events::event& e, bool may_wait)
     ++r.batch_events;
     if (!may_wait || !deferrable(e)) ++r.batch_urgent;
     if (r.batch_events >= events::batch_max_events || r.batch.size() >= events::batch_max_bytes) {
-        r.filled = true;
+        // A pass's full batch, with its flush pending (not one large event
+        // alone, which no posted flush would clear the mark of).
+        if (r.flush_scheduled) r.filled = true;
         flush_batch(r);
         return;
     }
@@ -437,10 +439,11 @@ void router_link::schedule_flush(router& r) {
         // (io_driver::wake), so that each client's deliveries of both passes
         // go in one TLS write. Running the router at every flush there
         // writes one packet per system call (1.9 sends per message routed
-        // against 0.9) and halved saturated QoS 1 throughput. Under that, the
-        // deliveries go at once: at half load no write carries more than one
-        // packet anyway, and a pass of 8 to 31 events waiting for the next
-        // one only added to its latency (docs/benchmarks.md).
+        // against 0.9) and halved saturated QoS 1 throughput. Below that
+        // load the deliveries go at once: at half load practically no write
+        // carries more than one packet anyway, and a pass of 8 to 31 events
+        // waiting for the next one only added to its latency
+        // (docs/benchmarks.md).
         const bool light = !r.filled && r.backlog.empty();
         r.filled = false;
         if (!after_flush_ || !light) {
@@ -500,6 +503,7 @@ void router_link::clear_queues(router& r) {
     r.batch.clear();
     r.batch_events = 0;
     r.batch_urgent = 0;
+    r.filled = false;
 }
 
 std::size_t router_link::flush_backlog(router& r) {

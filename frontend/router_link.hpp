@@ -193,7 +193,7 @@ class router_link {
         std::uint32_t batch_events = 0;
         std::uint32_t batch_urgent = 0;  // of which not deferrable (see send())
         bool flush_scheduled = false;
-        bool filled = false;  // a full batch went since the last posted flush
+        bool filled = false;  // a full batch went while the posted flush was pending
         bool open = false;    // socket connected (false: retired or duplicate)
         bool drain_scheduled = false;
         bool alive = false;               // answered hello within the peer timeout

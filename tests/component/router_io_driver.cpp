@@ -321,6 +321,45 @@ BOOST_AUTO_TEST_CASE(coupled_a_full_batch_is_routed_on_a_wake) {
     BOOST_TEST(p.connacks == 1);
 }
 
+BOOST_AUTO_TEST_CASE(coupled_a_pass_below_a_full_batch_is_answered_within_its_flush) {
+    // However many events a pass has, short of filling a batch, the turn
+    // runs at the pass's flush.
+    coupled_pair p;
+    constexpr int full = static_cast<int>(events::batch_max_events);
+    BOOST_TEST(p.answered_within_the_flush(
+        [&] {
+            p.link.send(0, connect_event(1, "A"));
+            for (int i = 0; i < full - 2; ++i)  // full - 1 events in all
+                p.link.send(0, events::client_publish{1, "nobody", "x", 0, false, false, 0});
+        },
+        [&] { return p.connacks == 1; }));
+}
+
+BOOST_AUTO_TEST_CASE(coupled_a_light_pass_after_a_full_one_is_answered_within_its_flush) {
+    // The mark of a pass that filled a batch lasts only until that pass's
+    // flush: the next light pass takes the hop at once again.
+    coupled_pair p;
+    p.link.send(0, connect_event(1, "A"));
+    BOOST_REQUIRE(p.until([&] { return p.connacks == 1; }));
+    constexpr int full = static_cast<int>(events::batch_max_events);
+    const auto before = p.link.messages_sent();
+    std::optional<bool> heavy_answered;  // the full pass's SUBACK within its flush
+    boost::asio::post(p.io, [&] {
+        p.link.send(0, events::client_subscribe{1, 10, {{"t/+", 0}}});
+        for (int i = 0; i < full + 8; ++i)
+            p.link.send(0, events::client_publish{1, "nobody", "x", 0, false, false, 0});
+        boost::asio::post(p.io, [&] { heavy_answered = p.subacks == 1; });
+    });
+    BOOST_REQUIRE(p.until([&] { return heavy_answered.has_value() && p.subacks == 1; }));
+    BOOST_TEST(!*heavy_answered);  // it waited for a woken turn
+    BOOST_TEST(p.link.messages_sent() == before + 2);
+    BOOST_TEST(p.answered_within_the_flush(
+        [&] {
+            p.link.send(0, events::client_subscribe{1, 11, {{"u/+", 0}}});
+        },
+        [&] { return p.subacks == 2; }));
+}
+
 BOOST_AUTO_TEST_CASE(coupled_a_lone_ack_waits_only_while_batches_flow) {
     // A client's PUBACK may wait for company (link_settings::ack_delay).
     // Coupled, its hop costs only the router's turn, so it waits only while
